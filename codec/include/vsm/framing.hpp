@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Stream framing without I/O: bytes in, in any split; whole PDUs out. The
+// buffer is allocated once and never grows: feed() takes what fits and says
+// how much, so memory stays bounded whatever the peer sends. An impossible
+// Length stops the stream with an error that names its offset.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "vsm/wire.hpp"
+
+namespace vsm {
+
+// The largest message the 16-bit Length field can announce.
+inline constexpr std::size_t kMaxPdu = 0xFFFF + 4;
+
+enum class FrameStatus : std::uint8_t { Pdu, NeedMore, Error };
+
+struct FrameResult {
+  FrameStatus status = FrameStatus::NeedMore;
+  Bytes pdu;                       // Pdu: valid until the next feed(), next() or resync()
+  std::uint64_t stream_offset = 0;  // offset of the PDU (or of the bad header) in the stream
+  std::string_view error;          // Error: what is wrong
+  std::uint32_t declared = 0;      // Error: the size the Length field announced
+};
+
+class Framer {
+ public:
+  explicit Framer(LengthConvention c = LengthConvention::Total4, std::size_t max_pdu = kMaxPdu);
+
+  // Appends as much of data as fits; returns how many bytes were taken. When it
+  // returns less than data.size(), take PDUs with next() and feed the rest.
+  std::size_t feed(Bytes data) noexcept;
+  FrameResult next() noexcept;
+  // After an Error, or to skip a gap: drops bytes up to the next plausible
+  // header (the whole buffer when none). Returns how many bytes were dropped.
+  std::size_t resync() noexcept;
+  // Forget everything buffered, as after a gap; the stream offset moves on by `skipped`.
+  void reset(std::uint64_t skipped = 0) noexcept;
+
+  std::size_t buffered() const noexcept { return end_ - start_; }
+  std::size_t capacity() const noexcept { return buf_.size(); }
+  std::uint64_t stream_offset() const noexcept { return offset_; }  // of the first buffered byte
+  LengthConvention convention() const noexcept { return conv_; }
+  void set_convention(LengthConvention c) noexcept { conv_ = c; }
+
+ private:
+  void compact() noexcept;
+
+  LengthConvention conv_;
+  std::size_t max_pdu_;
+  std::vector<std::uint8_t> buf_;
+  std::size_t start_ = 0;
+  std::size_t end_ = 0;
+  std::uint64_t offset_ = 0;
+  std::size_t consumed_pending_ = 0;  // size of the PDU handed out by the last next()
+  bool failed_ = false;
+};
+
+}  // namespace vsm

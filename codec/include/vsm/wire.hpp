@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Decoding: a non-allocating view over one message. decode() never reads
+// outside the span it is given, whatever the bytes; structural problems are
+// returned as a DecodeError with the offset where they were found, and the
+// view still exposes the header and every option before that point.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "vsm/dictionary.hpp"
+
+namespace vsm {
+
+using Bytes = std::span<const std::uint8_t>;
+
+struct Header {
+  std::uint8_t type = 0;
+  std::uint8_t subtype = 0;
+  std::uint16_t length = 0;
+  std::uint8_t code = 0;
+  std::uint32_t seq = 0;  // 24 bits
+};
+
+// Byte offsets of the header fields (the dissector highlights from these).
+namespace off {
+inline constexpr std::uint32_t kType = 0, kSubType = 1, kLength = 2, kCode = 4, kSeq = 5, kOptions = 8;
+inline constexpr std::uint32_t kOptType = 0, kOptSubType = 1, kOptLength = 2, kOptValue = 4;
+}  // namespace off
+
+enum class DecodeErrc : std::uint8_t {
+  None,
+  ShortHeader,     // fewer than 8 bytes
+  LengthTooSmall,  // Length field smaller than the header itself
+  Truncated,       // fewer bytes than Length says
+  TrailingBytes,   // more bytes than Length says
+  OptionHeader,    // fewer than 4 bytes left for an option header
+  OptionOverrun,   // option value runs past the end of the message
+};
+
+struct DecodeError {
+  DecodeErrc code = DecodeErrc::None;
+  std::uint32_t offset = 0;    // where in the message
+  std::uint32_t expected = 0;  // octets needed / declared
+  std::uint32_t actual = 0;    // octets present
+  explicit operator bool() const noexcept { return code != DecodeErrc::None; }
+};
+
+std::string_view errc_name(DecodeErrc c) noexcept;
+
+// Numbers in information options: ASCII text per the profile, or big-endian
+// binary of 1/2/4/8 octets (accepted, reported as non-profile).
+struct Numeric {
+  enum class Encoding : std::uint8_t { Text, Binary, Invalid } encoding = Encoding::Invalid;
+  bool integral = false;
+  std::uint64_t integer = 0;  // valid when integral
+  double number = 0;          // always valid unless Invalid
+};
+
+// NTP timestamp (RFC 5905, 64-bit).
+struct NtpTime {
+  std::uint32_t seconds = 0;   // since 1900-01-01
+  std::uint32_t fraction = 0;  // 1/2^32 s
+  static constexpr std::int64_t kUnixOffset = 2208988800;
+  std::int64_t unix_seconds() const noexcept { return static_cast<std::int64_t>(seconds) - kUnixOffset; }
+  std::uint32_t nanoseconds() const noexcept {
+    return static_cast<std::uint32_t>((static_cast<std::uint64_t>(fraction) * 1000000000u) >> 32);
+  }
+  static NtpTime from_unix(std::int64_t unix_s, std::uint32_t ns = 0) noexcept;
+};
+
+struct OptionView {
+  std::uint32_t offset = 0;  // of the option header within the message
+  std::uint8_t type = 0;
+  std::uint8_t subtype = 0;
+  std::uint16_t length = 0;
+  Bytes value;
+
+  std::uint32_t value_offset() const noexcept { return offset + kOptionHeaderSize; }
+  std::uint32_t total_size() const noexcept { return kOptionHeaderSize + length; }
+  bool is(OptType t) const noexcept { return type == u8(t); }
+  bool is(OptType t, std::uint8_t sub) const noexcept { return type == u8(t) && subtype == sub; }
+
+  // Typed accessors: std::nullopt when the length does not fit the type.
+  std::optional<std::uint32_t> u32() const noexcept;           // Node ID, Function ID
+  std::optional<std::uint16_t> u16() const noexcept;           // Port
+  std::optional<std::array<std::uint8_t, 4>> ipv4() const noexcept;
+  std::optional<std::array<std::uint8_t, 16>> ipv6() const noexcept;
+  std::optional<NtpTime> ntp() const noexcept;                 // exactly 8 octets
+  std::string_view text() const noexcept;                      // value as characters
+  Numeric numeric() const noexcept;                            // ASCII number or 1/2/4/8-octet binary
+};
+
+// Forward iteration over a validated option chain.
+class OptionIterator {
+ public:
+  using value_type = OptionView;
+  using difference_type = std::ptrdiff_t;
+  OptionIterator() = default;
+  OptionIterator(const std::uint8_t* base, std::uint32_t pos, std::uint32_t end) noexcept
+      : base_(base), pos_(pos), end_(end) {}
+  OptionView operator*() const noexcept;
+  OptionIterator& operator++() noexcept;
+  OptionIterator operator++(int) noexcept {
+    auto t = *this;
+    ++*this;
+    return t;
+  }
+  bool operator==(const OptionIterator& o) const noexcept { return pos_ == o.pos_; }
+
+ private:
+  const std::uint8_t* base_ = nullptr;
+  std::uint32_t pos_ = 0;
+  std::uint32_t end_ = 0;
+};
+
+struct OptionRange {
+  OptionIterator b, e;
+  OptionIterator begin() const noexcept { return b; }
+  OptionIterator end() const noexcept { return e; }
+};
+
+class MessageView {
+ public:
+  Bytes bytes;                  // what was given to decode()
+  Header header;                // valid when bytes.size() >= 8
+  std::uint32_t declared_size = 0;  // total size that Length announces under the convention
+  std::uint32_t options_end = 0;    // end of the valid option chain
+  std::uint16_t option_count = 0;   // options in the valid chain
+  DecodeError error;
+  LengthConvention convention = LengthConvention::Total4;
+  bool other_convention_fits = false;  // the chain fills the message exactly under the other convention
+
+  bool ok() const noexcept { return !error; }
+  bool has_header() const noexcept { return bytes.size() >= kHeaderSize; }
+  OptionRange options() const noexcept;
+  // First option of a type (and sub-type when given); nullopt when absent.
+  std::optional<OptionView> find(OptType t) const noexcept;
+  std::optional<OptionView> find(OptType t, std::uint8_t sub) const noexcept;
+  std::size_t count(OptType t) const noexcept;
+  // Node ID options in order: first (target / source) and second (destination).
+  std::optional<std::uint32_t> node_id(unsigned index = 0) const noexcept;
+  std::optional<std::uint32_t> function_id() const noexcept;
+  bool is(MsgType t) const noexcept { return header.type == u8(t); }
+  bool is_ack() const noexcept { return is(MsgType::Ack); }
+};
+
+// Size that the Length field announces, or 0 when the field is impossible.
+// Needs the first 4 bytes.
+std::uint32_t declared_size(std::uint16_t length_field, LengthConvention c) noexcept;
+std::uint16_t length_field_for(std::size_t total_size, LengthConvention c) noexcept;
+std::uint32_t minimum_length_field(LengthConvention c) noexcept;
+
+MessageView decode(Bytes pdu, LengthConvention c = LengthConvention::Total4) noexcept;
+
+// The strict heuristic shared by the dissector and the replay tool's --auto:
+// known type, Sub-Type and Code consistent with it, a possible length, and a
+// chain of known options that exactly fills the message. Needs the whole PDU.
+bool looks_like_vsm(Bytes bytes, LengthConvention c = LengthConvention::Total4) noexcept;
+// The header part of that heuristic (needs 8 bytes): type, Sub-Type, Code and Length plausible.
+bool plausible_header(Bytes bytes, LengthConvention c = LengthConvention::Total4) noexcept;
+
+}  // namespace vsm

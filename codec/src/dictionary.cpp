@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "vsm/dictionary.hpp"
+
+namespace vsm {
+namespace {
+
+constexpr bool options_indexed() {
+  for (std::size_t i = 0; i < kOptions.size(); ++i) {
+    if (kOptions[i].type != i + 1) return false;
+  }
+  return true;
+}
+static_assert(options_indexed(), "kOptions must hold OP-Types 1..N in order");
+
+}  // namespace
+
+const Named* find_named(std::span<const Named> table, std::uint8_t value) noexcept {
+  for (const auto& n : table) {
+    if (n.value == value) return &n;
+  }
+  return nullptr;
+}
+
+const Named* find_keyword(std::span<const Named> table, std::string_view keyword) noexcept {
+  for (const auto& n : table) {
+    if (n.keyword == keyword) return &n;
+  }
+  return nullptr;
+}
+
+const OptionSpec* option_spec(std::uint8_t type) noexcept {
+  if (type == 0 || type > kOptions.size()) return nullptr;
+  return &kOptions[type - 1];
+}
+
+const OptionSpec* option_spec(std::string_view keyword) noexcept {
+  for (const auto& o : kOptions) {
+    if (o.keyword == keyword) return &o;
+  }
+  return nullptr;
+}
+
+const SubOptionSpec* sub_option_spec(std::uint8_t type, std::uint8_t sub) noexcept {
+  const OptionSpec* o = option_spec(type);
+  if (!o) return nullptr;
+  for (const auto& s : o->subs) {
+    if (s.sub == sub) return &s;
+  }
+  return nullptr;
+}
+
+static std::string_view name_or_empty(const Named* n) noexcept { return n ? n->name : std::string_view{}; }
+
+std::string_view type_name(std::uint8_t type) noexcept { return name_or_empty(find_named(kMessageTypes, type)); }
+std::string_view operation_name(std::uint8_t op) noexcept { return name_or_empty(find_named(kOperations, op)); }
+std::string_view code_name(std::uint8_t code) noexcept { return name_or_empty(find_named(kResultCodes, code)); }
+std::string_view role_name(Role role) noexcept {
+  return name_or_empty(find_named(kRoles, static_cast<std::uint8_t>(role)));
+}
+
+Role sender_role(std::uint8_t type) noexcept {
+  switch (static_cast<MsgType>(type)) {
+    case MsgType::Registration:
+    case MsgType::StatusUpdate: return Role::Node;
+    case MsgType::KeepAlive:
+    case MsgType::Operation: return Role::Manager;
+    default: return Role::Unknown;
+  }
+}
+
+}  // namespace vsm

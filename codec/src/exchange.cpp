@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "vsm/exchange.hpp"
+
+namespace vsm {
+
+static_assert(kNodeInfo.size() + kFunctionInfo.size() + kSessionInfo.size() <= 32,
+              "information items must fit the wanted_items mask");
+
+std::uint32_t info_item_bit(std::uint8_t type, std::uint8_t sub) noexcept {
+  std::uint32_t base = 0;
+  for (const auto& opt : kOptions) {
+    if (opt.type != u8(OptType::NodeInfo) && opt.type != u8(OptType::FunctionInfo) &&
+        opt.type != u8(OptType::SessionInfo)) {
+      continue;
+    }
+    for (std::size_t i = 0; i < opt.subs.size(); ++i) {
+      if (opt.type == type && opt.subs[i].sub == sub) return 1u << (base + i);
+    }
+    base += static_cast<std::uint32_t>(opt.subs.size());
+  }
+  return 0;
+}
+
+Finding ExchangeTracker::unacked(const PendingRequest& p, const char* why) noexcept {
+  return Finding{Req::AckEveryMessage, 0, 0, p.seq, p.type, p.id, why};
+}
+
+ExchangeResult ExchangeTracker::on_message(const MessageView& m, Dir dir, double time, std::uint64_t id) {
+  ExchangeResult r;
+  if (!m.has_header() || !is_known_type(m.header.type) || m.error.code == DecodeErrc::LengthTooSmall) return r;
+  const std::size_t d = idx(dir);
+  const std::uint8_t type = m.header.type;
+  const Role expected = sender_role(type);
+  if (expected != Role::Unknown) {
+    if (roles_[d] == Role::Unknown) {
+      roles_[d] = expected;
+      roles_[1 - d] = opposite(expected);
+    } else if (roles_[d] != expected) {
+      r.findings.add(Finding{Req::Role, off::kType, 1, type, static_cast<std::uint32_t>(roles_[d]), 0,
+                             "message type not sent by this role"});
+    }
+  }
+  if (cfg_.saw_connection_start && !first_seen_[d] && roles_[d] == Role::Node && type != u8(MsgType::Registration)) {
+    r.findings.add(Req::RegisterFirst, off::kType, 1, "Execution Node's first message is not a Registration", type);
+  }
+  first_seen_[d] = true;
+  if (type == u8(MsgType::Ack)) {
+    on_ack(m, dir, time, r);
+  } else {
+    on_request(m, dir, time, id, r);
+  }
+  return r;
+}
+
+void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std::uint64_t id, ExchangeResult& r) {
+  const std::size_t d = idx(dir);
+  const Header& h = m.header;
+  bool repeated = false;
+  if (last_seq_[d]) {
+    if (h.seq == *last_seq_[d]) {
+      repeated = true;
+      r.findings.add(Req::SeqDuplicate, off::kSeq, 3, "sequence number repeated", h.seq);
+    } else if (h.seq != ((*last_seq_[d] + 1) & kSeqMask)) {
+      r.findings.add(Req::SeqIncrement, off::kSeq, 3, "sequence number did not increment by one",
+                     (*last_seq_[d] + 1) & kSeqMask, h.seq);
+    }
+  }
+  last_seq_[d] = h.seq;
+  auto& pend = pending_[d];
+  if (auto it = pend.find(h.seq); it != pend.end()) {
+    if (!repeated) {
+      r.findings.add(Finding{Req::SeqDuplicate, off::kSeq, 3, h.seq, 0, it->second.id,
+                             "sequence number of a message still waiting for its ACK"});
+    }
+    pend.erase(it);
+  }
+  if (pend.size() >= cfg_.max_outstanding) {
+    while (!order_[d].empty()) {
+      auto [seq, oid] = order_[d].front();
+      order_[d].pop_front();
+      auto it = pend.find(seq);
+      if (it != pend.end() && it->second.id == oid) {
+        r.findings.add(unacked(it->second, "dropped from tracking: too many messages waiting for an ACK"));
+        pend.erase(it);
+        break;
+      }
+    }
+  }
+
+  PendingRequest p;
+  p.id = id;
+  p.time = time;
+  p.seq = h.seq;
+  p.type = h.type;
+  p.subtype = h.subtype;
+  if (auto f = m.function_id()) {
+    p.has_function_id = true;
+    p.function_id = *f;
+  }
+  const bool is_op = h.type == u8(MsgType::Operation);
+  if (is_op && h.subtype == u8(Operation::Get)) {
+    for (const OptionView o : m.options()) p.wanted_items |= info_item_bit(o.type, o.subtype);
+  }
+  if (h.type == u8(MsgType::Registration) && !node_id_) {
+    if (auto n = m.node_id(); n && *n != 0) node_id_ = *n;
+  }
+  if (is_op && node_id_) {
+    const OperationRules* rules = operation_rules(h.subtype);
+    if (rules && rules->two_nodes) {
+      auto src = m.node_id(0);
+      auto dst = m.node_id(1);
+      if (src && dst && *src != *node_id_ && *dst == *node_id_) {
+        r.findings.add(rules->order, 0, 0, "destination Node ID before source", *src, *dst);
+      }
+    }
+  }
+  pend.emplace(h.seq, p);
+  order_[d].emplace_back(h.seq, id);
+}
+
+void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, ExchangeResult& r) {
+  const std::size_t d = idx(dir);
+  const std::size_t req_dir = 1 - d;
+  const Header& h = m.header;
+  auto& pend = pending_[req_dir];
+  auto it = pend.find(h.seq);
+  if (it == pend.end()) {
+    bool answers_ack = false;
+    for (std::uint8_t i = 0; i < recent_ack_count_[req_dir]; ++i) {
+      answers_ack = answers_ack || recent_acks_[req_dir][i] == h.seq;
+    }
+    if (answers_ack) {
+      r.findings.add(Req::AckNotAcked, off::kType, 1, "ACK answers an ACK", h.seq);
+    } else if (!pend.empty()) {
+      std::uint32_t oldest = 0;
+      for (const auto& [seq, oid] : order_[req_dir]) {
+        auto p = pend.find(seq);
+        if (p != pend.end() && p->second.id == oid) {
+          oldest = seq;
+          break;
+        }
+      }
+      r.findings.add(Req::AckSeq, off::kSeq, 3, "ACK sequence number matches no message waiting for an ACK", h.seq,
+                     oldest);
+    } else {
+      r.findings.add(Req::AckUnsolicited, off::kSeq, 3, "ACK without a message waiting for it", h.seq);
+    }
+  } else {
+    const PendingRequest p = it->second;
+    pend.erase(it);
+    r.request = p;
+    r.response_time = time - p.time;
+    if (h.subtype != p.subtype) {
+      r.findings.add(Finding{Req::AckSubType, off::kSubType, 1, p.subtype, h.subtype, p.id, "Sub-Type not copied"});
+    }
+    if (p.type == u8(MsgType::Registration) && h.code == u8(ResultCode::Successful)) {
+      auto n = m.node_id();
+      if (!n || *n == 0) {
+        r.findings.add(Finding{Req::NodeIdAssigned, 0, 0, 0, 0, p.id, "Registration ACK assigns no Node ID"});
+      } else {
+        node_id_ = *n;
+      }
+    }
+    if (p.type == u8(MsgType::Operation) && p.subtype == u8(Operation::MoveSession) && p.has_function_id &&
+        !m.function_id()) {
+      r.findings.add(Finding{Req::MoveSessionAckOptions, 0, 0, p.function_id, 0, p.id,
+                             "Function ID of the command missing from the ACK"});
+    }
+    if (p.wanted_items != 0 && h.code == u8(ResultCode::Successful)) {
+      std::uint32_t got = 0;
+      for (const OptionView o : m.options()) {
+        if (o.length != 0) got |= info_item_bit(o.type, o.subtype);
+      }
+      const std::uint32_t missing = p.wanted_items & ~got;
+      if (missing != 0) {
+        r.findings.add(Finding{Req::GetAckValues, 0, 0, missing, 0, p.id, "requested item missing from the GET ACK"});
+      }
+    }
+    // Drop stale entries at the front of the expiry queue.
+    auto& ord = order_[req_dir];
+    while (!ord.empty()) {
+      auto f = pend.find(ord.front().first);
+      if (f != pend.end() && f->second.id == ord.front().second) break;
+      ord.pop_front();
+    }
+  }
+  recent_acks_[d][recent_ack_next_[d]] = h.seq;
+  recent_ack_next_[d] = static_cast<std::uint8_t>((recent_ack_next_[d] + 1) % 8);
+  if (recent_ack_count_[d] < 8) ++recent_ack_count_[d];
+}
+
+void ExchangeTracker::expire(double now, std::vector<Finding>& out) {
+  for (std::size_t d = 0; d < 2; ++d) {
+    auto& ord = order_[d];
+    auto& pend = pending_[d];
+    while (!ord.empty()) {
+      auto it = pend.find(ord.front().first);
+      if (it == pend.end() || it->second.id != ord.front().second) {
+        ord.pop_front();
+        continue;
+      }
+      if (now - it->second.time <= cfg_.ack_timeout) break;
+      out.push_back(unacked(it->second, "no ACK within the ACK timer"));
+      pend.erase(it);
+      ord.pop_front();
+    }
+  }
+}
+
+void ExchangeTracker::finish(std::vector<Finding>& out) {
+  for (std::size_t d = 0; d < 2; ++d) {
+    for (const auto& [seq, oid] : order_[d]) {
+      auto it = pending_[d].find(seq);
+      if (it != pending_[d].end() && it->second.id == oid) out.push_back(unacked(it->second, "never ACKed"));
+    }
+    pending_[d].clear();
+    order_[d].clear();
+  }
+}
+
+}  // namespace vsm
