@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
         case 1:
           if (!buf.empty()) buf.resize(rng() % buf.size());
           break;
-        case 2: buf.insert(buf.begin() + static_cast<long>(rng() % (buf.size() + 1)), static_cast<std::uint8_t>(rng())); break;
+        case 2:
+          buf.insert(buf.begin() + static_cast<long>(rng() % (buf.size() + 1)), static_cast<std::uint8_t>(rng()));
+          break;
         case 3: {
           const auto& other = seeds[rng() % seeds.size()];
           const std::size_t at = rng() % (buf.size() + 1);

@@ -49,7 +49,8 @@ constexpr std::array<Requirement, kRequirementCount> kCatalogue{{
      "The Manager Node and Execution Node MUST support TCP."},
     {Req::Sctp, "VSM-5-SCTP", "5", L::Should, S::Behaviour, "SCTP supported",
      "The Manager Node and Execution Node SHOULD support SCTP."},
-    {Req::RegisterFirst, "VSM-5-REGISTER-FIRST", "5", L::Profile, S::Exchange, "Registration is the node's first message",
+    {Req::RegisterFirst, "VSM-5-REGISTER-FIRST", "5", L::Profile, S::Exchange,
+     "Registration is the node's first message",
      "When the Execution Node boots up, it registers itself with the Manager Node by sending the Registration "
      "message; the profile requires it to be the node's first message on a connection."},
     {Req::Role, "VSM-5-ROLE", "5", L::Profile, S::Exchange, "message sent by the role that owns it",
@@ -57,7 +58,7 @@ constexpr std::array<Requirement, kRequirementCount> kCatalogue{{
      "De-registration, Ack and Error by either."},
     {Req::AckNotAcked, "VSM-5-ACK-NOT-ACKED", "5", L::Profile, S::Exchange, "an ACK is never ACKed",
      "The ACK responds to the other messages; the profile never acknowledges an ACK."},
-    {Req::ErrorMessage, "VSM-5-ERROR", "5", L::Profile, S::Message, "Error message (local Type 7)",
+    {Req::ErrorMessage, "VSM-5-ERROR", "5", L::Profile, S::Behaviour, "Error message (local Type 7)",
      "The Error message is asynchronously sent by either node to notify the peer of an error condition; the draft "
      "gives it no Type code and the profile assigns 7 locally."},
     {Req::ErrorContent, "VSM-5-ERROR-CONTENT", "5", L::Profile, S::Message, "Error carries a failure Code and text",
@@ -147,8 +148,8 @@ constexpr std::array<Requirement, kRequirementCount> kCatalogue{{
      "Status-Update when the added Function has booted",
      "When the function has successfully booted up, the Execution Node sends a Status-update message to the "
      "Manager Node."},
-    {Req::DeleteMandatory, "VSM-6.3.3-MANDATORY", "6.3.3", L::Must, S::Message,
-     "DELETE carries its mandatory options", "DELETE (Sub-Type 3) mandatory options: Node ID, Function ID."},
+    {Req::DeleteMandatory, "VSM-6.3.3-MANDATORY", "6.3.3", L::Must, S::Message, "DELETE carries its mandatory options",
+     "DELETE (Sub-Type 3) mandatory options: Node ID, Function ID."},
     {Req::DeleteAckOptions, "VSM-6.3.3-ACK-OPTIONS", "6.3.3", L::Must, S::Message, "DELETE ACK carries its options",
      "Expected options in the DELETE ACK: Node ID, Function ID, Result Code, Running Status."},
     {Req::DeleteStatusUpdate, "VSM-6.3.3-STATUS-UPDATE", "6.3.3", L::Profile, S::Behaviour,
@@ -159,23 +160,23 @@ constexpr std::array<Requirement, kRequirementCount> kCatalogue{{
     {Req::MoveAckOptions, "VSM-6.3.4-ACK-OPTIONS", "6.3.4", L::Must, S::Message, "MOVE ACK carries its options",
      "Expected options in the MOVE ACK: Source Node ID, Destination Node ID, Function ID, Result Code, Running "
      "Status."},
-    {Req::MoveOrder, "VSM-6.3.4-ORDER", "6.3.4", L::Must, S::Message, "MOVE lists source before destination",
+    {Req::MoveOrder, "VSM-6.3.4-ORDER", "6.3.4", L::Must, S::Exchange, "MOVE lists source before destination",
      "The source Node ID and destination Node ID MUST be listed in this order."},
     {Req::CopyMandatory, "VSM-6.3.5-MANDATORY", "6.3.5", L::Must, S::Message, "COPY carries its mandatory options",
      "COPY (Sub-Type 5) mandatory options: Source Node ID, Destination Node ID, Function ID."},
     {Req::CopyAckOptions, "VSM-6.3.5-ACK-OPTIONS", "6.3.5", L::Must, S::Message, "COPY ACK carries its options",
      "Expected options in the COPY ACK: Source Node ID, Destination Node ID, Function ID, Result Code, Running "
      "Status."},
-    {Req::CopyOrder, "VSM-6.3.5-ORDER", "6.3.5", L::Must, S::Message, "COPY lists source before destination",
+    {Req::CopyOrder, "VSM-6.3.5-ORDER", "6.3.5", L::Must, S::Exchange, "COPY lists source before destination",
      "The source Node ID and destination Node ID MUST be listed in this order."},
     {Req::MoveSessionMandatory, "VSM-6.3.6-MANDATORY", "6.3.6", L::Must, S::Message,
      "MOVE_SESSION carries its mandatory options",
      "MOVE_SESSION (Sub-Type 6) mandatory options: Source Node ID, Destination Node ID, Session information."},
-    {Req::MoveSessionAckOptions, "VSM-6.3.6-ACK-OPTIONS", "6.3.6", L::Must, S::Exchange,
+    {Req::MoveSessionAckOptions, "VSM-6.3.6-ACK-OPTIONS", "6.3.6", L::Must, S::Message,
      "MOVE_SESSION ACK carries its options",
      "Expected options in the MOVE_SESSION ACK: Function ID if specified in the command, Result Code, Running "
      "Status."},
-    {Req::MoveSessionOrder, "VSM-6.3.6-ORDER", "6.3.6", L::Must, S::Message,
+    {Req::MoveSessionOrder, "VSM-6.3.6-ORDER", "6.3.6", L::Must, S::Exchange,
      "MOVE_SESSION lists source before destination",
      "The source Node ID and destination Node ID MUST be listed in this order."},
     // ---- Section 6.4: option values
@@ -194,16 +195,15 @@ constexpr std::array<Requirement, kRequirementCount> kCatalogue{{
     {Req::NodeInfoValue, "VSM-6.4.6-VALUE", "6.4.6", L::Profile, S::Message, "Node information value well formed",
      "Node information values are ASCII numbers, Boot time an 8-octet NTP timestamp."},
     {Req::FunctionInfoSubType, "VSM-6.4.7-SUB-OP-TYPE", "6.4.7", L::Format, S::Message,
-     "known Function information item",
-     "Function information Sub-OP-Types: 1, 2, 3, 10, 11, 20, 21, 31, 32, 40, 50."},
+     "known Function information item", "Function information Sub-OP-Types: 1, 2, 3, 10, 11, 20, 21, 31, 32, 40, 50."},
     {Req::FunctionInfoValue, "VSM-6.4.7-VALUE", "6.4.7", L::Profile, S::Message,
      "Function information value well formed",
      "Function information values are ASCII text or numbers, Boot time an 8-octet NTP timestamp."},
     {Req::RunningStatusValue, "VSM-6.4.7-RUNNING-STATUS", "6.4.7", L::Format, S::Message, "known Running status",
      "Running status is \"Starting\", \"Running\", \"Terminating\" or \"Unknown\"."},
-    {Req::SessionInfoSubType, "VSM-6.4.8-SUB-OP-TYPE", "6.4.8", L::Format, S::Message,
-     "known Session information item", "Session information Sub-OP-Types: 1 SIP URI, 2 Contact address, 3 ratio, "
-                                       "4 number of sessions."},
+    {Req::SessionInfoSubType, "VSM-6.4.8-SUB-OP-TYPE", "6.4.8", L::Format, S::Message, "known Session information item",
+     "Session information Sub-OP-Types: 1 SIP URI, 2 Contact address, 3 ratio, "
+     "4 number of sessions."},
     {Req::SessionInfoValue, "VSM-6.4.8-VALUE", "6.4.8", L::Profile, S::Message, "Session information value well formed",
      "SIP URI is text, Contact address 4 or 16 octets, ratio a decimal from 0 to 1, number of sessions a decimal "
      "integer."},
@@ -232,7 +232,19 @@ static_assert(catalogue_in_order(), "kCatalogue rows must follow the order of en
 
 std::span<const Requirement> catalogue() noexcept { return kCatalogue; }
 
-const Requirement& requirement(Req r) noexcept { return kCatalogue[static_cast<std::size_t>(r)]; }
+const Requirement& requirement(Req r) noexcept {
+  // Req::Count_ (the req of a default Finding) is not an entry: answer with a
+  // sentinel instead of reading past the table.
+  static constexpr Requirement kNone{Req::Count_,
+                                     "VSM-0-NONE",
+                                     "0",
+                                     Level::Profile,
+                                     Scope::NotObservable,
+                                     "no requirement",
+                                     "Not a requirement: the value of an empty finding."};
+  const auto i = static_cast<std::size_t>(r);
+  return i < kCatalogue.size() ? kCatalogue[i] : kNone;
+}
 
 const Requirement* find_requirement(std::string_view id) noexcept {
   for (const auto& r : kCatalogue) {

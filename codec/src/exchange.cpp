@@ -27,7 +27,9 @@ Finding ExchangeTracker::unacked(const PendingRequest& p, const char* why) noexc
 
 ExchangeResult ExchangeTracker::on_message(const MessageView& m, Dir dir, double time, std::uint64_t id) {
   ExchangeResult r;
-  if (!m.has_header() || !is_known_type(m.header.type) || m.error.code == DecodeErrc::LengthTooSmall) return r;
+  // A message of unknown type still carries a sequence number and is answered
+  // (with Code 128): it is tracked like any other non-ACK message.
+  if (!m.has_header() || m.error.code == DecodeErrc::LengthTooSmall) return r;
   const std::size_t d = idx(dir);
   const std::uint8_t type = m.header.type;
   const Role expected = sender_role(type);
@@ -40,10 +42,14 @@ ExchangeResult ExchangeTracker::on_message(const MessageView& m, Dir dir, double
                              "message type not sent by this role"});
     }
   }
-  if (cfg_.saw_connection_start && !first_seen_[d] && roles_[d] == Role::Node && type != u8(MsgType::Registration)) {
-    r.findings.add(Req::RegisterFirst, off::kType, 1, "Execution Node's first message is not a Registration", type);
+  // The node may have to ACK a manager that spoke first: only its own first
+  // message that is not an ACK must be the Registration.
+  if (type != u8(MsgType::Ack) && !first_request_seen_[d]) {
+    first_request_seen_[d] = true;
+    if (cfg_.saw_connection_start && roles_[d] == Role::Node && type != u8(MsgType::Registration)) {
+      r.findings.add(Req::RegisterFirst, off::kType, 1, "Execution Node's first message is not a Registration", type);
+    }
   }
-  first_seen_[d] = true;
   if (type == u8(MsgType::Ack)) {
     on_ack(m, dir, time, r);
   } else {
@@ -125,11 +131,9 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
   auto& pend = pending_[req_dir];
   auto it = pend.find(h.seq);
   if (it == pend.end()) {
-    bool answers_ack = false;
-    for (std::uint8_t i = 0; i < recent_ack_count_[req_dir]; ++i) {
-      answers_ack = answers_ack || recent_acks_[req_dir][i] == h.seq;
-    }
-    if (answers_ack) {
+    if (answered_[req_dir].contains(h.seq)) {
+      r.findings.add(Req::AckUnsolicited, off::kSeq, 3, "repeated ACK of a message already ACKed", h.seq);
+    } else if (acks_sent_[req_dir].contains(h.seq)) {
       r.findings.add(Req::AckNotAcked, off::kType, 1, "ACK answers an ACK", h.seq);
     } else if (!pend.empty()) {
       std::uint32_t oldest = 0;
@@ -148,6 +152,7 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
   } else {
     const PendingRequest p = it->second;
     pend.erase(it);
+    answered_[req_dir].add(h.seq);
     r.request = p;
     r.response_time = time - p.time;
     if (h.subtype != p.subtype) {
@@ -184,9 +189,7 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
       ord.pop_front();
     }
   }
-  recent_acks_[d][recent_ack_next_[d]] = h.seq;
-  recent_ack_next_[d] = static_cast<std::uint8_t>((recent_ack_next_[d] + 1) % 8);
-  if (recent_ack_count_[d] < 8) ++recent_ack_count_[d];
+  acks_sent_[d].add(h.seq);
 }
 
 void ExchangeTracker::expire(double now, std::vector<Finding>& out) {

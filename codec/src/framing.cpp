@@ -6,8 +6,21 @@
 
 namespace vsm {
 
+namespace {
+constexpr std::size_t kInitialBuffer = 2048;
+}
+
 Framer::Framer(LengthConvention c, std::size_t max_pdu)
-    : conv_(c), max_pdu_(std::clamp<std::size_t>(max_pdu, kHeaderSize, kMaxPdu)), buf_(2 * max_pdu_) {}
+    : conv_(c),
+      max_pdu_(std::clamp<std::size_t>(max_pdu, kHeaderSize, kMaxPdu)),
+      limit_(2 * max_pdu_),
+      buf_(std::min<std::size_t>(limit_, kInitialBuffer)) {}
+
+void Framer::release() noexcept {
+  start_ += consumed_pending_;
+  offset_ += consumed_pending_;
+  consumed_pending_ = 0;
+}
 
 void Framer::compact() noexcept {
   if (start_ == 0) return;
@@ -18,12 +31,12 @@ void Framer::compact() noexcept {
 }
 
 std::size_t Framer::feed(Bytes data) noexcept {
-  if (consumed_pending_ != 0) {
-    start_ += consumed_pending_;
-    offset_ += consumed_pending_;
-    consumed_pending_ = 0;
-  }
+  release();
   if (buf_.size() - end_ < data.size()) compact();
+  if (buf_.size() - end_ < data.size() && buf_.size() < limit_) {
+    const std::size_t want = std::min(limit_, std::max(end_ + data.size(), 2 * buf_.size()));
+    buf_.resize(want);
+  }
   const std::size_t n = std::min(data.size(), buf_.size() - end_);
   if (n != 0) std::memcpy(buf_.data() + end_, data.data(), n);
   end_ += n;
@@ -31,11 +44,7 @@ std::size_t Framer::feed(Bytes data) noexcept {
 }
 
 FrameResult Framer::next() noexcept {
-  if (consumed_pending_ != 0) {
-    start_ += consumed_pending_;
-    offset_ += consumed_pending_;
-    consumed_pending_ = 0;
-  }
+  release();
   FrameResult r;
   r.stream_offset = offset_;
   const std::size_t avail = end_ - start_;
@@ -44,7 +53,6 @@ FrameResult Framer::next() noexcept {
   const auto length = static_cast<std::uint16_t>((p[off::kLength] << 8) | p[off::kLength + 1]);
   const std::uint32_t size = declared_size(length, conv_);
   if (size == 0 || size > max_pdu_) {
-    failed_ = true;
     r.status = FrameStatus::Error;
     r.error = size == 0 ? "Length field smaller than the header" : "Length field exceeds the maximum message size";
     r.declared = size == 0 ? length : size;
@@ -58,12 +66,7 @@ FrameResult Framer::next() noexcept {
 }
 
 std::size_t Framer::resync() noexcept {
-  if (consumed_pending_ != 0) {
-    start_ += consumed_pending_;
-    offset_ += consumed_pending_;
-    consumed_pending_ = 0;
-  }
-  failed_ = false;
+  release();
   std::size_t dropped = 0;
   if (start_ < end_) {
     ++start_;
@@ -91,7 +94,6 @@ void Framer::reset(std::uint64_t skipped) noexcept {
   offset_ += (end_ - start_) + skipped;
   start_ = end_ = 0;
   consumed_pending_ = 0;
-  failed_ = false;
 }
 
 }  // namespace vsm

@@ -25,9 +25,7 @@ std::vector<std::uint8_t> be32_bytes(std::uint32_t v) {
 
 Option Option::node_id(std::uint32_t id) { return {u8(OptType::NodeId), 0, be32_bytes(id), {}}; }
 Option Option::function_id(std::uint32_t id) { return {u8(OptType::FunctionId), 0, be32_bytes(id), {}}; }
-Option Option::ipv4(std::array<std::uint8_t, 4> addr) {
-  return {u8(OptType::IPv4), 0, {addr.begin(), addr.end()}, {}};
-}
+Option Option::ipv4(std::array<std::uint8_t, 4> addr) { return {u8(OptType::IPv4), 0, {addr.begin(), addr.end()}, {}}; }
 Option Option::ipv6(const std::array<std::uint8_t, 16>& addr) {
   return {u8(OptType::IPv6), 0, {addr.begin(), addr.end()}, {}};
 }
@@ -49,13 +47,16 @@ Option Option::raw(std::uint8_t type, std::uint8_t sub, std::span<const std::uin
   return {type, sub, {value.begin(), value.end()}, {}};
 }
 
+static std::optional<std::uint32_t> value32(const Option& o) {
+  if (o.value.size() != 4) return std::nullopt;
+  return (std::uint32_t{o.value[0]} << 24) | (std::uint32_t{o.value[1]} << 16) | (std::uint32_t{o.value[2]} << 8) |
+         o.value[3];
+}
+
 std::optional<std::uint32_t> Message::node_id(unsigned index) const {
   for (const auto& o : options) {
     if (o.type == u8(OptType::NodeId) && o.value.size() == 4) {
-      if (index == 0) {
-        return (std::uint32_t{o.value[0]} << 24) | (std::uint32_t{o.value[1]} << 16) |
-               (std::uint32_t{o.value[2]} << 8) | o.value[3];
-      }
+      if (index == 0) return value32(o);
       --index;
     }
   }
@@ -64,9 +65,7 @@ std::optional<std::uint32_t> Message::node_id(unsigned index) const {
 
 std::optional<std::uint32_t> Message::function_id() const {
   const Option* o = find(OptType::FunctionId);
-  if (!o || o->value.size() != 4) return std::nullopt;
-  return (std::uint32_t{o->value[0]} << 24) | (std::uint32_t{o->value[1]} << 16) | (std::uint32_t{o->value[2]} << 8) |
-         o->value[3];
+  return o ? value32(*o) : std::nullopt;
 }
 
 const Option* Message::find(OptType t, std::optional<std::uint8_t> sub) const {

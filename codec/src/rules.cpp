@@ -4,15 +4,16 @@
 namespace vsm {
 namespace {
 
-//                      op  mandatory                   ack options                  order             fid  ackfid two  sess  list
+//                      op  mandatory                   ack options                  order             fid  ackfid two
+//                      sess  list
 constexpr std::array kOperationRules{
     OperationRules{1, Req::GetMandatory, Req::GetAckOptions, Req::Count_, true, true, false, false, true},
     OperationRules{2, Req::AddMandatory, Req::AddAckOptions, Req::Count_, true, true, false, false, false},
     OperationRules{3, Req::DeleteMandatory, Req::DeleteAckOptions, Req::Count_, true, true, false, false, false},
     OperationRules{4, Req::MoveMandatory, Req::MoveAckOptions, Req::MoveOrder, true, true, true, false, false},
     OperationRules{5, Req::CopyMandatory, Req::CopyAckOptions, Req::CopyOrder, true, true, true, false, false},
-    OperationRules{6, Req::MoveSessionMandatory, Req::MoveSessionAckOptions, Req::MoveSessionOrder, false, false,
-                   true, true, false},
+    OperationRules{6, Req::MoveSessionMandatory, Req::MoveSessionAckOptions, Req::MoveSessionOrder, false, false, true,
+                   true, false},
 };
 
 bool is_info(std::uint8_t type) noexcept {

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <ctime>
 
 namespace vsm {
@@ -18,6 +20,16 @@ class Out {
     auto r = fmt::format_to_n(buf_.data() + len_, buf_.size() - len_, f, std::forward<Args>(args)...);
     len_ += std::min<std::size_t>(r.size, buf_.size() - len_);
   }
+  // Plain appends for the hot path (the dissector's Info column).
+  void str(std::string_view s) noexcept {
+    const std::size_t n = std::min(s.size(), buf_.size() - len_);
+    std::copy_n(s.data(), n, buf_.data() + len_);
+    len_ += n;
+  }
+  void num(std::uint64_t v) noexcept {
+    auto r = std::to_chars(buf_.data() + len_, buf_.data() + buf_.size(), v);
+    if (r.ec == std::errc{}) len_ = static_cast<std::size_t>(r.ptr - buf_.data());
+  }
   std::string_view view() const noexcept { return {buf_.data(), len_}; }
 
  private:
@@ -25,10 +37,13 @@ class Out {
   std::size_t len_ = 0;
 };
 
-std::string_view or_number(std::string_view name, std::uint8_t v, std::span<char> tmp) noexcept {
-  if (!name.empty()) return name;
-  auto r = fmt::format_to_n(tmp.data(), tmp.size(), "{}", v);
-  return {tmp.data(), std::min<std::size_t>(r.size, tmp.size())};
+// Dotted quad for 4 octets, eight colon-separated hex groups for 16.
+void put_address(Out& out, Bytes a) noexcept {
+  if (a.size() == 4) {
+    out.put("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+    return;
+  }
+  for (std::size_t i = 0; i + 1 < a.size(); i += 2) out.put("{}{:x}", i ? ":" : "", (a[i] << 8) | a[i + 1]);
 }
 
 bool printable(std::string_view s) noexcept {
@@ -43,42 +58,72 @@ bool printable(std::string_view s) noexcept {
 std::string_view summarize(const MessageView& m, std::span<char> buf) noexcept {
   Out out(buf);
   if (!m.has_header()) {
-    out.put("Malformed ({} octets)", m.bytes.size());
+    out.str("Malformed (");
+    out.num(m.bytes.size());
+    out.str(" octets)");
     return out.view();
   }
   const Header& h = m.header;
   const std::string_view tname = type_name(h.type);
   if (tname.empty()) {
-    out.put("Unknown type {}", h.type);
+    out.str("Unknown type ");
+    out.num(h.type);
   } else {
-    out.put("{}", tname);
+    out.str(tname);
   }
   if (carries_operation(h.type) && h.subtype != 0) {
     const std::string_view op = operation_name(h.subtype);
     if (op.empty()) {
-      out.put(" op={}", h.subtype);
+      out.str(" op=");
+      out.num(h.subtype);
     } else {
-      out.put(" {}", op);
+      out.str(" ");
+      out.str(op);
     }
   }
-  out.put(" seq={}", h.seq);
+  out.str(" seq=");
+  out.num(h.seq);
   if (h.type == u8(MsgType::Ack) || h.type == u8(MsgType::Error) || h.code != 0) {
-    char tmp[4];
-    out.put(" {}", or_number(code_name(h.code), h.code, tmp));
+    const std::string_view code = code_name(h.code);
+    out.str(" ");
+    if (code.empty()) {
+      out.num(h.code);
+    } else {
+      out.str(code);
+    }
   }
-  const auto n0 = m.node_id(0);
-  const auto n1 = m.node_id(1);
-  if (n0 && n1) {
-    out.put(" node {} -> {}", *n0, *n1);
-  } else if (n0) {
-    out.put(" node {}", *n0);
+  // One pass over the options for the key IDs.
+  std::optional<std::uint32_t> nodes[2], function;
+  std::string_view status;
+  unsigned node_count = 0;
+  for (const OptionView o : m.options()) {
+    if (o.is(OptType::NodeId)) {
+      if (node_count < 2) nodes[node_count] = o.u32();
+      ++node_count;
+    } else if (o.is(OptType::FunctionId) && !function) {
+      function = o.u32();
+    } else if (o.is(OptType::FunctionInfo, function_info::RunningStatus) && status.empty()) {
+      status = o.text();
+    }
   }
-  if (const auto f = m.function_id()) out.put(" function {}", *f);
-  if (const auto s = m.find(OptType::FunctionInfo, function_info::RunningStatus); s && printable(s->text()) &&
-                                                                                   s->length != 0) {
-    out.put(" [{}]", s->text());
+  if (nodes[0]) {
+    out.str(" node ");
+    out.num(*nodes[0]);
+    if (nodes[1]) {
+      out.str(" -> ");
+      out.num(*nodes[1]);
+    }
   }
-  if (m.error) out.put(" [malformed]");
+  if (function) {
+    out.str(" function ");
+    out.num(*function);
+  }
+  if (!status.empty() && printable(status)) {
+    out.str(" [");
+    out.str(status);
+    out.str("]");
+  }
+  if (m.error) out.str(" [malformed]");
   return out.view();
 }
 
@@ -124,8 +169,8 @@ std::string_view describe(const Finding& f, std::span<char> buf) noexcept {
     case Req::MoveOrder:
     case Req::CopyOrder:
     case Req::MoveSessionOrder: out.put(" (first {}, second {})", f.a, f.b); break;
-    case Req::Role: out.put(" ({} from the {})", type_name(static_cast<std::uint8_t>(f.a)),
-                            role_name(static_cast<Role>(f.b)));
+    case Req::Role:
+      out.put(" ({} from the {})", type_name(static_cast<std::uint8_t>(f.a)), role_name(static_cast<Role>(f.b)));
       break;
     default: break;
   }
@@ -146,8 +191,8 @@ std::string_view format_value(const OptionView& o, std::span<char> buf) noexcept
   }
   switch (static_cast<OptType>(o.type)) {
     case OptType::IPv4:
-      if (auto a = o.ipv4()) {
-        out.put("{}.{}.{}.{}", (*a)[0], (*a)[1], (*a)[2], (*a)[3]);
+      if (o.length == 4) {
+        put_address(out, o.value);
         return out.view();
       }
       break;
@@ -177,15 +222,11 @@ std::string_view format_value(const OptionView& o, std::span<char> buf) noexcept
     }
   }
   if (sub && sub->kind == ValueKind::Address && (o.length == 4 || o.length == 16)) {
-    if (o.length == 4) {
-      out.put("{}.{}.{}.{}", o.value[0], o.value[1], o.value[2], o.value[3]);
-    } else {
-      for (std::size_t i = 0; i < 16; i += 2) out.put("{}{:x}", i ? ":" : "", (o.value[i] << 8) | o.value[i + 1]);
-    }
+    put_address(out, o.value);
     return out.view();
   }
   if (o.type == u8(OptType::IPv6) && o.length == 16) {
-    for (std::size_t i = 0; i < 16; i += 2) out.put("{}{:x}", i ? ":" : "", (o.value[i] << 8) | o.value[i + 1]);
+    put_address(out, o.value);
     return out.view();
   }
   if (printable(o.text())) {

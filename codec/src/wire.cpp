@@ -6,9 +6,7 @@
 namespace vsm {
 namespace {
 
-inline std::uint16_t be16(const std::uint8_t* p) noexcept {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
+inline std::uint16_t be16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
 inline std::uint32_t be24(const std::uint8_t* p) noexcept {
   return (static_cast<std::uint32_t>(p[0]) << 16) | (static_cast<std::uint32_t>(p[1]) << 8) | p[2];
 }
@@ -132,8 +130,11 @@ Numeric OptionView::numeric() const noexcept {
       }
     }
   }
+  // Readable text that is not a number is a bad value, not a binary one.
+  bool printable = true;
+  for (char ch : s) printable = printable && ch >= 0x20 && ch <= 0x7e;
   const std::size_t len = value.size();
-  if (len == 1 || len == 2 || len == 4 || len == 8) {
+  if (!printable && (len == 1 || len == 2 || len == 4 || len == 8)) {
     std::uint64_t v = 0;
     for (std::uint8_t b : value) v = (v << 8) | b;
     n.encoding = Numeric::Encoding::Binary;

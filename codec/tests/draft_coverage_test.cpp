@@ -73,8 +73,8 @@ TEST(Catalogue, CoversEveryMustAndShouldSentenceOfSections4To6) {
   ASSERT_GE(sentences.size(), 20u) << "the draft's sections 4 to 6 were not found or not split into sentences";
   for (const auto& s : sentences) {
     const auto want = words(s);
-    for (const auto& [keyword, level] :
-         {std::pair{std::string_view("MUST"), vsm::Level::Must}, std::pair{std::string_view("SHOULD"), vsm::Level::Should}}) {
+    for (const auto& [keyword, level] : {std::pair{std::string_view("MUST"), vsm::Level::Must},
+                                         std::pair{std::string_view("SHOULD"), vsm::Level::Should}}) {
       if (s.find(keyword) == std::string::npos) continue;
       double best = 0;
       std::string_view best_id;

@@ -126,7 +126,7 @@ struct Requirement {
 std::span<const Requirement> catalogue() noexcept;
 const Requirement& requirement(Req r) noexcept;
 const Requirement* find_requirement(std::string_view id) noexcept;
-std::string_view level_name(Level l) noexcept;     // "MUST", "SHOULD", "FORMAT", "PROFILE"
+std::string_view level_name(Level l) noexcept;        // "MUST", "SHOULD", "FORMAT", "PROFILE"
 std::string_view severity_name(Severity s) noexcept;  // "note", "warning", "error"
 std::string_view scope_name(Scope s) noexcept;
 // Severity of a violation: MUST, FORMAT and PROFILE are errors, SHOULD warnings;

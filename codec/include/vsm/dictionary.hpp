@@ -158,8 +158,7 @@ inline constexpr std::array kRoles{
     Named{2, "manager", "Manager Node"},
 };
 
-inline constexpr std::array<std::string_view, 4> kRunningStatuses{"Starting", "Running", "Terminating",
-                                                                  "Unknown"};
+inline constexpr std::array<std::string_view, 4> kRunningStatuses{"Starting", "Running", "Terminating", "Unknown"};
 
 struct SubOptionSpec {
   std::uint8_t sub;
@@ -212,8 +211,8 @@ struct OptionSpec {
   std::uint8_t type;
   std::string_view keyword;  // "node_id", "node_info", ...
   std::string_view name;
-  std::string_view section;         // draft section defining it
-  std::uint8_t fixed_length;        // 0 = variable
+  std::string_view section;             // draft section defining it
+  std::uint8_t fixed_length;            // 0 = variable
   std::span<const SubOptionSpec> subs;  // empty = Sub-OP-Type undefined (must be 0)
 };
 
@@ -238,9 +237,9 @@ const SubOptionSpec* sub_option_spec(std::uint8_t type, std::uint8_t sub) noexce
 
 // Display names with a fallback for unknown values ("Unknown (42)" is not
 // produced here: callers that show numbers do it themselves).
-std::string_view type_name(std::uint8_t type) noexcept;       // "" when unknown
-std::string_view operation_name(std::uint8_t op) noexcept;    // "" when unknown
-std::string_view code_name(std::uint8_t code) noexcept;       // "" when unknown
+std::string_view type_name(std::uint8_t type) noexcept;     // "" when unknown
+std::string_view operation_name(std::uint8_t op) noexcept;  // "" when unknown
+std::string_view code_name(std::uint8_t code) noexcept;     // "" when unknown
 std::string_view role_name(Role role) noexcept;
 
 constexpr bool is_known_type(std::uint8_t t) noexcept { return t >= 1 && t <= 7; }

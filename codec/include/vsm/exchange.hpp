@@ -22,8 +22,8 @@ enum class Dir : std::uint8_t { FromInitiator = 0, FromResponder = 1 };
 constexpr Dir other(Dir d) noexcept { return d == Dir::FromInitiator ? Dir::FromResponder : Dir::FromInitiator; }
 
 struct TrackerConfig {
-  double ack_timeout = 5.0;          // seconds before a request counts as never ACKed
-  bool saw_connection_start = true;  // checks that need the first message (Registration first)
+  double ack_timeout = 5.0;             // seconds before a request counts as never ACKed
+  bool saw_connection_start = true;     // checks that need the first message (Registration first)
   Role initiator_role = Role::Unknown;  // Unknown: inferred from the first message that shows it
   std::size_t max_outstanding = 65536;  // per direction; beyond it the oldest request is reported and dropped
 };
@@ -52,7 +52,10 @@ std::uint32_t info_item_bit(std::uint8_t type, std::uint8_t sub) noexcept;
 
 class ExchangeTracker {
  public:
-  explicit ExchangeTracker(TrackerConfig cfg = {}) : cfg_(cfg) { roles_[0] = cfg.initiator_role; roles_[1] = opposite(cfg.initiator_role); }
+  explicit ExchangeTracker(TrackerConfig cfg = {}) : cfg_(cfg) {
+    roles_[0] = cfg.initiator_role;
+    roles_[1] = opposite(cfg.initiator_role);
+  }
 
   // One message, in capture order. The message should have been decoded
   // (structural errors are fine; messages without a header are ignored).
@@ -78,13 +81,29 @@ class ExchangeTracker {
 
   TrackerConfig cfg_;
   Role roles_[2];
-  bool first_seen_[2] = {false, false};
+  bool first_request_seen_[2] = {false, false};
   std::optional<std::uint32_t> last_seq_[2];
   std::unordered_map<std::uint32_t, PendingRequest> pending_[2];  // by sequence, per sending direction
   std::deque<std::pair<std::uint32_t, std::uint64_t>> order_[2];  // (seq, id) in arrival order, for expiry
-  std::uint32_t recent_acks_[2][8] = {};                           // sequences of ACKs recently sent per direction
-  std::uint8_t recent_ack_count_[2] = {0, 0};
-  std::uint8_t recent_ack_next_[2] = {0, 0};
+  // The last few sequence numbers of one kind, to tell an ACK of an ACK and a
+  // repeated ACK from an unsolicited one.
+  struct SeqRing {
+    std::uint32_t seq[8] = {};
+    std::uint8_t count = 0, next = 0;
+    void add(std::uint32_t s) noexcept {
+      seq[next] = s;
+      next = static_cast<std::uint8_t>((next + 1) % 8);
+      if (count < 8) ++count;
+    }
+    bool contains(std::uint32_t s) const noexcept {
+      for (std::uint8_t i = 0; i < count; ++i) {
+        if (seq[i] == s) return true;
+      }
+      return false;
+    }
+  };
+  SeqRing acks_sent_[2];                  // sequences of the ACKs each direction sent
+  SeqRing answered_[2];                   // sequences of each direction's messages already ACKed
   std::optional<std::uint32_t> node_id_;  // the Execution Node's ID on this connection, once known
 };
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Stream framing without I/O: bytes in, in any split; whole PDUs out. The
-// buffer is allocated once and never grows: feed() takes what fits and says
-// how much, so memory stays bounded whatever the peer sends. An impossible
-// Length stops the stream with an error that names its offset.
+// buffer starts small and grows only as far as the data needs, never past
+// twice the largest message: feed() takes what fits and says how much, so
+// memory stays bounded whatever the peer sends (and small for idle
+// connections). An impossible Length stops the stream with an error that
+// names its offset.
 #pragma once
 
 #include <cstdint>
@@ -20,10 +22,10 @@ enum class FrameStatus : std::uint8_t { Pdu, NeedMore, Error };
 
 struct FrameResult {
   FrameStatus status = FrameStatus::NeedMore;
-  Bytes pdu;                       // Pdu: valid until the next feed(), next() or resync()
+  Bytes pdu;                        // Pdu: valid until the next feed(), next() or resync()
   std::uint64_t stream_offset = 0;  // offset of the PDU (or of the bad header) in the stream
-  std::string_view error;          // Error: what is wrong
-  std::uint32_t declared = 0;      // Error: the size the Length field announced
+  std::string_view error;           // Error: what is wrong
+  std::uint32_t declared = 0;       // Error: the size the Length field announced
 };
 
 class Framer {
@@ -40,23 +42,24 @@ class Framer {
   // Forget everything buffered, as after a gap; the stream offset moves on by `skipped`.
   void reset(std::uint64_t skipped = 0) noexcept;
 
-  std::size_t buffered() const noexcept { return end_ - start_; }
-  std::size_t capacity() const noexcept { return buf_.size(); }
-  std::uint64_t stream_offset() const noexcept { return offset_; }  // of the first buffered byte
+  std::size_t buffered() const noexcept { return end_ - start_ - consumed_pending_; }   // not yet handed out
+  std::size_t capacity() const noexcept { return limit_; }                              // the most it will ever buffer
+  std::uint64_t stream_offset() const noexcept { return offset_ + consumed_pending_; }  // of the next byte to frame
   LengthConvention convention() const noexcept { return conv_; }
   void set_convention(LengthConvention c) noexcept { conv_ = c; }
 
  private:
   void compact() noexcept;
+  void release() noexcept;  // drop the PDU handed out by the last next()
 
   LengthConvention conv_;
   std::size_t max_pdu_;
+  std::size_t limit_;
   std::vector<std::uint8_t> buf_;
   std::size_t start_ = 0;
   std::size_t end_ = 0;
   std::uint64_t offset_ = 0;
   std::size_t consumed_pending_ = 0;  // size of the PDU handed out by the last next()
-  bool failed_ = false;
 };
 
 }  // namespace vsm

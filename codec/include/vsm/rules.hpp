@@ -19,8 +19,8 @@ struct Finding {
   std::uint32_t length = 0;  // octets the finding is about (0 = the whole message)
   std::uint32_t a = 0;       // rule-specific values, see describe()
   std::uint32_t b = 0;
-  std::uint64_t ref = 0;     // exchange findings: id of the related message (frame number)
-  const char* detail = "";   // static text: what exactly is wrong
+  std::uint64_t ref = 0;    // exchange findings: id of the related message (frame number)
+  const char* detail = "";  // static text: what exactly is wrong
 
   Severity severity() const noexcept { return severity_of(req); }
   const Requirement& requirement() const noexcept { return vsm::requirement(req); }
@@ -65,10 +65,10 @@ class FindingList {
 // Per-operation needs of a request and of its ACK (sections 6.2.3, 6.3).
 struct OperationRules {
   std::uint8_t op;
-  Req mandatory;      // the request's mandatory-option requirement
-  Req ack_options;    // the ACK's expected-option requirement
-  Req order;          // source-before-destination (Count_ when none)
-  bool function_id;   // request needs a Function ID
+  Req mandatory;     // the request's mandatory-option requirement
+  Req ack_options;   // the ACK's expected-option requirement
+  Req order;         // source-before-destination (Count_ when none)
+  bool function_id;  // request needs a Function ID
   bool ack_function_id;
   bool two_nodes;     // source and destination Node ID
   bool session_info;  // request needs Session information

@@ -85,13 +85,13 @@ struct OptionView {
   bool is(OptType t, std::uint8_t sub) const noexcept { return type == u8(t) && subtype == sub; }
 
   // Typed accessors: std::nullopt when the length does not fit the type.
-  std::optional<std::uint32_t> u32() const noexcept;           // Node ID, Function ID
-  std::optional<std::uint16_t> u16() const noexcept;           // Port
+  std::optional<std::uint32_t> u32() const noexcept;  // Node ID, Function ID
+  std::optional<std::uint16_t> u16() const noexcept;  // Port
   std::optional<std::array<std::uint8_t, 4>> ipv4() const noexcept;
   std::optional<std::array<std::uint8_t, 16>> ipv6() const noexcept;
-  std::optional<NtpTime> ntp() const noexcept;                 // exactly 8 octets
-  std::string_view text() const noexcept;                      // value as characters
-  Numeric numeric() const noexcept;                            // ASCII number or 1/2/4/8-octet binary
+  std::optional<NtpTime> ntp() const noexcept;  // exactly 8 octets
+  std::string_view text() const noexcept;       // value as characters
+  Numeric numeric() const noexcept;             // ASCII number or 1/2/4/8-octet binary
 };
 
 // Forward iteration over a validated option chain.
@@ -125,8 +125,8 @@ struct OptionRange {
 
 class MessageView {
  public:
-  Bytes bytes;                  // what was given to decode()
-  Header header;                // valid when bytes.size() >= 8
+  Bytes bytes;                      // what was given to decode()
+  Header header;                    // valid when bytes.size() >= 8
   std::uint32_t declared_size = 0;  // total size that Length announces under the convention
   std::uint32_t options_end = 0;    // end of the valid option chain
   std::uint16_t option_count = 0;   // options in the valid chain

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Exchange rules: the tracker sees a connection's messages in order, from the
+// Execution Node (the initiator, Dir::FromInitiator) and the Manager.
+#include "vsm/exchange.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "vectors.hpp"
+#include "vsm/message.hpp"
+#include "vsm/samples.hpp"
+#include "vsm/text.hpp"
+
+namespace vsm {
+namespace {
+
+using test::Buf;
+constexpr Dir kNode = Dir::FromInitiator;
+constexpr Dir kManager = Dir::FromResponder;
+
+// Feeds messages to a tracker and keeps every finding, with the message id.
+class Session {
+ public:
+  explicit Session(TrackerConfig cfg = {}) : t(cfg) {}
+
+  ExchangeResult send(Dir d, const Buf& b, double time = -1) {
+    frames_.push_back(b);  // the view must outlive nothing, but keep the bytes alive anyway
+    now_ = time >= 0 ? time : now_ + 0.1;
+    ExchangeResult r = t.on_message(decode(frames_.back()), d, now_, ++id_);
+    for (const auto& f : r.findings) all.push_back(f);
+    return r;
+  }
+  ExchangeResult send(Dir d, const Message& m, double time = -1) { return send(d, m.encode(), time); }
+
+  // The node registers with `id` (0 = asks for one) and the manager ACKs with `assigned`.
+  void register_node(std::uint32_t id = 3, std::uint32_t assigned = 3) {
+    send(kNode, registration(1, id));
+    Header h;
+    h.type = u8(MsgType::Registration);
+    h.seq = 1;
+    send(kManager, ack_for(h, ResultCode::Successful, assigned));
+  }
+
+  std::set<Req> reqs() const {
+    std::set<Req> s;
+    for (const auto& f : all) s.insert(f.req);
+    return s;
+  }
+  std::string text() const {
+    std::string s;
+    for (const auto& f : all) s += describe(f) + "\n";
+    return s;
+  }
+  std::uint64_t last_id() const { return id_; }
+
+  ExchangeTracker t;
+  std::vector<Finding> all;
+
+ private:
+  std::deque<Buf> frames_;
+  std::uint64_t id_ = 0;
+  double now_ = 0;
+};
+
+Header hdr(MsgType t, std::uint32_t seq, std::uint8_t sub = 0) {
+  Header h;
+  h.type = u8(t);
+  h.subtype = sub;
+  h.seq = seq;
+  return h;
+}
+
+// ---- the complete, correct exchanges: no findings at all
+
+TEST(Exchange, RegistrationAndItsAckHaveNoFindings) {
+  Session s;
+  const ExchangeResult reg = s.send(kNode, test::kRegistration, 1.0);
+  EXPECT_FALSE(reg.request);
+  EXPECT_EQ(s.t.outstanding(kNode), 1u);
+  const ExchangeResult ack = s.send(kManager, test::kAckRegistration, 1.25);
+  ASSERT_TRUE(ack.request);
+  EXPECT_EQ(ack.request->seq, 1u);
+  EXPECT_EQ(ack.request->type, u8(MsgType::Registration));
+  EXPECT_EQ(ack.request->id, 1u);
+  EXPECT_DOUBLE_EQ(ack.response_time, 0.25);
+  EXPECT_EQ(s.t.outstanding(kNode), 0u);
+  EXPECT_EQ(s.t.role(kNode), Role::Node);
+  EXPECT_EQ(s.t.role(kManager), Role::Manager);
+  EXPECT_EQ(s.t.node_id(), 3u);
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+TEST(Exchange, EveryOperationWithItsAckHasNoFindings) {
+  Session s;
+  s.send(kNode, test::kRegistration);
+  s.send(kManager, test::kAckRegistration);
+  // The manager's own counter: Keep-Alive 7, then the operations 10..15 in order.
+  const std::pair<const Buf*, const Buf*> pairs[] = {
+      {&test::kGet, &test::kGetAck},   {&test::kAdd, &test::kAddAck},
+      {&test::kMove, &test::kMoveAck}, {&test::kDelete, &test::kDeleteAck},
+      {&test::kCopy, &test::kCopyAck}, {&test::kMoveSession, &test::kMoveSessionAck},
+  };
+  s.send(kManager, test::kKeepAlive);
+  s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 7), ResultCode::Successful, 3));
+  Buf keep = test::kKeepAlive;
+  for (std::uint8_t seq = 8; seq <= 9; ++seq) {  // fill the gap up to the GET's seq 10
+    keep[7] = seq;
+    s.send(kManager, keep);
+    s.send(kNode, ack_for(hdr(MsgType::KeepAlive, seq), ResultCode::Successful, 3));
+  }
+  for (const auto& [req, ack] : pairs) {
+    s.send(kManager, *req);
+    const ExchangeResult r = s.send(kNode, *ack);
+    ASSERT_TRUE(r.request);
+    EXPECT_EQ(r.request->seq, decode(*req).header.seq);
+  }
+  // Node's own counter continues after the Registration (seq 1).
+  s.send(kNode, test::kStatusUpdate);
+  s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 2), ResultCode::Successful, 3));
+  s.send(kNode, test::kDeregistration);
+  s.send(kManager, ack_for(hdr(MsgType::Deregistration, 3), ResultCode::Successful, 3));
+  s.send(kNode, test::kError);
+  s.send(kManager, ack_for(hdr(MsgType::Error, 4), ResultCode::Successful, 3));
+  std::vector<Finding> left;
+  s.t.finish(left);
+  EXPECT_TRUE(left.empty());
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+// A vector with another 24-bit sequence number.
+Buf with_seq(Buf b, std::uint32_t seq) {
+  b[5] = static_cast<std::uint8_t>(seq >> 16);
+  b[6] = static_cast<std::uint8_t>(seq >> 8);
+  b[7] = static_cast<std::uint8_t>(seq);
+  return b;
+}
+
+// ---- scenarios: each breaks exactly one requirement; the good one breaks none
+
+struct Scenario {
+  std::string name;
+  Req req;
+  std::function<void(Session&)> bad;
+  std::function<void(Session&)> good;
+  TrackerConfig cfg = {};
+};
+
+void PrintTo(const Scenario& c, std::ostream* os) { *os << c.name; }
+
+std::vector<Scenario> scenarios() {
+  return {
+      {"ReportsRequestNeverAckedAtFinish", Req::AckEveryMessage,
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, keep_alive(1, 3));
+         s.t.finish(s.all);
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, keep_alive(1, 3));
+         s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3));
+         s.t.finish(s.all);
+       }},
+      {"ReportsRequestNotAckedWithinTimer", Req::AckEveryMessage,
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, keep_alive(1, 3), 10.0);
+         s.t.expire(15.5, s.all);
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, keep_alive(1, 3), 10.0);
+         s.t.expire(14.5, s.all);
+         s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3), 14.9);
+         s.t.expire(100.0, s.all);
+       }},
+      {"ReportsNodeWhoseFirstMessageIsNotRegistration", Req::RegisterFirst,
+       [](Session& s) { s.send(kNode, status_update(1, 3)); }, [](Session& s) { s.send(kNode, registration(1, 3)); }},
+      {"ReportsManagerSendingStatusUpdate", Req::Role,
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, status_update(1, 3));
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, keep_alive(1, 3));
+       }},
+      {"ReportsNodeSendingOperation", Req::Role,
+       [](Session& s) {
+         s.register_node();
+         s.send(kNode, add_function(2, 3, 7));
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, add_function(1, 3, 7));
+       }},
+      {"ReportsAckOfAnAck", Req::AckNotAcked,
+       [](Session& s) {
+         s.register_node();  // manager ACKs seq 1
+         Header h = hdr(MsgType::Ack, 1);
+         s.send(kNode, ack_for(h, ResultCode::Successful, 3));
+       },
+       [](Session& s) { s.register_node(); }},
+      {"ReportsSuccessfulRegistrationAckWithoutNodeId", Req::NodeIdAssigned, [](Session& s) { s.register_node(0, 0); },
+       [](Session& s) { s.register_node(0, 3); }},
+      {"ReportsSequenceSkippingANumber", Req::SeqIncrement,
+       [](Session& s) {
+         s.send(kNode, registration(1, 3));
+         s.send(kNode, status_update(3, 3));
+       },
+       [](Session& s) {
+         s.send(kNode, registration(1, 3));
+         s.send(kNode, status_update(2, 3));
+       }},
+      {"ReportsSequenceGoingBackwards", Req::SeqIncrement,
+       [](Session& s) {
+         s.send(kNode, registration(5, 3));
+         s.send(kNode, status_update(4, 3));
+       },
+       [](Session& s) {
+         s.send(kNode, registration(5, 3));
+         s.send(kNode, status_update(6, 3));
+       }},
+      {"ReportsRepeatedSequenceNumber", Req::SeqDuplicate,
+       [](Session& s) {
+         s.register_node();
+         s.send(kNode, status_update(2, 3));
+         s.send(kNode, status_update(2, 3));
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kNode, status_update(2, 3));
+         s.send(kNode, status_update(3, 3));
+       }},
+      {"ReportsAckWithSequenceOfNoOutstandingRequest", Req::AckSeq,
+       [](Session& s) {
+         s.send(kNode, registration(1, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 2), ResultCode::Successful, 3));
+       },
+       [](Session& s) {
+         s.send(kNode, registration(1, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::Successful, 3));
+       }},
+      {"ReportsAckNotCopyingSubType", Req::AckSubType,
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, transfer(Operation::Move, 1, 3, 5, 7));
+         Message a = ack_for(hdr(MsgType::Operation, 1, 0), ResultCode::Successful, 3);
+         s.send(kNode, a);
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, transfer(Operation::Move, 1, 3, 5, 7));
+         s.send(kNode, ack_for(hdr(MsgType::Operation, 1, u8(Operation::Move)), ResultCode::Successful, 3));
+       }},
+      {"ReportsUnsolicitedAck", Req::AckUnsolicited,
+       [](Session& s) {
+         s.register_node();
+         s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 9), ResultCode::Successful, 3));
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, keep_alive(9, 3));
+         s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 9), ResultCode::Successful, 3));
+       }},
+      {"ReportsGetAckMissingARequestedItem", Req::GetAckValues,
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, test::kGet);  // wants 6/11 and 7/50
+         Message a = ack_for(decode(test::kGet).header, ResultCode::Successful, 3);
+         a.add(Option::function_id(7)).add(Option::running_status("Running"));
+         s.send(kNode, a);
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, test::kGet);
+         s.send(kNode, test::kGetAck);
+       }},
+      {"ReportsMoveSessionAckWithoutTheCommandsFunctionId", Req::MoveSessionAckOptions,
+       [](Session& s) {
+         s.register_node();
+         Message m = move_session(1, 3, 5);
+         m.add(Option::function_id(7)).add(Option::session_info(session_info::Ratio, "0.3"));
+         s.send(kManager, m);
+         Message a = ack_for(hdr(MsgType::Operation, 1, u8(Operation::MoveSession)), ResultCode::Successful, 3);
+         a.add(Option::running_status("Running"));
+         s.send(kNode, a);
+       },
+       [](Session& s) {
+         s.register_node();
+         Message m = move_session(1, 3, 5);
+         m.add(Option::function_id(7)).add(Option::session_info(session_info::Ratio, "0.3"));
+         s.send(kManager, m);
+         Message a = ack_for(hdr(MsgType::Operation, 1, u8(Operation::MoveSession)), ResultCode::Successful, 3);
+         a.add(Option::function_id(7)).add(Option::running_status("Running"));
+         s.send(kNode, a);
+       }},
+      {"ReportsMoveListingDestinationFirst", Req::MoveOrder,
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, transfer(Operation::Move, 1, 5, 3, 7));
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, transfer(Operation::Move, 1, 3, 5, 7));
+       }},
+      {"ReportsCopyListingDestinationFirst", Req::CopyOrder,
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, transfer(Operation::Copy, 1, 5, 3, 7));
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, transfer(Operation::Copy, 1, 3, 5, 7));
+       }},
+      {"ReportsMoveSessionListingDestinationFirst", Req::MoveSessionOrder,
+       [](Session& s) {
+         s.register_node();
+         Message m = move_session(1, 5, 3);
+         m.add(Option::session_info(session_info::SipUri, "sip:alice@example.com"));
+         s.send(kManager, m);
+       },
+       [](Session& s) {
+         s.register_node();
+         s.send(kManager, with_seq(test::kMoveSession, 1));
+       }},
+  };
+}
+
+class ExchangeRule : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(ExchangeRule, BreaksExactlyItsRequirement) {
+  const Scenario& c = GetParam();
+  Session s(c.cfg);
+  c.bad(s);
+  EXPECT_EQ(s.reqs(), std::set<Req>{c.req}) << s.text();
+  for (const auto& f : s.all) EXPECT_NE(std::string(f.detail), "");
+}
+
+TEST_P(ExchangeRule, GoodCounterpartHasNoFindings) {
+  const Scenario& c = GetParam();
+  Session s(c.cfg);
+  c.good(s);
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+INSTANTIATE_TEST_SUITE_P(Exchange, ExchangeRule, ::testing::ValuesIn(scenarios()),
+                         [](const ::testing::TestParamInfo<Scenario>& i) { return i.param.name; });
+
+TEST(Exchange, EveryExchangeScopeRequirementHasAScenario) {
+  std::set<Req> covered;
+  for (const auto& c : scenarios()) covered.insert(c.req);
+  for (const auto& r : catalogue()) {
+    if (r.scope != Scope::Exchange) continue;
+    EXPECT_TRUE(covered.count(r.req)) << r.id << " has no failing scenario";
+  }
+  // The order rules need the node's identity, so they are checked here too.
+  EXPECT_TRUE(covered.count(Req::MoveOrder));
+  EXPECT_TRUE(covered.count(Req::CopyOrder));
+  EXPECT_TRUE(covered.count(Req::MoveSessionOrder));
+}
+
+// ---- details of the findings
+
+TEST(Exchange, AcceptsSequenceWrapFromMaximumToZero) {
+  Session s;
+  s.send(kNode, registration(0xfffffe, 3));
+  s.send(kManager, ack_for(hdr(MsgType::Registration, 0xfffffe), ResultCode::Successful, 3));
+  s.send(kNode, status_update(0xffffff, 3));
+  s.send(kNode, status_update(0, 3));
+  s.send(kNode, status_update(1, 3));
+  const ExchangeResult a = s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 0), ResultCode::Successful, 3));
+  ASSERT_TRUE(a.request);
+  EXPECT_EQ(a.request->seq, 0u);
+  s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 0xffffff), ResultCode::Successful, 3));
+  s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 1), ResultCode::Successful, 3));
+  EXPECT_EQ(s.t.outstanding(kNode), 0u);
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+TEST(Exchange, WrapMustLandOnZero) {
+  Session s;
+  s.send(kNode, registration(0xffffff, 3));
+  s.send(kNode, status_update(1, 3));
+  ASSERT_EQ(s.all.size(), 1u) << s.text();
+  EXPECT_EQ(s.all[0].req, Req::SeqIncrement);
+  EXPECT_EQ(s.all[0].a, 0u);  // expected
+  EXPECT_EQ(s.all[0].b, 1u);  // got
+  EXPECT_EQ(s.all[0].offset, 5u);
+  EXPECT_EQ(s.all[0].length, 3u);
+}
+
+TEST(Exchange, SequencesOfTheTwoDirectionsAreIndependent) {
+  Session s;
+  s.register_node();                   // node seq 1
+  s.send(kManager, keep_alive(1, 3));  // manager seq 1 too
+  s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3));
+  s.send(kNode, status_update(2, 3));
+  s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 2), ResultCode::Successful, 3));
+  s.send(kManager, keep_alive(2, 3));
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+TEST(Exchange, DuplicateSequenceIsReportedOnceAtTheSequenceField) {
+  Session s;
+  s.register_node();
+  s.send(kNode, status_update(2, 3));
+  const ExchangeResult r = s.send(kNode, status_update(2, 3));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].req, Req::SeqDuplicate);
+  EXPECT_EQ(r.findings[0].offset, 5u);
+  EXPECT_EQ(r.findings[0].a, 2u);
+  EXPECT_EQ(s.t.outstanding(kNode), 1u);  // the repeat replaces the original
+}
+
+TEST(Exchange, ReusingAnOutstandingSequenceIsADuplicate) {
+  Session s;
+  s.register_node();
+  s.send(kNode, status_update(2, 3));  // id 3, not ACKed
+  s.send(kNode, status_update(3, 3));
+  // Counter restarted: seq 2 again while the first seq 2 still waits.
+  const ExchangeResult r = s.send(kNode, status_update(2, 3));
+  EXPECT_TRUE(r.findings.contains(Req::SeqIncrement));
+  const Finding* dup = test::first_of(r.findings, Req::SeqDuplicate);
+  ASSERT_NE(dup, nullptr);
+  EXPECT_EQ(dup->ref, 3u);
+}
+
+TEST(Exchange, AckWithWrongSequenceNamesTheOldestOutstanding) {
+  Session s;
+  s.send(kNode, registration(1, 3));
+  s.send(kNode, status_update(2, 3));
+  const ExchangeResult r = s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 7), ResultCode::Successful, 3));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].req, Req::AckSeq);
+  EXPECT_EQ(r.findings[0].offset, 5u);
+  EXPECT_EQ(r.findings[0].a, 7u);
+  EXPECT_EQ(r.findings[0].b, 1u);
+  EXPECT_FALSE(r.request);
+  EXPECT_EQ(s.t.outstanding(kNode), 2u);
+}
+
+TEST(Exchange, AckSubTypeFindingNamesBothValuesAndTheRequest) {
+  Session s;
+  s.register_node();
+  s.send(kManager, test::kMove);  // id 3, MOVE seq 12
+  const ExchangeResult r = s.send(kNode, with_seq(test::kCopyAck, 12));
+  ASSERT_EQ(r.findings.size(), 1u);
+  const Finding& f = r.findings[0];
+  EXPECT_EQ(f.req, Req::AckSubType);
+  EXPECT_EQ(f.offset, 1u);
+  EXPECT_EQ(f.a, u8(Operation::Move));
+  EXPECT_EQ(f.b, u8(Operation::Copy));
+  EXPECT_EQ(f.ref, 3u);
+  ASSERT_TRUE(r.request);  // matched by sequence all the same
+  EXPECT_EQ(r.request->subtype, u8(Operation::Move));
+}
+
+TEST(Exchange, LearnsNodeIdFromRegistrationAckThenChecksOrder) {
+  Session s;
+  s.register_node(0, 3);  // node asks, manager assigns 3
+  EXPECT_EQ(s.t.node_id(), 3u);
+  const ExchangeResult r = s.send(kManager, transfer(Operation::Move, 1, 5, 3, 7));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].req, Req::MoveOrder);
+  EXPECT_EQ(r.findings[0].a, 5u);
+  EXPECT_EQ(r.findings[0].b, 3u);
+  EXPECT_EQ(describe(r.findings[0]), "[VSM-6.3.4-ORDER] destination Node ID before source (first 5, second 3)");
+}
+
+TEST(Exchange, LearnsNodeIdFromProvisionedRegistration) {
+  Session s;
+  s.send(kNode, registration(1, 3));
+  EXPECT_EQ(s.t.node_id(), 3u);
+  EXPECT_TRUE(s.send(kManager, transfer(Operation::Copy, 1, 5, 3, 7)).findings.contains(Req::CopyOrder));
+}
+
+TEST(Exchange, OrderIsNotJudgedBeforeTheNodeIsKnown) {
+  TrackerConfig cfg;
+  cfg.saw_connection_start = false;
+  Session s(cfg);
+  s.send(kManager, transfer(Operation::Move, 1, 5, 3, 7));
+  EXPECT_FALSE(s.t.node_id());
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+TEST(Exchange, ExpireReportsEachLateRequestOnceAndForgetsIt) {
+  Session s;
+  s.register_node();
+  s.send(kManager, keep_alive(1, 3), 10.0);  // id 3
+  s.send(kManager, keep_alive(2, 3), 12.0);  // id 4
+  std::vector<Finding> out;
+  s.t.expire(15.0, out);
+  EXPECT_TRUE(out.empty());  // exactly at the timer is still in time
+  s.t.expire(16.0, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].req, Req::AckEveryMessage);
+  EXPECT_EQ(out[0].a, 1u);
+  EXPECT_EQ(out[0].b, u8(MsgType::KeepAlive));
+  EXPECT_EQ(out[0].ref, 3u);
+  EXPECT_EQ(describe(out[0]), "[VSM-5-ACK] no ACK within the ACK timer (Keep-Alive seq 1)");
+  s.t.expire(16.5, out);
+  EXPECT_EQ(out.size(), 1u);
+  s.t.expire(30.0, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].a, 2u);
+  EXPECT_EQ(s.t.outstanding(kManager), 0u);
+  s.t.finish(out);
+  EXPECT_EQ(out.size(), 2u);
+}
+
+TEST(Exchange, AckTimerFollowsConfiguration) {
+  TrackerConfig cfg;
+  cfg.ack_timeout = 0.5;
+  Session s(cfg);
+  s.send(kNode, registration(1, 3), 1.0);
+  std::vector<Finding> out;
+  s.t.expire(1.4, out);
+  EXPECT_TRUE(out.empty());
+  s.t.expire(1.6, out);
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(Exchange, FinishReportsEveryRequestStillWaitingInBothDirections) {
+  Session s;
+  s.send(kNode, registration(1, 3));
+  s.send(kManager, keep_alive(1, 3));
+  s.send(kManager, test::kGet);
+  std::vector<Finding> out;
+  s.t.finish(out);
+  ASSERT_EQ(out.size(), 3u);
+  std::set<std::uint64_t> refs;
+  for (const auto& f : out) {
+    EXPECT_EQ(f.req, Req::AckEveryMessage);
+    refs.insert(f.ref);
+  }
+  EXPECT_EQ(refs, (std::set<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(s.t.outstanding(kNode), 0u);
+  EXPECT_EQ(s.t.outstanding(kManager), 0u);
+}
+
+TEST(Exchange, TooManyOutstandingRequestsDropsTheOldest) {
+  TrackerConfig cfg;
+  cfg.max_outstanding = 2;
+  Session s(cfg);
+  s.register_node();
+  s.send(kManager, keep_alive(1, 3));
+  s.send(kManager, keep_alive(2, 3));
+  const ExchangeResult r = s.send(kManager, keep_alive(3, 3));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].req, Req::AckEveryMessage);
+  EXPECT_EQ(r.findings[0].a, 1u);
+  EXPECT_EQ(s.t.outstanding(kManager), 2u);
+}
+
+TEST(Exchange, ConfiguredRoleFlagsManagerMessagesFromTheInitiator) {
+  TrackerConfig cfg;
+  cfg.initiator_role = Role::Node;
+  cfg.saw_connection_start = false;
+  Session s(cfg);
+  EXPECT_EQ(s.t.role(kManager), Role::Manager);
+  const ExchangeResult r = s.send(kNode, keep_alive(1, 3));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].req, Req::Role);
+  EXPECT_EQ(r.findings[0].offset, 0u);
+  EXPECT_EQ(r.findings[0].a, u8(MsgType::KeepAlive));
+  EXPECT_EQ(describe(r.findings[0]),
+            "[VSM-5-ROLE] message type not sent by this role (Keep-Alive from the Execution Node)");
+}
+
+TEST(Exchange, EitherSideMaySendDeregistrationAndError) {
+  Session s;
+  s.register_node();
+  s.send(kManager, deregistration(1, 3));
+  s.send(kNode, ack_for(hdr(MsgType::Deregistration, 1), ResultCode::Successful, 3));
+  s.send(kManager, error_message(2, ResultCode::Failed, "Protocol error"));
+  const ExchangeResult r = s.send(kNode, ack_for(hdr(MsgType::Error, 2), ResultCode::Successful, 3));
+  ASSERT_TRUE(r.request);
+  EXPECT_EQ(r.request->type, u8(MsgType::Error));
+  s.send(kNode, error_message(2, ResultCode::StatusUnknown, "?"));
+  s.send(kManager, ack_for(hdr(MsgType::Error, 2), ResultCode::Successful, 3));
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+TEST(Exchange, FailedGetAckNeedNotReturnTheItems) {
+  Session s;
+  s.register_node();
+  s.send(kManager, test::kGet);
+  Message a = ack_for(decode(test::kGet).header, ResultCode::Failed, 3);
+  a.add(Option::function_id(7)).add(Option::running_status("Unknown"));
+  s.send(kNode, a);
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+TEST(Exchange, GetAckFindingNamesTheMissingItems) {
+  Session s;
+  s.register_node();
+  s.send(kManager, test::kGet);
+  Message a = ack_for(decode(test::kGet).header, ResultCode::Successful, 3);
+  a.add(Option::function_id(7)).add(Option::node_info(node_info::AvailableMemory, "1"));
+  a.add(Option::empty(OptType::FunctionInfo, function_info::RunningStatus));  // listed but empty
+  const ExchangeResult r = s.send(kNode, a);
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].req, Req::GetAckValues);
+  EXPECT_EQ(r.findings[0].a, info_item_bit(u8(OptType::FunctionInfo), function_info::RunningStatus));
+  ASSERT_TRUE(r.request);
+  EXPECT_EQ(r.request->wanted_items,
+            info_item_bit(6, node_info::AvailableMemory) | info_item_bit(7, function_info::RunningStatus));
+}
+
+TEST(Exchange, InformationItemBitsAreDistinct) {
+  std::set<std::uint32_t> bits;
+  std::size_t items = 0;
+  for (const auto& o : kOptions) {
+    if (o.type < 6 || o.type > 8) continue;
+    for (const auto& sub : o.subs) {
+      const std::uint32_t b = info_item_bit(o.type, sub.sub);
+      EXPECT_NE(b, 0u) << o.name << " / " << sub.name;
+      EXPECT_EQ(b & (b - 1), 0u);  // one bit
+      bits.insert(b);
+      ++items;
+    }
+  }
+  EXPECT_EQ(bits.size(), items);
+  EXPECT_EQ(info_item_bit(6, 99), 0u);
+  EXPECT_EQ(info_item_bit(9, 1), 0u);
+  EXPECT_EQ(info_item_bit(4, 0), 0u);
+}
+
+TEST(Exchange, MessagesWithoutAHeaderAreIgnored) {
+  ExchangeTracker t;
+  const Buf cut{0x01, 0x00, 0x00};
+  const ExchangeResult r = t.on_message(decode(cut), kNode, 0, 1);
+  EXPECT_TRUE(r.findings.empty());
+  EXPECT_EQ(t.outstanding(kNode), 0u);
+  EXPECT_EQ(t.role(kNode), Role::Unknown);
+  // A real Registration after it is still the node's first message.
+  EXPECT_TRUE(t.on_message(decode(test::kRegistration), kNode, 0, 2).findings.empty());
+}
+
+TEST(Exchange, TypicalSampleSessionHasNoFindings) {
+  Session s;
+  for (const Sample& sample : typical_messages()) {
+    ASSERT_NE(sample.sender, Role::Unknown) << sample.name;
+    s.send(sample.sender == Role::Node ? kNode : kManager, sample.message);
+  }
+  s.t.finish(s.all);
+  EXPECT_TRUE(s.all.empty()) << s.text();
+  EXPECT_EQ(s.t.node_id(), 3u);
+}
+
+}  // namespace
+}  // namespace vsm

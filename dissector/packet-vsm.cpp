@@ -1,0 +1,891 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Wireshark 4.0 dissector plugin for the VSM protocol
+// (draft-yokota-opsawg-virtnw-service-management-02).
+//
+// This file is Wireshark glue only: every constant, name, rule and piece of
+// message text comes from the shared codec library (codec/include/vsm). Field
+// names, value_strings and the expert info table are generated from the codec's
+// dictionary and requirement catalogue when the protocol registers.
+#include <epan/conversation.h>
+#include <epan/dissectors/packet-tcp.h>
+#include <epan/expert.h>
+#include <epan/exported_pdu.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/proto_data.h>
+#include <epan/srt_table.h>
+#include <epan/stats_tree.h>
+#include <epan/tap.h>
+#include <epan/to_str.h>
+#include <wireshark.h>
+
+#include <array>
+#include <cstdio>
+#include <deque>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vsm/catalogue.hpp"
+#include "vsm/dictionary.hpp"
+#include "vsm/exchange.hpp"
+#include "vsm/rules.hpp"
+#include "vsm/text.hpp"
+#include "vsm/wire.hpp"
+
+// ---------------------------------------------------------------------------
+// Plugin entry points. In C++ a namespace-scope const has internal linkage,
+// even inside an extern "C" block, so each one is declared extern first.
+extern "C" {
+extern WS_DLL_PUBLIC_DEF const gchar plugin_version[];
+extern WS_DLL_PUBLIC_DEF const int plugin_want_major;
+extern WS_DLL_PUBLIC_DEF const int plugin_want_minor;
+WS_DLL_PUBLIC_DEF void plugin_register(void);
+}
+
+const gchar plugin_version[] = VSM_PLUGIN_VERSION;
+const int plugin_want_major = VSM_WS_MAJOR;
+const int plugin_want_minor = VSM_WS_MINOR;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Registration state.
+
+int proto_vsm = -1;
+int vsm_tap = -1;
+int exported_pdu_tap = -1;
+
+int hf_type = -1;
+int hf_subtype = -1;
+int hf_length = -1;
+int hf_code = -1;
+int hf_seq = -1;
+int hf_option = -1;
+int hf_opt_type = -1;
+int hf_opt_subtype = -1;
+int hf_opt_length = -1;
+int hf_opt_value = -1;
+int hf_ipv4 = -1;
+int hf_ipv6 = -1;
+int hf_port = -1;
+int hf_node_id = -1;
+int hf_function_id = -1;
+int hf_src_node_id = -1;
+int hf_dst_node_id = -1;
+int hf_undecoded = -1;
+int hf_response_in = -1;
+int hf_response_to = -1;
+int hf_response_time = -1;
+
+// Information sub-option fields, indexed by OP-Type and Sub-OP-Type.
+std::array<std::array<int, 256>, 16> hf_sub_fields;
+
+int ett_vsm = -1;
+int ett_option = -1;
+
+std::array<expert_field, vsm::kRequirementCount> ei_req;
+
+dissector_handle_t vsm_tcp_handle;
+dissector_handle_t vsm_sctp_handle;
+
+// Preferences.
+gint pref_convention = static_cast<gint>(vsm::LengthConvention::Total4);
+gboolean pref_heuristic = TRUE;
+gboolean pref_desegment = TRUE;
+guint pref_pairing_interval = 60;  // seconds, 0 = unlimited
+
+const enum_val_t kConventionPrefValues[] = {
+    {"total-4", "Total length - 4 (project profile)", static_cast<gint>(vsm::LengthConvention::Total4)},
+    {"draft-literal", "Total length - 3 (draft's literal wording)", static_cast<gint>(vsm::LengthConvention::Literal3)},
+    {NULL, NULL, 0}};
+
+vsm::LengthConvention convention() { return static_cast<vsm::LengthConvention>(pref_convention); }
+
+// Strings handed to Wireshark must outlive the registration: they are kept
+// here, never freed (Wireshark holds pointers to them until exit).
+const char* keep(std::string s) {
+  static auto* store = new std::deque<std::string>();
+  store->push_back(std::move(s));
+  return store->back().c_str();
+}
+
+std::string to_string(std::string_view v) { return std::string(v.data(), v.size()); }
+
+// Concatenation (GCC 12 warns falsely about operator+ on literals at -O2).
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (std::string_view p : parts) s.append(p.data(), p.size());
+  return s;
+}
+
+// value_string tables generated from the dictionary.
+template <typename Table, typename ValueFn, typename NameFn>
+const value_string* make_vals(const Table& table, ValueFn value, NameFn name) {
+  auto* vals = new std::vector<value_string>();
+  for (const auto& e : table) vals->push_back({value(e), keep(name(e))});
+  vals->push_back({0, nullptr});
+  return vals->data();
+}
+
+const value_string* vals_types = nullptr;
+const value_string* vals_codes = nullptr;
+const value_string* vals_options = nullptr;
+
+// Stats tree node names (generated from the dictionary).
+const char* st_str_types = "Messages by type";
+const char* st_str_codes = "ACKs by result code";
+int st_node_types = -1;
+int st_node_codes = -1;
+
+// SRT rows: one per request kind that gets an ACK.
+struct SrtRow {
+  std::uint8_t type;
+  std::uint8_t op;  // 0 = not an Operation
+  const char* name;
+};
+std::vector<SrtRow>* srt_rows = nullptr;
+
+// ---------------------------------------------------------------------------
+// Per-conversation and per-PDU state.
+
+// What the first pass learns about one PDU; kept for later passes (file scope).
+struct PduInfo {
+  bool tracked_request = false;  // a request the tracker waits an ACK for
+  bool expired = false;          // reported by the pairing interval
+  std::uint32_t frame = 0;
+  std::uint8_t type = 0;
+  std::uint8_t subtype = 0;
+  std::uint32_t seq = 0;
+  nstime_t abs_time{};
+  std::uint32_t response_frame = 0;  // request: frame of its ACK
+  std::uint32_t request_frame = 0;   // ACK: frame of its request
+  std::uint8_t req_type = 0;
+  std::uint8_t req_subtype = 0;
+  nstime_t req_time{};
+  nstime_t response_time{};
+  wmem_array_t* findings = nullptr;  // exchange findings (vsm::Finding)
+};
+
+struct ConvState {
+  explicit ConvState(const vsm::TrackerConfig& cfg) : tracker(cfg) {}
+  vsm::ExchangeTracker tracker;
+  bool have_initiator = false;
+  address initiator_addr = ADDRESS_INIT_NONE;
+  guint32 initiator_port = 0;
+  std::vector<vsm::Finding> expired;  // scratch for expire()
+};
+
+gboolean free_conv_state(wmem_allocator_t*, wmem_cb_event_t, void* user_data) {
+  delete static_cast<ConvState*>(user_data);
+  return FALSE;
+}
+
+enum class Transport { Tcp, Sctp, Exported };
+// Per call from the transport: the conversation state is looked up once per
+// frame, not once per PDU.
+struct DissectCtx {
+  Transport transport;
+  ConvState* conv = nullptr;
+};
+
+// Tap record, one per PDU.
+struct VsmTapInfo {
+  std::uint8_t type;
+  std::uint8_t subtype;
+  std::uint8_t code;
+  bool has_header;
+  bool matched;  // an ACK whose request is known
+  std::uint8_t req_type;
+  std::uint8_t req_subtype;
+  nstime_t req_time;
+  std::uint32_t req_frame;
+};
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+void add_finding(wmem_array_t** list, const vsm::Finding& f) {
+  if (*list == nullptr) *list = wmem_array_new(wmem_file_scope(), sizeof(vsm::Finding));
+  wmem_array_append_one(*list, f);
+}
+
+// Expert info is only seen through a tree: a tree-less pass skips the text.
+void report(proto_tree* tree, packet_info* pinfo, tvbuff_t* tvb, const vsm::Finding& f) {
+  if (tree == nullptr || f.req >= vsm::Req::Count_) return;
+  const guint avail = tvb_captured_length(tvb);
+  gint offset = 0;
+  gint length = static_cast<gint>(avail);
+  if (f.length != 0 && f.offset < avail) {
+    offset = static_cast<gint>(f.offset);
+    length = static_cast<gint>(std::min<std::uint32_t>(f.length, avail - f.offset));
+  }
+  char buf[384];
+  const std::string_view text = vsm::describe(f, std::span<char>(buf, sizeof buf - 1));
+  buf[text.size()] = '\0';
+  proto_tree_add_expert_format(tree, pinfo, &ei_req[static_cast<std::size_t>(f.req)], tvb, offset, length, "%s", buf);
+}
+
+// "Node information / Available memory size" without allocating.
+const char* option_label(const vsm::OptionView& o, char* buf, std::size_t size) {
+  const vsm::OptionSpec* spec = vsm::option_spec(o.type);
+  if (spec == nullptr) {
+    std::snprintf(buf, size, "Unknown option %u", o.type);
+  } else if (spec->subs.empty()) {
+    std::snprintf(buf, size, "%.*s", static_cast<int>(spec->name.size()), spec->name.data());
+  } else if (const vsm::SubOptionSpec* sub = vsm::sub_option_spec(o.type, o.subtype)) {
+    std::snprintf(buf, size, "%.*s / %.*s", static_cast<int>(spec->name.size()), spec->name.data(),
+                  static_cast<int>(sub->name.size()), sub->name.data());
+  } else {
+    std::snprintf(buf, size, "%.*s / unknown item %u", static_cast<int>(spec->name.size()), spec->name.data(),
+                  o.subtype);
+  }
+  return buf;
+}
+
+// The typed field of an information sub-option.
+void add_info_value(wmem_allocator_t* scope, proto_tree* tree, tvbuff_t* tvb, const vsm::OptionView& o,
+                    const vsm::SubOptionSpec& spec, int hf) {
+  if (hf < 0 || o.length == 0) return;
+  const gint voff = static_cast<gint>(o.value_offset());
+  const gint vlen = o.length;
+  const char* unit_sep = spec.unit.empty() ? "" : " ";
+  const int unit_len = static_cast<int>(spec.unit.size());
+  switch (spec.kind) {
+    case vsm::ValueKind::Integer:
+    case vsm::ValueKind::Decimal: {
+      const vsm::Numeric n = o.numeric();
+      if (n.encoding == vsm::Numeric::Encoding::Invalid) return;
+      char text[64];
+      if (n.encoding == vsm::Numeric::Encoding::Text) {
+        const std::string_view t = o.text();
+        std::snprintf(text, sizeof text, "%.*s", static_cast<int>(std::min<std::size_t>(t.size(), 40)), t.data());
+      } else if (n.integral) {
+        std::snprintf(text, sizeof text, "%" PRIu64 " [binary encoding]", n.integer);
+      } else {
+        std::snprintf(text, sizeof text, "%g [binary encoding]", n.number);
+      }
+      if (spec.kind == vsm::ValueKind::Integer) {
+        if (!n.integral) return;
+        proto_tree_add_uint64_format_value(tree, hf, tvb, voff, vlen, n.integer, "%s%s%.*s", text, unit_sep, unit_len,
+                                           spec.unit.data());
+      } else {
+        proto_tree_add_double_format_value(tree, hf, tvb, voff, vlen, n.number, "%s%s%.*s", text, unit_sep, unit_len,
+                                           spec.unit.data());
+      }
+      return;
+    }
+    case vsm::ValueKind::NtpTime: {
+      const auto t = o.ntp();
+      if (!t) return;
+      nstime_t ts;
+      ts.secs = static_cast<time_t>(t->unix_seconds());
+      ts.nsecs = static_cast<int>(t->nanoseconds());
+      proto_tree_add_time(tree, hf, tvb, voff, vlen, &ts);
+      return;
+    }
+    case vsm::ValueKind::Address: {
+      if (o.length != 4 && o.length != 16) return;
+      const char* text = o.length == 4 ? tvb_ip_to_str(scope, tvb, voff) : tvb_ip6_to_str(scope, tvb, voff);
+      proto_tree_add_string(tree, hf, tvb, voff, vlen, text);
+      return;
+    }
+    case vsm::ValueKind::Text:
+    case vsm::ValueKind::RunningStatus: proto_tree_add_item(tree, hf, tvb, voff, vlen, ENC_ASCII); return;
+  }
+}
+
+void add_option(packet_info* pinfo, proto_tree* tree, tvbuff_t* tvb, const vsm::MessageView& m,
+                const vsm::OptionView& o, unsigned node_index) {
+  const gint off = static_cast<gint>(o.offset);
+  proto_item* ti = proto_tree_add_item(tree, hf_option, tvb, off, static_cast<gint>(o.total_size()), ENC_NA);
+  char label[128];
+  char value[160];
+  option_label(o, label, sizeof label);
+  const std::string_view v = vsm::format_value(o, std::span<char>(value, sizeof value - 1));
+  value[v.size()] = '\0';
+  proto_item_set_text(ti, "%s: %s", label, value);
+  proto_tree* st = proto_item_add_subtree(ti, ett_option);
+  proto_tree_add_item(st, hf_opt_type, tvb, off + vsm::off::kOptType, 1, ENC_BIG_ENDIAN);
+  proto_tree_add_item(st, hf_opt_subtype, tvb, off + vsm::off::kOptSubType, 1, ENC_BIG_ENDIAN);
+  proto_tree_add_item(st, hf_opt_length, tvb, off + vsm::off::kOptLength, 2, ENC_BIG_ENDIAN);
+  if (o.length == 0) return;
+  const gint voff = static_cast<gint>(o.value_offset());
+  proto_tree_add_item(st, hf_opt_value, tvb, voff, o.length, ENC_NA);
+  const vsm::OptionSpec* spec = vsm::option_spec(o.type);
+  if (spec == nullptr) return;
+  if (spec->fixed_length != 0) {
+    if (o.length != spec->fixed_length) return;
+    switch (static_cast<vsm::OptType>(o.type)) {
+      case vsm::OptType::IPv4: proto_tree_add_item(st, hf_ipv4, tvb, voff, 4, ENC_BIG_ENDIAN); break;
+      case vsm::OptType::IPv6: proto_tree_add_item(st, hf_ipv6, tvb, voff, 16, ENC_NA); break;
+      case vsm::OptType::Port: proto_tree_add_item(st, hf_port, tvb, voff, 2, ENC_BIG_ENDIAN); break;
+      case vsm::OptType::FunctionId: proto_tree_add_item(st, hf_function_id, tvb, voff, 4, ENC_BIG_ENDIAN); break;
+      case vsm::OptType::NodeId: {
+        proto_tree_add_item(st, hf_node_id, tvb, voff, 4, ENC_BIG_ENDIAN);
+        if (vsm::carries_operation(m.header.type) && vsm::has_src_dst(m.header.subtype) && node_index < 2) {
+          proto_item* gi =
+              proto_tree_add_item(st, node_index == 0 ? hf_src_node_id : hf_dst_node_id, tvb, voff, 4, ENC_BIG_ENDIAN);
+          proto_item_set_generated(gi);
+        }
+        break;
+      }
+      default: break;
+    }
+    return;
+  }
+  if (const vsm::SubOptionSpec* sub = vsm::sub_option_spec(o.type, o.subtype); sub != nullptr && o.type < 16) {
+    add_info_value(pinfo->pool, st, tvb, o, *sub, hf_sub_fields[o.type][o.subtype]);
+  }
+}
+
+// Which side of the conversation sent this PDU. Direction 0 is the TCP client
+// when the handshake was seen, else the first side heard from.
+vsm::Dir direction(ConvState& cs, packet_info* pinfo, const DissectCtx& ctx) {
+  if (!cs.have_initiator) {
+    bool src_is_initiator = true;
+    if (ctx.transport == Transport::Tcp) {
+      if (const tcp_analysis* tcpd = get_tcp_conversation_data(nullptr, pinfo);
+          tcpd != nullptr && tcpd->server_port != 0 && pinfo->srcport != pinfo->destport) {
+        src_is_initiator = pinfo->srcport != tcpd->server_port;
+      }
+    }
+    copy_address_wmem(wmem_file_scope(), &cs.initiator_addr, src_is_initiator ? &pinfo->src : &pinfo->dst);
+    cs.initiator_port = src_is_initiator ? pinfo->srcport : pinfo->destport;
+    cs.have_initiator = true;
+  }
+  const bool from_initiator = addresses_equal(&pinfo->src, &cs.initiator_addr) && pinfo->srcport == cs.initiator_port;
+  return from_initiator ? vsm::Dir::FromInitiator : vsm::Dir::FromResponder;
+}
+
+ConvState& conv_state(packet_info* pinfo, DissectCtx& ctx) {
+  if (ctx.conv != nullptr) return *ctx.conv;
+  conversation_t* conv = find_or_create_conversation(pinfo);
+  auto* cs = static_cast<ConvState*>(conversation_get_proto_data(conv, proto_vsm));
+  if (cs == nullptr) {
+    vsm::TrackerConfig cfg;
+    cfg.ack_timeout = pref_pairing_interval == 0 ? 1e18 : static_cast<double>(pref_pairing_interval);
+    cfg.saw_connection_start = false;
+    if (ctx.transport == Transport::Tcp) {
+      const tcp_analysis* tcpd = get_tcp_conversation_data(conv, pinfo);
+      cfg.saw_connection_start = tcpd != nullptr && tcpd->server_port != 0;
+    }
+    cs = new ConvState(cfg);
+    conversation_add_proto_data(conv, proto_vsm, cs);
+    wmem_register_callback(wmem_file_scope(), free_conv_state, cs);
+  }
+  ctx.conv = cs;
+  return *cs;
+}
+
+// First pass only: feed the tracker and remember what it said.
+PduInfo* track(const vsm::MessageView& m, tvbuff_t* tvb, packet_info* pinfo, DissectCtx& ctx) {
+  const guint32 key = static_cast<guint32>(tvb_raw_offset(tvb));
+  auto* info = static_cast<PduInfo*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_vsm, key));
+  if (info != nullptr || PINFO_FD_VISITED(pinfo)) return info;
+  info = wmem_new0(wmem_file_scope(), PduInfo);
+  p_add_proto_data(wmem_file_scope(), pinfo, proto_vsm, key, info);
+  if (!m.has_header()) return info;
+  info->type = m.header.type;
+  info->subtype = m.header.subtype;
+  info->seq = m.header.seq;
+  info->abs_time = pinfo->abs_ts;
+  info->frame = pinfo->num;
+
+  ConvState& cs = conv_state(pinfo, ctx);
+  const vsm::Dir dir = direction(cs, pinfo, ctx);
+  const double now = nstime_to_sec(&pinfo->rel_ts);
+
+  // The tracker's message id is the request's PduInfo (file scope): an ACK
+  // finds its request without any further lookup.
+  const auto pdu_of = [](std::uint64_t id) { return reinterpret_cast<PduInfo*>(static_cast<std::uintptr_t>(id)); };
+  const auto give_up = [&](const vsm::Finding& f) {
+    PduInfo* req = pdu_of(f.ref);
+    req->expired = true;
+    add_finding(&req->findings, f);
+  };
+
+  // Requests older than the pairing interval are given up on.
+  cs.expired.clear();
+  cs.tracker.expire(now, cs.expired);
+  for (const vsm::Finding& f : cs.expired) give_up(f);
+
+  const vsm::ExchangeResult r =
+      cs.tracker.on_message(m, dir, now, static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(info)));
+  for (const vsm::Finding& f : r.findings) {
+    if (f.req == vsm::Req::AckEveryMessage && f.ref != 0) {
+      give_up(f);  // "dropped from tracking": belongs to the dropped request
+    } else {
+      add_finding(&info->findings, f);
+    }
+  }
+  if (r.request) {
+    PduInfo* req = pdu_of(r.request->id);
+    req->response_frame = pinfo->num;
+    info->request_frame = req->frame;
+    info->req_type = r.request->type;
+    info->req_subtype = r.request->subtype;
+    info->req_time = req->abs_time;
+    nstime_delta(&info->response_time, &pinfo->abs_ts, &req->abs_time);
+  }
+  info->tracked_request =
+      vsm::is_known_type(m.header.type) && !m.is_ack() && m.error.code != vsm::DecodeErrc::LengthTooSmall;
+  return info;
+}
+
+// The Info column lists every PDU of the frame, and only them. TCP leaves the
+// column alone between PDUs, so each summary is appended; SCTP writes its chunk
+// names in between, so there the frame's summaries are gathered and rewritten.
+void info_column_add(packet_info* pinfo, const DissectCtx& ctx, const char* summary) {
+  auto* text = static_cast<wmem_strbuf_t*>(p_get_proto_data(pinfo->pool, pinfo, proto_vsm, 0));
+  col_clear_fence(pinfo->cinfo, COL_INFO);
+  if (text == nullptr) {
+    text = wmem_strbuf_new(pinfo->pool, ctx.transport == Transport::Sctp ? summary : "");
+    p_add_proto_data(pinfo->pool, pinfo, proto_vsm, 0, text);
+    col_add_str(pinfo->cinfo, COL_INFO, summary);
+  } else if (ctx.transport == Transport::Sctp) {
+    wmem_strbuf_append(text, ", ");
+    wmem_strbuf_append(text, summary);
+    col_add_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(text));
+  } else {
+    col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", summary);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Dissection of one PDU.
+
+int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+  DissectCtx* ctx = static_cast<DissectCtx*>(data);
+  col_set_str(pinfo->cinfo, COL_PROTOCOL, "VSM");
+
+  const guint len = tvb_captured_length(tvb);
+  const guint8* bytes = len ? tvb_get_ptr(tvb, 0, len) : nullptr;
+  const vsm::MessageView m = vsm::decode(vsm::Bytes(bytes, len), convention());
+
+  char summary[256];
+  const std::string_view s = vsm::summarize(m, std::span<char>(summary, sizeof summary - 1));
+  summary[s.size()] = '\0';
+  info_column_add(pinfo, *ctx, summary);
+
+  proto_item* ti = proto_tree_add_item(tree, proto_vsm, tvb, 0, -1, ENC_NA);
+  proto_item_append_text(ti, ", %s", summary);
+  proto_tree* vt = proto_item_add_subtree(ti, ett_vsm);
+
+  if (m.has_header()) {
+    const vsm::Header& h = m.header;
+    proto_tree_add_item(vt, hf_type, tvb, vsm::off::kType, 1, ENC_BIG_ENDIAN);
+    if (vsm::carries_operation(h.type)) {
+      std::string_view op = vsm::operation_name(h.subtype);
+      if (op.empty()) op = h.subtype == 0 ? "no operation" : "Unknown";
+      proto_tree_add_uint_format_value(vt, hf_subtype, tvb, vsm::off::kSubType, 1, h.subtype, "%.*s (%u)",
+                                       static_cast<int>(op.size()), op.data(), h.subtype);
+    } else {
+      proto_tree_add_item(vt, hf_subtype, tvb, vsm::off::kSubType, 1, ENC_BIG_ENDIAN);
+    }
+    proto_item* li = proto_tree_add_item(vt, hf_length, tvb, vsm::off::kLength, 2, ENC_BIG_ENDIAN);
+    if (m.declared_size != 0) proto_item_append_text(li, " (message of %u octets)", m.declared_size);
+    if (h.type == vsm::u8(vsm::MsgType::Ack) || h.type == vsm::u8(vsm::MsgType::Error)) {
+      proto_tree_add_item(vt, hf_code, tvb, vsm::off::kCode, 1, ENC_BIG_ENDIAN);
+    } else {
+      proto_tree_add_uint_format_value(vt, hf_code, tvb, vsm::off::kCode, 1, h.code, "%u", h.code);
+    }
+    proto_tree_add_item(vt, hf_seq, tvb, vsm::off::kSeq, 3, ENC_BIG_ENDIAN);
+    if (vt != nullptr) {
+      unsigned node_index = 0;
+      for (const vsm::OptionView o : m.options()) {
+        add_option(pinfo, vt, tvb, m, o, node_index);
+        if (o.is(vsm::OptType::NodeId)) ++node_index;
+      }
+      if (m.options_end < len) {
+        proto_tree_add_item(vt, hf_undecoded, tvb, static_cast<gint>(m.options_end),
+                            static_cast<gint>(len - m.options_end), ENC_NA);
+      }
+    }
+  } else if (len != 0) {
+    proto_tree_add_item(vt, hf_undecoded, tvb, 0, static_cast<gint>(len), ENC_NA);
+  }
+
+  // Findings of this message alone. Expert info is only seen through a tree,
+  // so a tree-less pass (plain tshark -r) skips the checks.
+  if (tree != nullptr) {
+    vsm::FindingList findings;
+    vsm::check_message(m, findings);
+    for (const vsm::Finding& f : findings) report(vt, pinfo, tvb, f);
+  }
+
+  // Request/ACK tracking (first pass), and what it found (every pass).
+  const PduInfo* info = track(m, tvb, pinfo, *ctx);
+  VsmTapInfo scratch{};
+  const bool tapped = have_tap_listener(vsm_tap);
+  VsmTapInfo* tap = tapped ? wmem_new0(pinfo->pool, VsmTapInfo) : &scratch;
+  tap->has_header = m.has_header();
+  tap->type = m.header.type;
+  tap->subtype = m.header.subtype;
+  tap->code = m.header.code;
+  if (info != nullptr) {
+    if (info->response_frame != 0) {
+      proto_item* it = proto_tree_add_uint(vt, hf_response_in, tvb, 0, 0, info->response_frame);
+      proto_item_set_generated(it);
+    }
+    if (info->request_frame != 0) {
+      proto_item* it = proto_tree_add_uint(vt, hf_response_to, tvb, 0, 0, info->request_frame);
+      proto_item_set_generated(it);
+      it = proto_tree_add_time(vt, hf_response_time, tvb, 0, 0, &info->response_time);
+      proto_item_set_generated(it);
+      tap->matched = true;
+      tap->req_type = info->req_type;
+      tap->req_subtype = info->req_subtype;
+      tap->req_time = info->req_time;
+      tap->req_frame = info->request_frame;
+    }
+    if (info->findings != nullptr) {
+      const guint n = wmem_array_get_count(info->findings);
+      for (guint i = 0; i < n; ++i) {
+        report(vt, pinfo, tvb, *static_cast<const vsm::Finding*>(wmem_array_index(info->findings, i)));
+      }
+    }
+    // Once the whole capture has been seen (two-pass tshark, the GUI), a
+    // request still without a response was never ACKed.
+    if (PINFO_FD_VISITED(pinfo) && info->tracked_request && info->response_frame == 0 && !info->expired) {
+      vsm::Finding f;
+      f.req = vsm::Req::AckEveryMessage;
+      f.a = info->seq;
+      f.b = info->type;
+      f.ref = pinfo->num;
+      f.detail = "never ACKed in this capture";
+      report(vt, pinfo, tvb, f);
+    }
+  }
+  if (tapped) tap_queue_packet(vsm_tap, pinfo, tap);
+
+  // Export PDU: each message as an upper-layer PDU for the "vsm.pdu" dissector.
+  if (ctx->transport != Transport::Exported && have_tap_listener(exported_pdu_tap)) {
+    exp_pdu_data_t* exp = export_pdu_create_common_tags(pinfo, "vsm.pdu", EXP_PDU_TAG_DISSECTOR_NAME);
+    exp->tvb_captured_length = tvb_captured_length(tvb);
+    exp->tvb_reported_length = tvb_reported_length(tvb);
+    exp->pdu_tvb = tvb;
+    tap_queue_packet(exported_pdu_tap, pinfo, exp);
+  }
+  return static_cast<int>(len);
+}
+
+// ---------------------------------------------------------------------------
+// Transports.
+
+guint get_vsm_pdu_len(packet_info*, tvbuff_t* tvb, int offset, void*) {
+  const std::uint32_t size = vsm::declared_size(tvb_get_ntohs(tvb, offset + vsm::off::kLength), convention());
+  // An impossible Length: hand the rest of the segment over as one malformed PDU.
+  if (size == 0) return static_cast<guint>(tvb_reported_length_remaining(tvb, offset));
+  return size;
+}
+
+int dissect_vsm_tcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+  DissectCtx ctx{Transport::Tcp};
+  tcp_dissect_pdus(tvb, pinfo, tree, pref_desegment, vsm::kOptionHeaderSize, get_vsm_pdu_len, dissect_vsm_pdu, &ctx);
+  return static_cast<int>(tvb_captured_length(tvb));
+}
+
+// SCTP keeps message boundaries: a DATA chunk normally holds one message. It
+// is split only where a further plausible header follows the announced end.
+int dissect_vsm_sctp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+  DissectCtx ctx{Transport::Sctp};
+  const guint total = tvb_captured_length(tvb);
+  guint offset = 0;
+  while (offset < total) {
+    const guint remaining = total - offset;
+    guint pdu = remaining;
+    if (remaining >= vsm::kHeaderSize) {
+      const std::uint32_t size = vsm::declared_size(tvb_get_ntohs(tvb, offset + vsm::off::kLength), convention());
+      if (size != 0 && size + vsm::kHeaderSize <= remaining &&
+          vsm::plausible_header(vsm::Bytes(tvb_get_ptr(tvb, offset + size, vsm::kHeaderSize), vsm::kHeaderSize),
+                                convention())) {
+        pdu = size;
+      }
+    }
+    tvbuff_t* next = tvb_new_subset_length(tvb, offset, pdu);
+    dissect_vsm_pdu(next, pinfo, tree, &ctx);
+    offset += pdu;
+  }
+  return static_cast<int>(total);
+}
+
+// One whole message, as handed over by Export PDU captures.
+int dissect_vsm_exported(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+  DissectCtx ctx{Transport::Exported};
+  return dissect_vsm_pdu(tvb, pinfo, tree, &ctx);
+}
+
+bool dissect_vsm_heur_tcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+  if (!pref_heuristic) return false;
+  const guint len = tvb_captured_length(tvb);
+  if (len < vsm::kHeaderSize) return false;
+  const vsm::Bytes head(tvb_get_ptr(tvb, 0, vsm::kHeaderSize), vsm::kHeaderSize);
+  if (!vsm::plausible_header(head, convention())) return false;
+  const std::uint32_t size = vsm::declared_size(tvb_get_ntohs(tvb, vsm::off::kLength), convention());
+  if (size == 0 || size > len) return false;  // judge only a whole first message
+  if (!vsm::looks_like_vsm(vsm::Bytes(tvb_get_ptr(tvb, 0, size), size), convention())) return false;
+  conversation_t* conv = find_or_create_conversation(pinfo);
+  conversation_set_dissector(conv, vsm_tcp_handle);
+  dissect_vsm_tcp(tvb, pinfo, tree, data);
+  return true;
+}
+
+gboolean heur_tcp_entry(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+  return dissect_vsm_heur_tcp(tvb, pinfo, tree, data) ? TRUE : FALSE;
+}
+
+// ---------------------------------------------------------------------------
+// Statistics: stats tree (-z vsm,tree) and service response time (-z vsm,srt).
+
+const char* type_label_c(std::uint8_t type) {
+  static std::array<const char*, 256> labels{};
+  if (labels[type] == nullptr) labels[type] = keep(vsm::type_label(type));
+  return labels[type];
+}
+
+const char* operation_label_c(std::uint8_t op) {
+  static std::array<const char*, 256> labels{};
+  if (labels[op] == nullptr) {
+    const std::string_view n = vsm::operation_name(op);
+    labels[op] =
+        keep(n.empty() ? (op == 0 ? std::string("(no operation)") : cat({"Unknown operation ", std::to_string(op)}))
+                       : to_string(n));
+  }
+  return labels[op];
+}
+
+const char* code_label_c(std::uint8_t code) {
+  static std::array<const char*, 256> labels{};
+  if (labels[code] == nullptr) {
+    const std::string_view n = vsm::code_name(code);
+    labels[code] =
+        keep(n.empty() ? cat({"Unknown code ", std::to_string(code)}) : cat({n, " (", std::to_string(code), ")"}));
+  }
+  return labels[code];
+}
+
+void vsm_stats_tree_init(stats_tree* st) {
+  st_node_types = stats_tree_create_node(st, st_str_types, 0, STAT_DT_INT, TRUE);
+  st_node_codes = stats_tree_create_node(st, st_str_codes, 0, STAT_DT_INT, TRUE);
+}
+
+tap_packet_status vsm_stats_tree_packet(stats_tree* st, packet_info*, epan_dissect_t*, const void* p, tap_flags_t) {
+  const auto* tap = static_cast<const VsmTapInfo*>(p);
+  if (tap == nullptr || !tap->has_header) return TAP_PACKET_DONT_REDRAW;
+  tick_stat_node(st, st_str_types, 0, FALSE);
+  const int type_node = tick_stat_node(st, type_label_c(tap->type), st_node_types, TRUE);
+  if (vsm::carries_operation(tap->type)) tick_stat_node(st, operation_label_c(tap->subtype), type_node, FALSE);
+  if (tap->type == vsm::u8(vsm::MsgType::Ack)) {
+    tick_stat_node(st, st_str_codes, 0, FALSE);
+    tick_stat_node(st, code_label_c(tap->code), st_node_codes, FALSE);
+  }
+  return TAP_PACKET_REDRAW;
+}
+
+int srt_row(std::uint8_t type, std::uint8_t op) {
+  for (std::size_t i = 0; i < srt_rows->size(); ++i) {
+    const SrtRow& r = (*srt_rows)[i];
+    if (r.type == type && (type != vsm::u8(vsm::MsgType::Operation) || r.op == op)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void vsm_srt_init(struct register_srt*, GArray* srt_array) {
+  srt_stat_table* table = init_srt_table("VSM requests", nullptr, srt_array, static_cast<int>(srt_rows->size()),
+                                         "Request", "vsm.type", nullptr);
+  for (std::size_t i = 0; i < srt_rows->size(); ++i) {
+    init_srt_table_row(table, static_cast<int>(i), (*srt_rows)[i].name);
+  }
+}
+
+tap_packet_status vsm_srt_packet(void* pss, packet_info* pinfo, epan_dissect_t*, const void* p, tap_flags_t) {
+  const auto* tap = static_cast<const VsmTapInfo*>(p);
+  const auto* data = static_cast<srt_data_t*>(pss);
+  if (tap == nullptr || !tap->matched || nstime_is_zero(&tap->req_time)) return TAP_PACKET_DONT_REDRAW;
+  const int row = srt_row(tap->req_type, tap->req_subtype);
+  if (row < 0) return TAP_PACKET_DONT_REDRAW;
+  srt_stat_table* table = g_array_index(data->srt_array, srt_stat_table*, 0);
+  add_srt_table_data(table, row, &tap->req_time, pinfo);
+  return TAP_PACKET_REDRAW;
+}
+
+// ---------------------------------------------------------------------------
+// Registration.
+
+hf_register_info field(int* id, const char* name, const char* abbrev, ftenum type, int display, const void* strings,
+                       const char* blurb) {
+  hf_register_info hf = {id, {name, abbrev, type, display, strings, 0x0, blurb, HFILL}};
+  return hf;
+}
+
+int expert_group(const vsm::Requirement& r) {
+  if (r.scope == vsm::Scope::Exchange) return PI_SEQUENCE;
+  if (r.level == vsm::Level::Format) return PI_MALFORMED;
+  return PI_PROTOCOL;
+}
+
+int expert_severity(vsm::Req r) {
+  switch (vsm::severity_of(r)) {
+    case vsm::Severity::Note: return PI_NOTE;
+    case vsm::Severity::Warning: return PI_WARN;
+    case vsm::Severity::Error: return PI_ERROR;
+  }
+  return PI_ERROR;
+}
+
+// "VSM-6.3.4-ORDER" -> "vsm.expert.vsm_6_3_4_order"
+std::string expert_abbrev(std::string_view id) {
+  std::string s = "vsm.expert.";
+  for (char c : id) {
+    if (c == '-' || c == '.') {
+      s += '_';
+    } else {
+      s += static_cast<char>(g_ascii_tolower(c));
+    }
+  }
+  return s;
+}
+
+void proto_register_vsm() {
+  proto_vsm = proto_register_protocol("Virtualized Service Management", "VSM", "vsm");
+
+  const auto named_value = [](const vsm::Named& n) -> guint32 { return n.value; };
+  const auto named_name = [](const vsm::Named& n) { return to_string(n.name); };
+  vals_types = make_vals(vsm::kMessageTypes, named_value, [](const vsm::Named& n) { return vsm::type_label(n.value); });
+  vals_codes = make_vals(vsm::kResultCodes, named_value, named_name);
+  vals_options = make_vals(
+      vsm::kOptions, [](const vsm::OptionSpec& o) -> guint32 { return o.type; },
+      [](const vsm::OptionSpec& o) { return to_string(o.name); });
+
+  auto* hf = new std::vector<hf_register_info>{
+      field(&hf_type, "Type", "vsm.type", FT_UINT8, BASE_DEC, VALS(vals_types), "Message type"),
+      field(&hf_subtype, "Sub-Type", "vsm.subtype", FT_UINT8, BASE_DEC, nullptr,
+            "Operation command for Operation and Ack, else zero"),
+      field(&hf_length, "Length", "vsm.length", FT_UINT16, BASE_DEC, nullptr, "Header Length field"),
+      field(&hf_code, "Code", "vsm.code", FT_UINT8, BASE_DEC, VALS(vals_codes), "Result code (Ack, Error)"),
+      field(&hf_seq, "Sequence Number", "vsm.seq", FT_UINT24, BASE_DEC, nullptr, nullptr),
+      field(&hf_option, "Option", "vsm.option", FT_NONE, BASE_NONE, nullptr, nullptr),
+      field(&hf_opt_type, "OP-Type", "vsm.option.type", FT_UINT8, BASE_DEC, VALS(vals_options), nullptr),
+      field(&hf_opt_subtype, "Sub-OP-Type", "vsm.option.subtype", FT_UINT8, BASE_DEC, nullptr, nullptr),
+      field(&hf_opt_length, "Length", "vsm.option.length", FT_UINT16, BASE_DEC, nullptr, "Option value length"),
+      field(&hf_opt_value, "Value", "vsm.option.value", FT_BYTES, BASE_NONE, nullptr, "Option value"),
+      field(&hf_ipv4, "IPv4 address", "vsm.ipv4", FT_IPv4, BASE_NONE, nullptr, nullptr),
+      field(&hf_ipv6, "IPv6 address", "vsm.ipv6", FT_IPv6, BASE_NONE, nullptr, nullptr),
+      field(&hf_port, "Port number", "vsm.port", FT_UINT16, BASE_DEC, nullptr, nullptr),
+      field(&hf_node_id, "Node ID", "vsm.node_id", FT_UINT32, BASE_DEC, nullptr, nullptr),
+      field(&hf_function_id, "Function ID", "vsm.function_id", FT_UINT32, BASE_DEC, nullptr, nullptr),
+      field(&hf_src_node_id, "Source Node ID", "vsm.src_node_id", FT_UINT32, BASE_DEC, nullptr,
+            "First Node ID of MOVE, COPY and MOVE_SESSION"),
+      field(&hf_dst_node_id, "Destination Node ID", "vsm.dst_node_id", FT_UINT32, BASE_DEC, nullptr,
+            "Second Node ID of MOVE, COPY and MOVE_SESSION"),
+      field(&hf_undecoded, "Undecoded octets", "vsm.undecoded", FT_BYTES, BASE_NONE, nullptr,
+            "Octets after the last well-formed option"),
+      field(&hf_response_in, "Response In", "vsm.response_in", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), "The ACK to this message is in this frame"),
+      field(&hf_response_to, "Response To", "vsm.response_to", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), "This is an ACK to the message in this frame"),
+      field(&hf_response_time, "Response Time", "vsm.response_time", FT_RELATIVE_TIME, BASE_NONE, nullptr,
+            "Time between the message and its ACK"),
+  };
+
+  // One field per information sub-option: vsm.<option keyword>.<sub keyword>.
+  for (auto& row : hf_sub_fields) row.fill(-1);
+  for (const vsm::OptionSpec& opt : vsm::kOptions) {
+    for (const vsm::SubOptionSpec& sub : opt.subs) {
+      ftenum type = FT_STRING;
+      int display = BASE_NONE;
+      switch (sub.kind) {
+        case vsm::ValueKind::Integer:
+          type = FT_UINT64;
+          display = BASE_DEC;
+          break;
+        case vsm::ValueKind::Decimal: type = FT_DOUBLE; break;
+        case vsm::ValueKind::NtpTime:
+          type = FT_ABSOLUTE_TIME;
+          display = ABSOLUTE_TIME_UTC;
+          break;
+        default: break;
+      }
+      std::string blurb = cat({opt.name, " item ", std::to_string(sub.sub)});
+      if (!sub.unit.empty()) blurb = cat({blurb, ", in ", sub.unit});
+      hf->push_back(field(&hf_sub_fields[opt.type][sub.sub], keep(to_string(sub.name)),
+                          keep(cat({"vsm.", opt.keyword, ".", sub.keyword})), type, display, nullptr, keep(blurb)));
+    }
+  }
+  proto_register_field_array(proto_vsm, hf->data(), static_cast<int>(hf->size()));
+
+  static gint* ett[] = {&ett_vsm, &ett_option};
+  proto_register_subtree_array(ett, G_N_ELEMENTS(ett));
+
+  // One expert info per catalogue entry that a capture can show.
+  auto* ei = new std::vector<ei_register_info>();
+  for (const vsm::Requirement& r : vsm::catalogue()) {
+    expert_field& e = ei_req[static_cast<std::size_t>(r.req)];
+    e.ei = EI_INIT_EI;
+    e.hf = EI_INIT_HF;
+    if (r.scope != vsm::Scope::Message && r.scope != vsm::Scope::Exchange) continue;
+    ei_register_info info = {&e,
+                             {keep(expert_abbrev(r.id)), expert_group(r), expert_severity(r.req),
+                              keep(cat({"[", r.id, "] ", r.title})), EXPFILL}};
+    ei->push_back(info);
+  }
+  expert_module_t* expert = expert_register_protocol(proto_vsm);
+  expert_register_field_array(expert, ei->data(), static_cast<int>(ei->size()));
+
+  module_t* prefs = prefs_register_protocol(proto_vsm, nullptr);
+  prefs_register_enum_preference(prefs, "length_convention", "Length field convention",
+                                 "How the header Length field is read: the project profile (total length - 4) or "
+                                 "the draft's literal wording (total length - 3)",
+                                 &pref_convention, kConventionPrefValues, FALSE);
+  prefs_register_bool_preference(prefs, "desegment", "Reassemble VSM messages spanning multiple TCP segments",
+                                 "Whether the VSM dissector should reassemble messages spanning multiple TCP "
+                                 "segments (TCP's \"Allow subdissectors to reassemble TCP streams\" must be on too)",
+                                 &pref_desegment);
+  prefs_register_bool_preference(prefs, "try_heuristic", "Try to detect VSM on any TCP port",
+                                 "Run the strict VSM heuristic on TCP traffic of other ports", &pref_heuristic);
+  prefs_register_uint_preference(prefs, "pairing_interval", "Maximum request/ACK pairing interval (s)",
+                                 "A request without an ACK after this many seconds is reported and no longer "
+                                 "paired; 0 means no limit",
+                                 10, &pref_pairing_interval);
+
+  vsm_tcp_handle = register_dissector("vsm", dissect_vsm_tcp, proto_vsm);
+  vsm_sctp_handle = register_dissector("vsm.sctp", dissect_vsm_sctp, proto_vsm);
+  register_dissector("vsm.pdu", dissect_vsm_exported, proto_vsm);
+  exported_pdu_tap = register_export_pdu_tap("VSM");
+
+  vsm_tap = register_tap("vsm");
+  stats_tree_register_plugin("vsm", "vsm", "VSM/Messages", 0, vsm_stats_tree_packet, vsm_stats_tree_init, nullptr);
+
+  srt_rows = new std::vector<SrtRow>();
+  for (const vsm::Named& t : vsm::kMessageTypes) {
+    if (t.value == vsm::u8(vsm::MsgType::Ack)) continue;
+    if (t.value == vsm::u8(vsm::MsgType::Operation)) {
+      for (const vsm::Named& op : vsm::kOperations) {
+        srt_rows->push_back({t.value, op.value, keep(cat({t.name, " ", op.name}))});
+      }
+    } else {
+      srt_rows->push_back({t.value, 0, type_label_c(t.value)});
+    }
+  }
+  register_srt_table(proto_vsm, nullptr, 1, vsm_srt_packet, vsm_srt_init, nullptr);
+}
+
+void proto_reg_handoff_vsm() {
+  char port[8];
+  std::snprintf(port, sizeof port, "%u", vsm::kDefaultPort);
+  dissector_add_uint_range_with_preference("tcp.port", port, vsm_tcp_handle);
+  dissector_add_uint_with_preference("sctp.port", vsm::kDefaultPort, vsm_sctp_handle);
+  dissector_add_for_decode_as("sctp.ppi", vsm_sctp_handle);
+  heur_dissector_add("tcp", heur_tcp_entry, "VSM over TCP", "vsm_tcp", proto_vsm, HEURISTIC_ENABLE);
+}
+
+}  // namespace
+
+void plugin_register(void) {
+  static proto_plugin plug;
+  plug.register_protoinfo = proto_register_vsm;
+  plug.register_handoff = proto_reg_handoff_vsm;
+  proto_register_plugin(&plug);
+}

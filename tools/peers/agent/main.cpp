@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// vsm-agent: the reference Execution Node (see tools/peers/README.md).
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "../common/cli.hpp"
+#include "agent.hpp"
+
+namespace po = boost::program_options;
+using namespace vsm::peers;
+
+int main(int argc, char** argv) {
+  AgentConfig cfg;
+  CommonOptions common;
+  std::string manager = "127.0.0.1:7750";
+  po::options_description desc(
+      "vsm-agent: reference VSM Execution Node (draft-yokota-opsawg-virtnw-service-management-02)\n\nOptions");
+  desc.add_options()                                                                                              //
+      ("help,h", "show this help")                                                                                //
+      ("manager", po::value(&manager)->default_value(manager), "manager address HOST:PORT")                       //
+      ("node-id", po::value(&cfg.node_id)->default_value(0), "provisioned Node ID (0: the manager assigns one)")  //
+      ("transfer-address", po::value(&cfg.transfer_address)->default_value(cfg.transfer_address),
+       "IPv4 address of the agent-to-agent transfer channel (advertised in the Registration)")                        //
+      ("transfer-port", po::value(&cfg.transfer_port)->default_value(0), "port of the transfer channel (0: any)")     //
+      ("state-file", po::value(&cfg.state_file), "write the agent's state as JSON here on every change and at exit")  //
+      ("memory-budget", po::value(&cfg.memory_budget)->default_value(cfg.memory_budget),
+       "bytes of memory the Functions may use (beyond it: Code 129)")  //
+      ("function-memory", po::value(&cfg.function_memory)->default_value(cfg.function_memory),
+       "memory of a Function whose ADD names none (bytes)")  //
+      ("start-delay", po::value(&cfg.start_delay)->default_value(cfg.start_delay),
+       "seconds from Starting to Running")                                                                           //
+      ("stop-delay", po::value(&cfg.stop_delay)->default_value(cfg.stop_delay), "seconds from Terminating to gone")  //
+      ("reconnect-delay", po::value(&cfg.reconnect_delay)->default_value(cfg.reconnect_delay),
+       "seconds between connection attempts")  //
+      ("sample-interval", po::value(&cfg.sample_interval)->default_value(cfg.sample_interval),
+       "seconds between resource samples for the thresholds")  //
+      ("load-threshold", po::value(&cfg.load_threshold)->default_value(cfg.load_threshold),
+       "1-minute load average at or above which a Status-Update is sent (negative: off)")  //
+      ("mem-threshold", po::value(&cfg.mem_threshold)->default_value(cfg.mem_threshold),
+       "fraction of memory available below which a Status-Update is sent (negative: off)")  //
+      ("storage-path", po::value(&cfg.storage_path)->default_value(cfg.storage_path),
+       "file system whose size is reported as storage");
+  add_common_options(desc, common);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "vsm-agent: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (auto status = apply_common_options(common, "vsm-agent", kAgent, cfg.conn)) return *status;
+  const auto colon = manager.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "vsm-agent: --manager is HOST:PORT\n";
+    return 2;
+  }
+  cfg.manager_host = manager.substr(0, colon);
+  if (cfg.manager_host.size() > 2 && cfg.manager_host.front() == '[' && cfg.manager_host.back() == ']')
+    cfg.manager_host = cfg.manager_host.substr(1, cfg.manager_host.size() - 2);
+  try {
+    cfg.manager_port = static_cast<std::uint16_t>(std::stoul(manager.substr(colon + 1)));
+  } catch (const std::exception&) {
+    std::cerr << "vsm-agent: bad port in --manager\n";
+    return 2;
+  }
+  try {
+    asio::io_context io(1);
+    Agent agent(io, cfg);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      info("signal {}: shutting down", sig);
+      agent.shutdown();
+      // A second signal stops at once.
+      signals.async_wait([&](boost::system::error_code ec2, int) {
+        if (!ec2) io.stop();
+      });
+    });
+    agent.start();
+    io.run();
+    return agent.exit_status();
+  } catch (const std::exception& e) {
+    error("fatal: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "cli.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+namespace vsm::peers {
+
+namespace po = boost::program_options;
+
+void add_common_options(po::options_description& desc, CommonOptions& o) {
+  desc.add_options()                                                                                                //
+      ("log-level", po::value(&o.log_level)->default_value(o.log_level), "debug, info, warn or error")              //
+      ("fault", po::value(&o.faults)->composing(), "break one rule on purpose (repeatable; see --list-faults)")     //
+      ("list-faults", po::bool_switch(&o.list_faults), "print the fault switches and the requirement each breaks")  //
+      ("ack-timeout", po::value(&o.ack_timeout)->default_value(o.ack_timeout),
+       "seconds to wait for an ACK (the ACK timer of VSM-5-ACK)")  //
+      ("length-convention", po::value(&o.length_convention)->default_value(o.length_convention),
+       "header Length convention: profile (total - 4) or literal (total - 3)")           //
+      ("transport", po::value(&o.transport)->default_value(o.transport), "tcp or sctp")  //
+      ("max-message", po::value(&o.max_message)->default_value(o.max_message),
+       "largest message accepted, in octets (each connection buffers twice this)");
+}
+
+std::optional<int> apply_common_options(const CommonOptions& o, std::string_view program, unsigned peer,
+                                        ConnConfig& cfg) {
+  LogLevel level = LogLevel::Info;
+  if (!parse_log_level(o.log_level, level)) {
+    std::cerr << program << ": unknown log level '" << o.log_level << "'\n";
+    return 2;
+  }
+  set_log(program, level);
+  if (o.list_faults) {
+    std::cout << list_faults(peer);
+    return 0;
+  }
+  if (std::string err = cfg.faults.parse(o.faults, peer); !err.empty()) {
+    std::cerr << program << ": " << err << "\n";
+    return 2;
+  }
+  for (const auto& f : o.faults) {
+    const FaultSpec* s = find_fault(f);
+    warn("fault switch {} on: breaks {} ({})", s->name, requirement(s->req).id, s->what);
+  }
+  if (o.length_convention == "profile") {
+    cfg.convention = LengthConvention::Total4;
+  } else if (o.length_convention == "literal") {
+    cfg.convention = LengthConvention::Literal3;
+  } else {
+    std::cerr << program << ": --length-convention is profile or literal\n";
+    return 2;
+  }
+  if (o.ack_timeout <= 0) {
+    std::cerr << program << ": --ack-timeout must be positive\n";
+    return 2;
+  }
+  cfg.ack_timeout = o.ack_timeout;
+  if (o.max_message < 64 || o.max_message > kMaxPdu) {
+    std::cerr << program << ": --max-message must be between 64 and " << kMaxPdu << "\n";
+    return 2;
+  }
+  cfg.max_pdu = o.max_message;
+  if (o.transport == "sctp") {
+    const std::string why = sctp_unavailable_reason();
+    if (!why.empty()) {
+      error("SCTP transport unavailable: {}", why);
+      return 3;
+    }
+    error("SCTP transport: the kernel offers SCTP, but these peers speak TCP only so far");
+    return 3;
+  }
+  if (o.transport != "tcp") {
+    std::cerr << program << ": --transport is tcp or sctp\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+std::string sctp_unavailable_reason() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+  if (fd < 0) return std::string("socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP) failed: ") + std::strerror(errno);
+  ::close(fd);
+  return {};
+}
+
+}  // namespace vsm::peers

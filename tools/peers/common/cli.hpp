@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Command-line options that both peers share, and the SCTP availability check.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connection.hpp"
+#include "log.hpp"
+
+namespace vsm::peers {
+
+struct CommonOptions {
+  std::string log_level = "info";
+  std::vector<std::string> faults;
+  bool list_faults = false;
+  double ack_timeout = 5.0;
+  std::string length_convention = "profile";
+  std::string transport = "tcp";
+  std::size_t max_message = kMaxPdu;
+};
+
+void add_common_options(boost::program_options::options_description& desc, CommonOptions& o);
+
+// Validates the common options and fills the connection configuration.
+// Returns an exit status when the program should stop (help, list, error).
+std::optional<int> apply_common_options(const CommonOptions& o, std::string_view program, unsigned peer,
+                                        ConnConfig& cfg);
+
+// "" when the kernel offers SCTP sockets, else why not.
+std::string sctp_unavailable_reason();
+
+}  // namespace vsm::peers

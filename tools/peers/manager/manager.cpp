@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "manager.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../common/log.hpp"
+#include "vsm/text.hpp"
+
+namespace vsm::peers {
+
+using nlohmann::json;
+
+namespace {
+
+std::chrono::steady_clock::duration seconds(double s) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
+}
+
+std::string endpoint_text(const tcp::endpoint& ep) { return fmt::format("{}:{}", ep.address().to_string(), ep.port()); }
+
+std::string vendor_text(const MessageView& m) {
+  const auto v = m.find(OptType::VendorInfo, vendor_info::Message);
+  return v ? std::string(v->text()) : std::string();
+}
+
+std::string item_keyword(std::uint8_t type, std::uint8_t sub) {
+  const OptionSpec* o = option_spec(type);
+  const SubOptionSpec* s = sub_option_spec(type, sub);
+  if (!o || !s) return fmt::format("{}.{}", type, sub);
+  return fmt::format("{}.{}", o->keyword, s->keyword);
+}
+
+void print_line(const std::string& line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+Manager::Manager(asio::io_context& io, ManagerConfig cfg)
+    : io_(io), cfg_(std::move(cfg)), acceptor_(io), step_timer_(io), linger_timer_(io) {
+  cfg_.conn.local_role = Role::Manager;
+}
+
+void Manager::start() {
+  const tcp::endpoint at(asio::ip::make_address(cfg_.listen_address), cfg_.port);
+  acceptor_.open(at.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(at);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  info("listening on {}", endpoint_text(acceptor_.local_endpoint()));
+  accept();
+  if (cfg_.plan) {
+    info("plan: {} step(s)", cfg_.plan->steps.size());
+    asio::post(io_, [this] { run_step(); });
+  }
+}
+
+bool Manager::allowed(const asio::ip::address& a) const {
+  if (cfg_.allow.empty()) return true;
+  for (const auto& entry : cfg_.allow) {
+    boost::system::error_code ec;
+    if (entry.find('/') != std::string::npos) {
+      const auto net = asio::ip::make_network_v4(entry, ec);
+      if (!ec && a.is_v4()) {
+        const auto mask = net.netmask().to_uint();
+        if ((a.to_v4().to_uint() & mask) == (net.address().to_uint() & mask)) return true;
+      }
+    } else {
+      const auto e = asio::ip::make_address(entry, ec);
+      if (!ec && e == a) return true;
+    }
+  }
+  return false;
+}
+
+void Manager::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted || stopping_) return;
+    if (ec) {
+      warn("accept failed: {}", ec.message());
+      // Out of descriptors and the like: try again shortly rather than spin.
+      auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      t->async_wait([this, t](boost::system::error_code) { accept(); });
+      return;
+    }
+    boost::system::error_code ec2;
+    s.set_option(tcp::no_delay(true), ec2);
+    auto conn = std::make_shared<Connection>(std::move(s), cfg_.conn, "");
+    conn->set_label(fmt::format("node ?@{}", endpoint_text(conn->remote())));
+    Connection* c = conn.get();
+    debug("connection from {}", endpoint_text(conn->remote()));
+    Link link;
+    link.conn = conn;
+    links_.emplace(c, std::move(link));
+    conn->start([this, c](const MessageView& m, const FindingList& fl) { on_message(c, m, fl); },
+                [this, c](const std::string& reason) { on_closed(c, reason); });
+    accept();
+  });
+}
+
+NodeRecord* Manager::node(std::uint32_t id) {
+  auto it = nodes_.find(id);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+Connection* Manager::node_connection(std::uint32_t id) {
+  NodeRecord* n = node(id);
+  if (!n || !n->registered) return nullptr;
+  auto c = n->conn.lock();
+  return c && c->is_open() ? c.get() : nullptr;
+}
+
+void Manager::refuse(Connection& c, const MessageView& m, ResultCode code, const std::string& text) {
+  warn("{} refusing {}: {}", c.label(), summarize(m), text);
+  Message a = ack_for(m.header, code, c.node_id() != 0 ? c.node_id() : m.node_id().value_or(0));
+  if (m.header.type == u8(MsgType::Operation)) a.add(Option::running_status(kRunningStatuses[3]));
+  a.add(Option::vendor_info(text));
+  c.send_ack(std::move(a));
+}
+
+void Manager::on_message(Connection* c, const MessageView& m, const FindingList& findings) {
+  auto it = links_.find(c);
+  if (it == links_.end() || !m.has_header()) return;
+  Link& link = it->second;
+  const Header& h = m.header;
+  if (m.is_ack()) {
+    debug("{} ACK seq {} matches no request of ours", c->label(), h.seq);
+    return;
+  }
+  if (!is_known_type(h.type)) {
+    refuse(*c, m, ResultCode::Failed, fmt::format("Protocol error: unknown message type {}", h.type));
+    return;
+  }
+  if (const Finding* bad = refusing_finding(findings)) {
+    refuse(*c, m, ResultCode::Failed, fmt::format("Protocol error: {}", describe(*bad)));
+    return;
+  }
+  if (h.type == u8(MsgType::Registration)) {
+    on_registration(link, m);
+    return;
+  }
+  if (link.node_id == 0) {
+    refuse(*c, m, ResultCode::Failed, "Protocol error: not registered");
+    return;
+  }
+  NodeRecord* n = node(link.node_id);
+  switch (static_cast<MsgType>(h.type)) {
+    case MsgType::StatusUpdate: {
+      if (n) {
+        record_info(*n, m);
+        note_status(*n, m);
+      }
+      const auto fid = m.function_id();
+      const auto st = m.find(OptType::FunctionInfo, function_info::RunningStatus);
+      const std::string text = vendor_text(m);
+      info("status-update from node {}{}{}{}", link.node_id, fid ? fmt::format(" function {}", *fid) : "",
+           st ? fmt::format(" {}", st->text()) : "", text.empty() ? "" : fmt::format(" ({})", text));
+      if (!cfg_.conn.faults.has(Fault::NoAckStatusUpdate)) {
+        c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
+      }
+      check_wait();
+      return;
+    }
+    case MsgType::Deregistration: {
+      c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
+      if (n) {
+        n->registered = false;
+        n->deregistered = true;
+      }
+      info("node {} de-registered", link.node_id);
+      if (link.keepalive) link.keepalive->cancel();
+      save_state();
+      check_wait();
+      return;
+    }
+    case MsgType::Error: {
+      warn("Error from node {}: {} {}", link.node_id, code_name(h.code), vendor_text(m));
+      c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
+      return;
+    }
+    default:
+      refuse(*c, m, ResultCode::Failed, fmt::format("Protocol error: {} is a Manager Node message", type_name(h.type)));
+      return;
+  }
+}
+
+void Manager::on_registration(Link& link, const MessageView& m) {
+  Connection& c = *link.conn;
+  const auto addr = c.remote().address();
+  if (!allowed(addr) && !cfg_.conn.faults.has(Fault::AdmitEveryone)) {
+    refuse(c, m, ResultCode::AdministrativelyProhibited,
+           fmt::format("address {} is not in the manager's allowlist", addr.to_string()));
+    c.close("not admitted");
+    return;
+  }
+  const std::uint32_t requested = m.node_id().value_or(0);
+  std::uint32_t id = requested;
+  if (link.node_id != 0 && (requested == 0 || requested == link.node_id)) {
+    id = link.node_id;  // registering again on the same connection
+  } else if (id == 0 || cfg_.conn.faults.has(Fault::ReassignNodeId)) {
+    while (nodes_.count(next_id_) != 0) ++next_id_;
+    id = next_id_++;
+  } else {
+    if (NodeRecord* old = node(id)) {
+      auto oc = old->conn.lock();
+      if (oc && oc.get() != &c && oc->is_open()) {
+        warn("node {} registers again from {}; dropping its old connection", id, endpoint_text(c.remote()));
+        oc->close("node registered on a new connection");
+      }
+    }
+  }
+  NodeRecord& n = nodes_[id];
+  const bool again = n.id == id && (n.deregistered || n.dead || !n.registered);
+  n.id = id;
+  n.conn = link.conn;
+  n.registered = true;
+  n.deregistered = false;
+  n.dead = false;
+  n.missed = 0;
+  n.address = endpoint_text(c.remote());
+  if (auto ip = m.find(OptType::IPv4); ip && ip->ipv4()) {
+    n.transfer_ip = asio::ip::address_v4(*ip->ipv4());
+  } else if (auto ip6 = m.find(OptType::IPv6); ip6 && ip6->ipv6()) {
+    n.transfer_ip = asio::ip::address_v6(*ip6->ipv6());
+  }
+  if (auto port = m.find(OptType::Port)) n.transfer_port = port->u16();
+  record_info(n, m);
+  link.node_id = id;
+  c.set_node_id(id);
+  c.set_label(fmt::format("node {}", id));
+  const std::uint32_t returned = cfg_.conn.faults.has(Fault::RegistrationAckNodeZero) ? 0 : id;
+  c.send_ack(ack_for(m.header, ResultCode::Successful, returned));
+  c.mark_registered();
+  info("node {} registered from {} ({}{}){}", id, n.address, requested == 0 ? "assigned" : "provisioned",
+       n.transfer_ip && n.transfer_port
+           ? fmt::format(", transfer endpoint {}:{}", n.transfer_ip->to_string(), *n.transfer_port)
+           : std::string(),
+       again ? " again" : "");
+  on_registered(link);
+  save_state();
+  check_wait();
+}
+
+void Manager::on_registered(Link& link) {
+  Connection& c = *link.conn;
+  const std::uint32_t id = link.node_id;
+  const FaultSet& f = cfg_.conn.faults;
+  if (f.has(Fault::UnsolicitedAck)) {
+    Message a(MsgType::Ack, 0x7ABCDE);
+    a.add(Option::node_id(id));
+    c.send_exact(a, cfg_.conn.convention);
+  }
+  if (f.has(Fault::UnknownType)) {
+    Message m;
+    m.type = 99;
+    m.add(Option::node_id(id));
+    c.send_request(std::move(m));
+  }
+  if (f.has(Fault::ErrorWithoutContent)) c.send_request(Message(MsgType::Error, 0));
+  if (f.has(Fault::UnknownOperation)) {
+    Message m(MsgType::Operation, 0, 99);
+    m.add(Option::node_id(id));
+    c.send_request(std::move(m));
+  }
+  if (f.has(Fault::ManagerSendsStatusUpdate)) c.send_request(status_update(0, id));
+  if (!link.keepalive) link.keepalive = std::make_unique<asio::steady_timer>(io_);
+  link.keepalive->expires_after(seconds(cfg_.keepalive_interval));
+  Connection* cp = link.conn.get();
+  link.keepalive->async_wait([this, cp](boost::system::error_code ec) {
+    if (!ec) keepalive(cp);
+  });
+}
+
+void Manager::keepalive(Connection* c) {
+  auto it = links_.find(c);
+  if (it == links_.end() || stopping_) return;
+  Link& link = it->second;
+  NodeRecord* n = node(link.node_id);
+  if (!n || !n->registered || !c->is_open()) return;
+  const FaultSet& f = cfg_.conn.faults;
+  if (f.has(Fault::NoKeepalive)) return;
+  Message ka = keep_alive(0, link.node_id);
+  if (f.has(Fault::SubtypeInKeepalive)) ka.subtype = 1;
+  if (f.has(Fault::KeepaliveMissingNodeId)) ka.options.clear();
+  const std::uint32_t id = link.node_id;
+  std::weak_ptr<Connection> weak = link.conn;
+  c->send_request(std::move(ka), [this, id, weak](const MessageView* ack) {
+    NodeRecord* n = node(id);
+    auto conn = weak.lock();
+    if (!n || !conn || n->conn.lock() != conn) return;
+    if (ack) {
+      n->missed = 0;
+      record_info(*n, *ack);
+      return;
+    }
+    if (!conn->is_open() || !n->registered) return;
+    ++n->missed;
+    warn("node {}: no ACK to a Keep-Alive ({} of {} allowed)", id, n->missed, cfg_.max_missed);
+    if (n->missed >= cfg_.max_missed) {
+      error("node {} declared dead after {} missed Keep-Alive ACKs", id, n->missed);
+      n->dead = true;
+      n->registered = false;
+      conn->close("node declared dead");
+      save_state();
+      check_wait();
+    }
+  });
+  link.keepalive->expires_after(seconds(cfg_.keepalive_interval));
+  link.keepalive->async_wait([this, c](boost::system::error_code ec) {
+    if (!ec) keepalive(c);
+  });
+}
+
+void Manager::record_info(NodeRecord& n, const MessageView& m) {
+  for (const OptionView o : m.options()) {
+    if (o.type != u8(OptType::NodeInfo)) continue;
+    const SubOptionSpec* s = sub_option_spec(o.type, o.subtype);
+    if (!s) continue;
+    n.info[std::string(s->keyword)] = s->kind == ValueKind::NtpTime ? format_value(o) : std::string(o.text());
+  }
+}
+
+void Manager::note_status(NodeRecord& n, const MessageView& m) {
+  const auto fid = m.function_id();
+  const auto st = m.find(OptType::FunctionInfo, function_info::RunningStatus);
+  if (fid && st) n.functions[*fid] = std::string(st->text());
+}
+
+void Manager::on_closed(Connection* c, const std::string& reason) {
+  auto it = links_.find(c);
+  if (it == links_.end()) return;
+  const std::uint32_t id = it->second.node_id;
+  if (it->second.keepalive) it->second.keepalive->cancel();
+  if (id != 0) {
+    NodeRecord* n = node(id);
+    auto current = n ? n->conn.lock() : nullptr;
+    if (n && (!current || current.get() == c) && !stopping_) {
+      if (n->registered) warn("node {} lost: {}", id, reason);
+      n->registered = false;
+    }
+    info("connection of node {} closed: {}", id, reason);
+  } else {
+    debug("connection {} closed: {}", c->label(), reason);
+  }
+  // The connection may still be on the call stack: let it go once the handler returns.
+  asio::post(io_, [this, c] { links_.erase(c); });
+  save_state();
+  check_wait();
+}
+
+// ---- Plan -----------------------------------------------------------------
+
+void Manager::run_step() {
+  if (!cfg_.plan || stopping_) return;
+  const auto& steps = cfg_.plan->steps;
+  if (step_ >= steps.size()) {
+    finish_plan(true);
+    return;
+  }
+  const Step& s = steps[step_];
+  step_active_ = true;
+  step_started_ = now_seconds();
+  const std::uint64_t token = ++step_token_;
+  info("step {}/{}: {}", step_ + 1, steps.size(), s.text);
+  if (s.kind == Step::Kind::Sleep) {
+    step_timer_.expires_after(seconds(s.seconds));
+    step_timer_.async_wait([this, token](boost::system::error_code ec) {
+      if (!ec && token == step_token_) step_done(true, "done");
+    });
+    return;
+  }
+  if (s.kind == Step::Kind::Wait) {
+    if (wait_satisfied(s)) {
+      step_done(true, "condition met");
+      return;
+    }
+    step_timer_.expires_after(seconds(s.timeout));
+    step_timer_.async_wait([this, token, timeout = s.timeout](boost::system::error_code ec) {
+      if (!ec && token == step_token_) step_done(false, fmt::format("condition not met within {} s", timeout));
+    });
+    return;
+  }
+  if (auto problem = send_operation(s)) step_done(false, *problem);
+}
+
+bool Manager::wait_satisfied(const Step& s) {
+  const NodeRecord* n = node(s.node);
+  switch (s.cond) {
+    case Step::Cond::Registered: return n && n->registered;
+    case Step::Cond::RegisteredCount: {
+      unsigned k = 0;
+      for (const auto& [id, r] : nodes_) k += r.registered ? 1 : 0;
+      return k >= s.count;
+    }
+    case Step::Cond::Deregistered: return n && n->deregistered;
+    case Step::Cond::Dead: return n && n->dead;
+    case Step::Cond::FunctionStatus: {
+      if (!n) return false;
+      auto f = n->functions.find(*s.function);
+      return f != n->functions.end() && f->second == s.status;
+    }
+  }
+  return false;
+}
+
+void Manager::check_wait() {
+  if (!cfg_.plan || !step_active_ || step_ >= cfg_.plan->steps.size()) return;
+  const Step& s = cfg_.plan->steps[step_];
+  if (s.kind == Step::Kind::Wait && wait_satisfied(s)) step_done(true, "condition met");
+}
+
+void Manager::step_done(bool ok, const std::string& outcome) {
+  if (!step_active_ || stopping_) return;
+  step_active_ = false;
+  ++step_token_;
+  step_timer_.cancel();
+  const auto& steps = cfg_.plan->steps;
+  const double ms = (now_seconds() - step_started_) * 1000;
+  print_line(fmt::format("step {}/{} {}: {} -> {} ({:.1f} ms)", step_ + 1, steps.size(), steps[step_].text,
+                         ok ? "ok" : "FAILED", outcome, ms));
+  save_state();
+  if (!ok) {
+    finish_plan(false);
+    return;
+  }
+  ++step_;
+  asio::post(io_, [this] { run_step(); });
+}
+
+Message Manager::build_operation(const Step& s, std::string& problem) {
+  const FaultSet& f = cfg_.conn.faults;
+  Message m;
+  auto add_endpoint = [&](Message& msg) {
+    const NodeRecord* d = node(s.to);
+    if (!d || !d->transfer_ip || !d->transfer_port) {
+      problem = fmt::format("node {} has no known transfer endpoint", s.to);
+      return;
+    }
+    if (d->transfer_ip->is_v4()) {
+      msg.add(Option::ipv4(d->transfer_ip->to_v4().to_bytes()));
+    } else {
+      msg.add(Option::ipv6(d->transfer_ip->to_v6().to_bytes()));
+    }
+    msg.add(Option::port(*d->transfer_port));
+    if (f.has(Fault::BadIpv6Length) && s.kind != Step::Kind::MoveSession) {
+      const std::uint8_t v[] = {0, 0, 0, 1};
+      msg.add(Option::raw(u8(OptType::IPv6), 0, v));
+    }
+  };
+  auto swap_nodes = [](Message& msg) {
+    std::size_t a = msg.options.size(), b = msg.options.size();
+    for (std::size_t i = 0; i < msg.options.size(); ++i) {
+      if (msg.options[i].type != u8(OptType::NodeId)) continue;
+      if (a == msg.options.size()) {
+        a = i;
+      } else if (b == msg.options.size()) {
+        b = i;
+      }
+    }
+    if (b < msg.options.size()) std::swap(msg.options[a], msg.options[b]);
+  };
+  auto drop = [](Message& msg, OptType t, unsigned index) {
+    unsigned seen = 0;
+    for (auto it = msg.options.begin(); it != msg.options.end(); ++it) {
+      if (it->type == u8(t) && seen++ == index) {
+        msg.options.erase(it);
+        return;
+      }
+    }
+  };
+  switch (s.kind) {
+    case Step::Kind::Add: {
+      m = add_function(0, s.node, *s.function);
+      if (!s.name.empty()) m.add(Option::function_info(function_info::Name, s.name));
+      if (s.memory) m.add(Option::function_info(function_info::RequiredMemory, *s.memory));
+      if (s.storage) m.add(Option::function_info(function_info::RequiredStorage, *s.storage));
+      for (const auto& ss : s.sessions) {
+        m.add(Option::session_info(session_info::SipUri, ss.uri));
+        if (ss.contact.empty()) continue;
+        boost::system::error_code ec;
+        const auto a = asio::ip::make_address(ss.contact, ec);
+        if (ec) {
+          problem = fmt::format("bad contact address '{}'", ss.contact);
+        } else if (a.is_v4()) {
+          m.add(Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, a.to_v4().to_bytes()));
+        } else {
+          m.add(Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, a.to_v6().to_bytes()));
+        }
+      }
+      if (f.has(Fault::OperationMissingNodeId)) drop(m, OptType::NodeId, 0);
+      if (f.has(Fault::AddMissingFunctionId)) drop(m, OptType::FunctionId, 0);
+      if (f.has(Fault::ShortFunctionId)) {
+        for (auto& o : m.options) {
+          if (o.type == u8(OptType::FunctionId)) o.value.erase(o.value.begin(), o.value.begin() + 2);
+        }
+      }
+      break;
+    }
+    case Step::Kind::Delete:
+      m = delete_function(0, s.node, *s.function);
+      if (f.has(Fault::DeleteMissingFunctionId)) drop(m, OptType::FunctionId, 0);
+      break;
+    case Step::Kind::Get: {
+      m = get(0, s.node, *s.function);
+      auto items = s.items;
+      if (items.empty()) {
+        if (*s.function == 0) {
+          for (const auto& spec : kNodeInfo) items.emplace_back(u8(OptType::NodeInfo), spec.sub);
+        } else {
+          items.emplace_back(u8(OptType::FunctionInfo), function_info::Name);
+          items.emplace_back(u8(OptType::FunctionInfo), function_info::RunningStatus);
+          items.emplace_back(u8(OptType::SessionInfo), session_info::Count);
+        }
+      }
+      if (!f.has(Fault::GetNoItems)) {
+        for (const auto& [t, sub] : items) {
+          m.add(f.has(Fault::GetItemWithValue) ? Option::text(static_cast<OptType>(t), sub, "0")
+                                               : Option::empty(static_cast<OptType>(t), sub));
+        }
+      }
+      if (f.has(Fault::GetMissingFunctionId)) drop(m, OptType::FunctionId, 0);
+      break;
+    }
+    case Step::Kind::Move:
+    case Step::Kind::Copy: {
+      const bool move = s.kind == Step::Kind::Move;
+      m = transfer(move ? Operation::Move : Operation::Copy, 0, s.node, s.to, *s.function);
+      add_endpoint(m);
+      if (move && f.has(Fault::SwapSrcDst)) swap_nodes(m);
+      if (!move && f.has(Fault::SwapSrcDstCopy)) swap_nodes(m);
+      if (move && f.has(Fault::MoveMissingDestination)) drop(m, OptType::NodeId, 1);
+      if (!move && f.has(Fault::CopyMissingFunctionId)) drop(m, OptType::FunctionId, 0);
+      break;
+    }
+    case Step::Kind::MoveSession: {
+      m = move_session(0, s.node, s.to);
+      if (s.function) m.add(Option::function_id(*s.function));
+      if (!f.has(Fault::MoveSessionMissingSessionInfo)) {
+        for (const auto& u : s.uris) m.add(Option::session_info(session_info::SipUri, u));
+        if (s.ratio) {
+          m.add(Option::session_info(session_info::Ratio, f.has(Fault::BadSessionRatio) ? "1.5" : *s.ratio));
+        } else if (f.has(Fault::BadSessionRatio)) {
+          m.add(Option::session_info(session_info::Ratio, "1.5"));
+        }
+        if (s.session_count) m.add(Option::session_info(session_info::Count, *s.session_count));
+        if (f.has(Fault::UnknownSessionInfo)) m.add(Option::session_info(99, "1"));
+      }
+      add_endpoint(m);
+      if (f.has(Fault::SwapSrcDstMoveSession)) swap_nodes(m);
+      break;
+    }
+    case Step::Kind::Deregister: m = deregistration(0, s.node); break;
+    default: problem = "not an operation"; break;
+  }
+  return m;
+}
+
+std::optional<std::string> Manager::send_operation(const Step& s) {
+  Connection* c = node_connection(s.node);
+  if (!c) return fmt::format("node {} is not registered", s.node);
+  std::string problem;
+  Message m = build_operation(s, problem);
+  if (!problem.empty()) return problem;
+  const std::uint64_t token = step_token_;
+  const Step step = s;
+  c->send_request(std::move(m), [this, token, step](const MessageView* ack) {
+    if (token != step_token_) return;
+    if (!ack) {
+      step_done(false, "no ACK");
+      return;
+    }
+    const std::uint8_t code = ack->header.code;
+    const auto st = ack->find(OptType::FunctionInfo, function_info::RunningStatus);
+    std::string outcome = code_name(code).empty() ? fmt::format("Code {}", code) : std::string(code_name(code));
+    if (st) outcome += fmt::format(" [{}]", st->text());
+    if (step.kind == Step::Kind::Get) {
+      for (const OptionView o : ack->options()) {
+        if (o.type != u8(OptType::NodeInfo) && o.type != u8(OptType::FunctionInfo) &&
+            o.type != u8(OptType::SessionInfo)) {
+          continue;
+        }
+        if (o.is(OptType::FunctionInfo, function_info::RunningStatus)) continue;
+        outcome += fmt::format(" {}={}", item_keyword(o.type, o.subtype), format_value(o));
+      }
+    }
+    const std::string text = vendor_text(*ack);
+    if (!text.empty()) outcome += fmt::format(" ({})", text);
+    // What the manager now knows of the Functions.
+    if (code == u8(ResultCode::Successful) && step.function) {
+      NodeRecord* src = node(step.node);
+      if (src && st && (step.kind == Step::Kind::Add || step.kind == Step::Kind::Delete)) {
+        src->functions[*step.function] = std::string(st->text());
+      }
+      if (src && step.kind == Step::Kind::Move) src->functions.erase(*step.function);
+    }
+    if (step.kind == Step::Kind::Deregister && code == u8(ResultCode::Successful)) {
+      if (NodeRecord* n = node(step.node)) {
+        n->registered = false;
+        n->deregistered = true;
+      }
+    }
+    if (code == step.expect) {
+      step_done(true, outcome);
+    } else {
+      step_done(false, fmt::format("expected {}, got {}", code_name(step.expect), outcome));
+    }
+  });
+  return std::nullopt;
+}
+
+void Manager::finish_plan(bool ok) {
+  const std::size_t n = cfg_.plan->steps.size();
+  print_line(ok ? fmt::format("plan succeeded: {} step(s)", n)
+                : fmt::format("plan FAILED at step {} of {}", step_ + 1, n));
+  exit_status_ = ok ? 0 : 1;
+  step_ = n;
+  save_state();
+  if (cfg_.linger > 0) {
+    linger_timer_.expires_after(seconds(cfg_.linger));
+    linger_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) shutdown("plan finished");
+    });
+  } else {
+    shutdown("plan finished");
+  }
+}
+
+void Manager::save_state() {
+  if (cfg_.state_file.empty()) return;
+  json ns = json::array();
+  for (const auto& [id, n] : nodes_) {
+    json fs = json::object();
+    for (const auto& [fid, st] : n.functions) fs[std::to_string(fid)] = st;
+    json node{{"id", id},       {"registered", n.registered}, {"deregistered", n.deregistered},
+              {"dead", n.dead}, {"address", n.address},       {"functions", fs},
+              {"info", n.info}};
+    if (n.transfer_ip && n.transfer_port) {
+      node["transfer"] = fmt::format("{}:{}", n.transfer_ip->to_string(), *n.transfer_port);
+    }
+    ns.push_back(node);
+  }
+  const json state{{"nodes", ns}};
+  const std::string tmp = cfg_.state_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << state.dump(2) << "\n";
+  }
+  std::rename(tmp.c_str(), cfg_.state_file.c_str());
+}
+
+void Manager::shutdown(const std::string& why) {
+  if (stopping_) return;
+  if (cfg_.plan && step_ < cfg_.plan->steps.size()) {
+    print_line(fmt::format("plan interrupted at step {} of {}", step_ + 1, cfg_.plan->steps.size()));
+    exit_status_ = 1;
+  }
+  info("shutting down: {}", why);
+  stopping_ = true;
+  step_timer_.cancel();
+  linger_timer_.cancel();
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  std::vector<std::shared_ptr<Connection>> conns;
+  for (auto& [c, link] : links_) {
+    if (link.keepalive) link.keepalive->cancel();
+    conns.push_back(link.conn);
+  }
+  for (auto& c : conns) c->close("manager stopping");
+  save_state();
+  auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+  t->async_wait([this, t](boost::system::error_code) { io_.stop(); });
+}
+
+}  // namespace vsm::peers

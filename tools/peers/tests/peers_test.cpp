@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The reference peers end to end: the service-mobility story, admission,
+// reconnection, dead nodes, bad input, spontaneous reports, SCTP.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/faults.hpp"
+#include "harness.hpp"
+#include "vsm/framing.hpp"
+#include "vsm/message.hpp"
+#include "vsm/text.hpp"
+
+namespace vsm::peers::test {
+namespace {
+
+using nlohmann::json;
+
+json load_json(const std::string& path) { return json::parse(read_file(path), nullptr, false); }
+
+std::string logs_with_findings(const std::string& log) {
+  std::string out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("-finding") != std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
+class StoryTest : public PeerTest {
+ protected:
+  // The story of examples/story.yaml; `common` goes to every peer.
+  void run_story(const std::vector<std::string>& common);
+};
+
+TEST_F(StoryTest, ServiceMobilityStory) { run_story({}); }
+
+// Both sides configured for the draft's literal Length reading interoperate just as well.
+TEST_F(StoryTest, ServiceMobilityStoryWithLiteralLengths) { run_story({"--length-convention", "literal"}); }
+
+void StoryTest::run_story(const std::vector<std::string>& common) {
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), common.begin(), common.end());
+    return args;
+  };
+  Process& m = start_manager(with({"--plan", VSM_STORY_PLAN, "--keepalive-interval", "0.3"}));
+  Process& a1 = start_agent("agent1", with({"--start-delay", "0.05", "--stop-delay", "0.05"}));
+  ASSERT_TRUE(eventually([&] { return contains(m.err(), "node 1 registered"); }, 10));
+  Process& a2 = start_agent("agent2", with({"--start-delay", "0.05", "--stop-delay", "0.05"}));
+  // The last step waits for node 1 to de-register itself: stop agent 1 then.
+  ASSERT_TRUE(eventually([&] { return contains(m.err(), "wait until node 1 has de-registered"); }, 20));
+  a1.signal(SIGTERM);
+  const auto status = m.wait(15);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0);
+  EXPECT_TRUE(contains(m.out(), "plan succeeded: 19 step(s)")) << m.out();
+  EXPECT_EQ(a1.wait(5), std::optional<int>(0));
+  EXPECT_EQ(a2.wait(5), std::optional<int>(0));
+
+  // Agent 1 ends with the P-CSCF, all three sessions and the state it was created with.
+  const json s1 = load_json(path("agent1.json"));
+  ASSERT_TRUE(s1.is_object());
+  EXPECT_EQ(s1["node_id"], 1);
+  ASSERT_EQ(s1["functions"].size(), 1u);
+  const json& f = s1["functions"][0];
+  EXPECT_EQ(f["id"], 7);
+  EXPECT_EQ(f["name"], "P-CSCF");
+  EXPECT_EQ(f["status"], "Running");
+  EXPECT_EQ(f["sessions"].size(), 3u);
+  EXPECT_TRUE(contains(f["state"].get<std::string>(), "P-CSCF #7 created"));
+  std::set<std::string> uris;
+  for (const auto& s : f["sessions"]) uris.insert(s["uri"].get<std::string>());
+  EXPECT_EQ(uris, (std::set<std::string>{"sip:alice@example.com", "sip:bob@example.com", "sip:carol@example.com"}));
+  // Agent 2 gave everything back and was de-registered by the manager.
+  const json s2 = load_json(path("agent2.json"));
+  EXPECT_EQ(s2["node_id"], 2);
+  EXPECT_TRUE(s2["functions"].empty());
+  EXPECT_TRUE(contains(a2.err(), "de-registered by the manager"));
+  // The manager saw both nodes de-register and knows where Function 7 is.
+  const json ms = load_json(path("manager.json"));
+  ASSERT_EQ(ms["nodes"].size(), 2u);
+  EXPECT_EQ(ms["nodes"][0]["id"], 1);
+  EXPECT_EQ(ms["nodes"][0]["deregistered"], true);
+  EXPECT_EQ(ms["nodes"][0]["functions"]["7"], "Running");
+  EXPECT_EQ(ms["nodes"][1]["deregistered"], true);
+  EXPECT_EQ(ms["nodes"][1]["functions"]["7"], "Unknown");
+  EXPECT_FALSE(ms["nodes"][0]["info"]["mem_total"].get<std::string>().empty());
+  // Clean traffic: neither side's rules flagged anything, in either direction.
+  EXPECT_EQ(logs_with_findings(m.err()), "");
+  EXPECT_EQ(logs_with_findings(a1.err()), "");
+  EXPECT_EQ(logs_with_findings(a2.err()), "");
+}
+
+TEST_F(PeerTest, HelpAndFaultList) {
+  for (const char* bin : {VSM_AGENT_BIN, VSM_MANAGER_BIN}) {
+    Process& h = spawn(std::string("help") + (bin == std::string(VSM_AGENT_BIN) ? "a" : "m"), {bin, "--help"});
+    EXPECT_EQ(h.wait(5), std::optional<int>(0));
+    EXPECT_TRUE(contains(h.out(), "--fault"));
+  }
+  Process& la = spawn("list-agent", {VSM_AGENT_BIN, "--list-faults"});
+  Process& lm = spawn("list-manager", {VSM_MANAGER_BIN, "--list-faults"});
+  ASSERT_EQ(la.wait(5), std::optional<int>(0));
+  ASSERT_EQ(lm.wait(5), std::optional<int>(0));
+  for (const FaultSpec& f : fault_table()) {
+    const std::string& list = (f.peers & kAgent) ? la.out() : lm.out();
+    EXPECT_TRUE(contains(list, std::string(f.name))) << f.name;
+    EXPECT_TRUE(contains(list, std::string(requirement(f.req).id))) << f.name;
+  }
+  Process& bad = spawn("bad-fault", {VSM_AGENT_BIN, "--fault", "swap-src-dst"});
+  EXPECT_EQ(bad.wait(5), std::optional<int>(2));
+}
+
+TEST_F(PeerTest, AdmissionRefusedWithCode130) {
+  Process& m = start_manager({"--allow", "10.0.0.0/8"});
+  Process& a = start_agent("agent", {});
+  EXPECT_EQ(a.wait(10), std::optional<int>(4));
+  EXPECT_TRUE(contains(a.err(), "registration refused: Administratively prohibited"));
+  EXPECT_TRUE(contains(m.err(), "not in the manager's allowlist"));
+}
+
+TEST_F(PeerTest, ReRegistersWithTheSameNodeIdAfterADrop) {
+  Process& m1 = start_manager({}, "manager1");
+  const int port = port_;
+  Process& a = start_agent("agent", {"--reconnect-delay", "0.1"});
+  Process& p = start_agent("provisioned", {"--node-id", "42", "--reconnect-delay", "0.1"});
+  ASSERT_TRUE(eventually(
+      [&] { return contains(m1.err(), "node 1 registered") && contains(m1.err(), "node 42 registered from"); }, 10));
+  EXPECT_TRUE(contains(m1.err(), "node 42 registered from 127.0.0.1"));
+  m1.signal(SIGTERM);
+  ASSERT_EQ(m1.wait(5), std::optional<int>(0));
+  ASSERT_TRUE(eventually([&] { return contains(a.err(), "connection to manager lost"); }, 5));
+  Process& m2 = start_manager({}, "manager2", "127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(eventually(
+      [&] { return contains(m2.err(), "node 1 registered") && contains(m2.err(), "node 42 registered"); }, 10));
+  EXPECT_TRUE(contains(m2.err(), "node 1 registered from 127.0.0.1"));
+  EXPECT_TRUE(contains(m2.err(), "(provisioned"));
+  EXPECT_EQ(load_json(path("agent.json"))["node_id"], 1);
+  EXPECT_EQ(load_json(path("provisioned.json"))["node_id"], 42);
+  a.signal(SIGTERM);
+  p.signal(SIGTERM);
+  EXPECT_EQ(a.wait(5), std::optional<int>(0));
+  EXPECT_EQ(p.wait(5), std::optional<int>(0));
+  EXPECT_TRUE(eventually([&] { return contains(m2.err(), "node 1 de-registered"); }, 5));
+}
+
+TEST_F(PeerTest, NodeDeclaredDeadAfterMissedKeepAlives) {
+  const std::string plan = path("dead.yaml");
+  std::ofstream(plan) << "steps:\n  - wait: {registered: 1}\n  - wait: {dead: 1, timeout: 10}\n";
+  Process& m =
+      start_manager({"--plan", plan, "--keepalive-interval", "0.1", "--max-missed", "2", "--ack-timeout", "0.3"});
+  start_agent("agent", {"--fault", "no-ack-keepalive", "--ack-timeout", "0.3"});
+  EXPECT_EQ(m.wait(15), std::optional<int>(0));
+  EXPECT_TRUE(contains(m.err(), "node 1 declared dead after 2 missed Keep-Alive ACKs"));
+  EXPECT_TRUE(contains(load_json(path("manager.json")).dump(), "\"dead\":true"));
+}
+
+TEST_F(PeerTest, SpontaneousStatusUpdateWhenLoadCrossesThreshold) {
+  Process& m = start_manager({});
+  start_agent("agent", {"--load-threshold", "0", "--sample-interval", "0.1"});
+  EXPECT_TRUE(eventually([&] { return contains(m.err(), "status-update from node 1 (load above threshold"); }, 10));
+}
+
+TEST_F(PeerTest, SctpTransport) {
+  Process& a = spawn("sctp", {VSM_AGENT_BIN, "--transport", "sctp"});
+  const auto st = a.wait(5);
+  ASSERT_TRUE(st.has_value());
+  if (contains(a.err(), "SCTP transport unavailable")) {
+    EXPECT_EQ(*st, 3);
+    GTEST_SKIP() << "SCTP not offered by this kernel: " << a.err();
+  }
+  GTEST_SKIP() << "the kernel offers SCTP, which the peers do not speak yet: " << a.err();
+}
+
+// ---- Bad input, from a hand-driven socket --------------------------------
+
+class RawPeer {
+ public:
+  explicit RawPeer(int fd) : fd_(fd) {
+    timeval tv{0, 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~RawPeer() { ::close(fd_); }
+  void send(const std::vector<std::uint8_t>& b) {
+    ASSERT_EQ(::send(fd_, b.data(), b.size(), MSG_NOSIGNAL), static_cast<ssize_t>(b.size()));
+  }
+  void send(const Message& m) { send(m.encode()); }
+  // The next PDU, or an empty vector on timeout or EOF (eof_ tells which).
+  std::vector<std::uint8_t> next(double timeout = 5) {
+    std::vector<std::uint8_t> out;
+    eventually(
+        [&] {
+          const FrameResult r = framer_.next();
+          if (r.status == FrameStatus::Pdu) {
+            out.assign(r.pdu.begin(), r.pdu.end());
+            return true;
+          }
+          std::uint8_t buf[4096];
+          const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+          if (n == 0) {
+            eof_ = true;
+            return true;
+          }
+          if (n > 0) framer_.feed(Bytes(buf, static_cast<std::size_t>(n)));
+          return false;
+        },
+        timeout);
+    return out;
+  }
+  bool eof() {
+    if (!eof_) next(2);
+    return eof_;
+  }
+
+ private:
+  int fd_;
+  Framer framer_;
+  bool eof_ = false;
+};
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// clean: the ACK itself breaks no rule (not so when the request lacked what the ACK must copy).
+void expect_protocol_error_ack(const std::vector<std::uint8_t>& pdu, std::uint32_t seq, bool clean = true) {
+  const MessageView v = decode(pdu);
+  ASSERT_TRUE(v.ok()) << summarize(v);
+  EXPECT_TRUE(v.is_ack()) << summarize(v);
+  EXPECT_EQ(v.header.seq, seq);
+  EXPECT_EQ(v.header.code, u8(ResultCode::Failed));
+  const auto text = v.find(OptType::VendorInfo, vendor_info::Message);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(text->text().substr(0, 14), "Protocol error");
+  if (!clean) return;
+  FindingList fl;
+  check_message(v, fl);
+  EXPECT_TRUE(fl.empty()) << describe(fl[0]);
+}
+
+Message unknown_type(std::uint32_t seq, std::uint32_t node) {
+  Message m;
+  m.type = 99;
+  m.seq = seq;
+  m.add(Option::node_id(node));
+  return m;
+}
+
+Message impossible_length() {
+  Message m = keep_alive(9, 1);
+  m.length_override = 1;
+  return m;
+}
+
+void expect_error_then_close(RawPeer& raw) {
+  const auto e = raw.next();
+  ASSERT_FALSE(e.empty()) << "no Error message before the close";
+  const MessageView v = decode(e);
+  EXPECT_TRUE(v.is(MsgType::Error)) << summarize(v);
+  FindingList fl;
+  check_message(v, fl);
+  EXPECT_TRUE(fl.empty()) << describe(fl[0]);
+  EXPECT_TRUE(raw.eof());
+}
+
+TEST_F(PeerTest, ManagerSurvivesBadInput) {
+  Process& m = start_manager({});
+  const int fd = connect_to(port_);
+  ASSERT_GE(fd, 0);
+  RawPeer raw(fd);
+  raw.send(registration(1, 0));
+  const auto ack = raw.next();
+  ASSERT_FALSE(ack.empty());
+  const std::uint32_t id = decode(ack).node_id().value_or(0);
+  EXPECT_NE(id, 0u);
+  raw.send(unknown_type(2, id));
+  expect_protocol_error_ack(raw.next(), 2);
+  Message overrun = status_update(3, id);
+  overrun.options.back().length_override = 40;
+  raw.send(overrun);
+  expect_protocol_error_ack(raw.next(), 3);
+  raw.send(status_update(4, id));  // the connection survived
+  const auto ok_pdu = raw.next();
+  const MessageView ok = decode(ok_pdu);
+  EXPECT_EQ(ok.header.seq, 4u);
+  EXPECT_EQ(ok.header.code, 0);
+  raw.send(impossible_length());
+  expect_error_then_close(raw);
+  EXPECT_TRUE(contains(m.err(), "impossible length"));
+  EXPECT_FALSE(m.poll().has_value()) << "manager exited";
+  // Still serving.
+  const int fd2 = connect_to(port_);
+  ASSERT_GE(fd2, 0);
+  RawPeer raw2(fd2);
+  raw2.send(registration(1, 0));
+  EXPECT_FALSE(raw2.next().empty());
+}
+
+TEST_F(PeerTest, AgentSurvivesBadInput) {
+  const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(lfd, 4), 0);
+  socklen_t len = sizeof a;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
+  Process& agent = start_agent("agent", {"--reconnect-delay", "0.1"});
+  auto accept_one = [&] {
+    pollfd p{lfd, POLLIN, 0};
+    return ::poll(&p, 1, 5000) == 1 ? ::accept(lfd, nullptr, nullptr) : -1;
+  };
+  {
+    const int fd = accept_one();
+    ASSERT_GE(fd, 0);
+    RawPeer raw(fd);
+    const auto reg_pdu = raw.next();
+    const MessageView reg = decode(reg_pdu);
+    ASSERT_TRUE(reg.is(MsgType::Registration));
+    raw.send(ack_for(reg.header, ResultCode::Successful, 5));
+    raw.send(unknown_type(1, 5));
+    expect_protocol_error_ack(raw.next(), 1);
+    Message add = operation(Operation::Add, 2, 5);  // no Function ID
+    raw.send(add);
+    const auto r = raw.next();
+    expect_protocol_error_ack(r, 2, false);  // no Function ID to copy into the ACK
+    EXPECT_TRUE(decode(r).find(OptType::FunctionInfo, function_info::RunningStatus).has_value());
+    raw.send(keep_alive(3, 5));  // the connection survived
+    const auto ka_pdu = raw.next();
+    const MessageView ka = decode(ka_pdu);
+    EXPECT_EQ(ka.header.seq, 3u);
+    EXPECT_EQ(ka.header.code, 0);
+    raw.send(impossible_length());
+    expect_error_then_close(raw);
+  }
+  // The agent comes back and registers again with the Node ID it was given.
+  const int fd = accept_one();
+  ASSERT_GE(fd, 0);
+  RawPeer raw(fd);
+  const auto reg_pdu = raw.next();
+  const MessageView reg = decode(reg_pdu);
+  ASSERT_TRUE(reg.is(MsgType::Registration));
+  EXPECT_EQ(reg.node_id(), std::optional<std::uint32_t>(5));
+  EXPECT_FALSE(agent.poll().has_value());
+  ::close(lfd);
+}
+
+}  // namespace
+}  // namespace vsm::peers::test
+
+// ---- Behaviour faults: not visible to the codec's rules, but to what the other side can do
+
+namespace vsm::peers::test {
+namespace {
+
+std::string write_plan(const std::string& file, const std::string& text) {
+  std::ofstream(file) << text;
+  return file;
+}
+
+TEST_F(PeerTest, BehaviourFaultNoStatusUpdateAfterAdd) {
+  const auto plan = write_plan(path("p.yaml"),
+                               "steps:\n  - wait: {registered: 1}\n  - add: {node: 1, function: 7}\n"
+                               "  - wait: {node: 1, function: 7, status: Running, timeout: 1}\n");
+  Process& m = start_manager({"--plan", plan});
+  start_agent("agent", {"--fault", "no-status-update-after-add", "--start-delay", "0.05"});
+  EXPECT_EQ(m.wait(10), std::optional<int>(1));
+  EXPECT_TRUE(contains(m.out(), "plan FAILED at step 3 of 3")) << m.out();
+}
+
+TEST_F(PeerTest, BehaviourFaultNoStatusUpdateAfterDelete) {
+  const auto plan = write_plan(path("p.yaml"),
+                               "steps:\n  - wait: {registered: 1}\n  - add: {node: 1, function: 7}\n"
+                               "  - wait: {node: 1, function: 7, status: Running}\n  - delete: {node: 1, function: 7}\n"
+                               "  - wait: {node: 1, function: 7, status: Unknown, timeout: 1}\n");
+  Process& m = start_manager({"--plan", plan});
+  start_agent("agent", {"--fault", "no-status-update-after-delete", "--start-delay", "0.05", "--stop-delay", "0.05"});
+  EXPECT_EQ(m.wait(10), std::optional<int>(1));
+  EXPECT_TRUE(contains(m.out(), "plan FAILED at step 5 of 5")) << m.out();
+}
+
+TEST_F(PeerTest, BehaviourFaultNoKeepalive) {
+  // The plan's pause is the observation window: Keep-Alives would be due every 50 ms.
+  const auto plan = write_plan(path("p.yaml"), "steps:\n  - wait: {registered: 1}\n  - sleep: 0.5\n");
+  Process& m = start_manager({"--plan", plan, "--keepalive-interval", "0.05", "--fault", "no-keepalive"});
+  Process& a = start_agent("agent", {"--log-level", "debug"});
+  EXPECT_EQ(m.wait(10), std::optional<int>(0));
+  EXPECT_TRUE(contains(a.err(), "<- Ack seq=1"));
+  EXPECT_FALSE(contains(a.err(), "<- Keep-Alive"));
+}
+
+TEST_F(PeerTest, BehaviourFaultAdmitEveryone) {
+  Process& m = start_manager({"--allow", "10.0.0.0/8", "--fault", "admit-everyone"});
+  Process& a = start_agent("agent", {});
+  EXPECT_TRUE(eventually([&] { return contains(a.err(), "registered as node 1"); }, 10)) << m.err();
+}
+
+TEST_F(PeerTest, BehaviourFaultReassignNodeId) {
+  start_manager({"--fault", "reassign-node-id"});
+  Process& a = start_agent("agent", {"--node-id", "42"});
+  EXPECT_TRUE(eventually([&] { return contains(a.err(), "manager changed our Node ID from 42 to 1"); }, 10));
+}
+
+}  // namespace
+}  // namespace vsm::peers::test
+
+namespace vsm::peers::test {
+namespace {
+
+TEST_F(PeerTest, BehaviourFaultNoResourceReport) {
+  const auto plan = path("p.yaml");
+  std::ofstream(plan) << "steps:\n  - wait: {registered: 1}\n";
+  Process& m = start_manager({"--plan", plan});
+  start_agent("agent", {"--fault", "no-resource-report"});
+  EXPECT_EQ(m.wait(10), std::optional<int>(0));
+  const json s = load_json(path("manager.json"));
+  EXPECT_TRUE(s["nodes"][0]["info"].empty()) << s.dump();
+}
+
+TEST_F(PeerTest, BehaviourFaultNoSpontaneousReport) {
+  // Same threshold as SpontaneousStatusUpdateWhenLoadCrossesThreshold; the plan's pause is the window.
+  const auto plan = path("p.yaml");
+  std::ofstream(plan) << "steps:\n  - wait: {registered: 1}\n  - sleep: 0.5\n";
+  Process& m = start_manager({"--plan", plan});
+  start_agent("agent", {"--fault", "no-spontaneous-report", "--load-threshold", "0", "--sample-interval", "0.05"});
+  EXPECT_EQ(m.wait(10), std::optional<int>(0));
+  EXPECT_FALSE(contains(m.err(), "status-update from node 1"));
+}
+
+}  // namespace
+}  // namespace vsm::peers::test
+
+namespace vsm::peers::test {
+namespace {
+
+TEST_F(PeerTest, StepsFromTheCommandLine) {
+  Process& m =
+      start_manager({"--step", "wait: {registered: 1}", "--step", "get: {node: 1, items: [node_info.mem_total]}",
+                     "--step", "delete: {node: 1, function: 5, expect: status_unknown}"});
+  start_agent("agent", {});
+  EXPECT_EQ(m.wait(10), std::optional<int>(0));
+  EXPECT_TRUE(contains(m.out(), "step 2/3 get node 1 function 0: ok -> Successful [Running] node_info.mem_total="))
+      << m.out();
+  EXPECT_TRUE(contains(m.out(), "plan succeeded: 3 step(s)"));
+  Process& bad = spawn("bad-plan", {VSM_MANAGER_BIN, "--step", "teleport: {node: 1}"});
+  EXPECT_EQ(bad.wait(5), std::optional<int>(2));
+  EXPECT_TRUE(contains(bad.err(), "plan step 1: unknown step kind 'teleport'")) << bad.err();
+}
+
+}  // namespace
+}  // namespace vsm::peers::test
