@@ -19,6 +19,7 @@
 #include <epan/to_str.h>
 #include <wireshark.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <deque>
@@ -188,6 +189,19 @@ enum class Transport { Tcp, Sctp, Exported };
 struct DissectCtx {
   Transport transport;
   ConvState* conv = nullptr;
+  // Summaries of the PDUs dissected in this call, for the Info column.
+  char info[1024] = "";
+  std::size_t info_len = 0;
+  void add_summary(std::string_view s) {
+    if (info_len != 0 && info_len + 2 < sizeof info) {
+      info[info_len++] = ',';
+      info[info_len++] = ' ';
+    }
+    const std::size_t n = std::min(s.size(), sizeof info - 1 - info_len);
+    std::copy_n(s.data(), n, info + info_len);
+    info_len += n;
+    info[info_len] = '\0';
+  }
 };
 
 // Tap record, one per PDU.
@@ -434,23 +448,25 @@ PduInfo* track(const vsm::MessageView& m, tvbuff_t* tvb, packet_info* pinfo, Dis
   return info;
 }
 
-// The Info column lists every PDU of the frame, and only them. TCP leaves the
-// column alone between PDUs, so each summary is appended; SCTP writes its chunk
-// names in between, so there the frame's summaries are gathered and rewritten.
-void info_column_add(packet_info* pinfo, const DissectCtx& ctx, const char* summary) {
+// The Info column lists every PDU of the frame, and only them. Each call of a
+// transport entry point gathers its PDUs' summaries in its context and writes
+// the column once at the end (Wireshark's column calls cost far more than the
+// rest of a PDU's dissection); several calls in one frame (SCTP chunks) are
+// joined in packet scope, since SCTP writes its chunk names in between.
+void write_info_column(packet_info* pinfo, const DissectCtx& ctx) {
+  if (ctx.info_len == 0) return;
+  col_set_str(pinfo->cinfo, COL_PROTOCOL, "VSM");
   auto* text = static_cast<wmem_strbuf_t*>(p_get_proto_data(pinfo->pool, pinfo, proto_vsm, 0));
   col_clear_fence(pinfo->cinfo, COL_INFO);
   if (text == nullptr) {
-    text = wmem_strbuf_new(pinfo->pool, ctx.transport == Transport::Sctp ? summary : "");
+    col_add_str(pinfo->cinfo, COL_INFO, ctx.info);
+    text = wmem_strbuf_new(pinfo->pool, ctx.info);
     p_add_proto_data(pinfo->pool, pinfo, proto_vsm, 0, text);
-    col_add_str(pinfo->cinfo, COL_INFO, summary);
-  } else if (ctx.transport == Transport::Sctp) {
-    wmem_strbuf_append(text, ", ");
-    wmem_strbuf_append(text, summary);
-    col_add_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(text));
-  } else {
-    col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", summary);
+    return;
   }
+  wmem_strbuf_append(text, ", ");
+  wmem_strbuf_append(text, ctx.info);
+  col_add_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(text));
 }
 
 // ---------------------------------------------------------------------------
@@ -458,7 +474,6 @@ void info_column_add(packet_info* pinfo, const DissectCtx& ctx, const char* summ
 
 int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
   DissectCtx* ctx = static_cast<DissectCtx*>(data);
-  col_set_str(pinfo->cinfo, COL_PROTOCOL, "VSM");
 
   const guint len = tvb_captured_length(tvb);
   const guint8* bytes = len ? tvb_get_ptr(tvb, 0, len) : nullptr;
@@ -467,13 +482,15 @@ int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
   char summary[256];
   const std::string_view s = vsm::summarize(m, std::span<char>(summary, sizeof summary - 1));
   summary[s.size()] = '\0';
-  info_column_add(pinfo, *ctx, summary);
+  ctx->add_summary(s);
 
   proto_item* ti = proto_tree_add_item(tree, proto_vsm, tvb, 0, -1, ENC_NA);
   proto_item_append_text(ti, ", %s", summary);
   proto_tree* vt = proto_item_add_subtree(ti, ett_vsm);
 
-  if (m.has_header()) {
+  if (vt == nullptr) {
+    // No tree (plain tshark -r): the fields are not wanted, skip building them.
+  } else if (m.has_header()) {
     const vsm::Header& h = m.header;
     proto_tree_add_item(vt, hf_type, tvb, vsm::off::kType, 1, ENC_BIG_ENDIAN);
     if (vsm::carries_operation(h.type)) {
@@ -584,6 +601,7 @@ guint get_vsm_pdu_len(packet_info*, tvbuff_t* tvb, int offset, void*) {
 int dissect_vsm_tcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
   DissectCtx ctx{Transport::Tcp};
   tcp_dissect_pdus(tvb, pinfo, tree, pref_desegment, vsm::kOptionHeaderSize, get_vsm_pdu_len, dissect_vsm_pdu, &ctx);
+  write_info_column(pinfo, ctx);
   return static_cast<int>(tvb_captured_length(tvb));
 }
 
@@ -608,13 +626,16 @@ int dissect_vsm_sctp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
     dissect_vsm_pdu(next, pinfo, tree, &ctx);
     offset += pdu;
   }
+  write_info_column(pinfo, ctx);
   return static_cast<int>(total);
 }
 
 // One whole message, as handed over by Export PDU captures.
 int dissect_vsm_exported(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
   DissectCtx ctx{Transport::Exported};
-  return dissect_vsm_pdu(tvb, pinfo, tree, &ctx);
+  const int n = dissect_vsm_pdu(tvb, pinfo, tree, &ctx);
+  write_info_column(pinfo, ctx);
+  return n;
 }
 
 bool dissect_vsm_heur_tcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {

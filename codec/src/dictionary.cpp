@@ -12,6 +12,15 @@ constexpr bool options_indexed() {
 }
 static_assert(options_indexed(), "kOptions must hold OP-Types 1..N in order");
 
+constexpr bool numbered_from_one(std::span<const Named> table) {
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].value != i + 1) return false;
+  }
+  return true;
+}
+static_assert(numbered_from_one(kMessageTypes) && numbered_from_one(kOperations),
+              "kMessageTypes and kOperations must hold values 1..N in order");
+
 }  // namespace
 
 const Named* find_named(std::span<const Named> table, std::uint8_t value) noexcept {
@@ -51,8 +60,13 @@ const SubOptionSpec* sub_option_spec(std::uint8_t type, std::uint8_t sub) noexce
 
 static std::string_view name_or_empty(const Named* n) noexcept { return n ? n->name : std::string_view{}; }
 
-std::string_view type_name(std::uint8_t type) noexcept { return name_or_empty(find_named(kMessageTypes, type)); }
-std::string_view operation_name(std::uint8_t op) noexcept { return name_or_empty(find_named(kOperations, op)); }
+// Types and operations are numbered from 1 without gaps: index directly.
+std::string_view type_name(std::uint8_t type) noexcept {
+  return type >= 1 && type <= kMessageTypes.size() ? kMessageTypes[type - 1].name : std::string_view{};
+}
+std::string_view operation_name(std::uint8_t op) noexcept {
+  return op >= 1 && op <= kOperations.size() ? kOperations[op - 1].name : std::string_view{};
+}
 std::string_view code_name(std::uint8_t code) noexcept { return name_or_empty(find_named(kResultCodes, code)); }
 std::string_view role_name(Role role) noexcept {
   return name_or_empty(find_named(kRoles, static_cast<std::uint8_t>(role)));

@@ -1,24 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "vsm/exchange.hpp"
 
+#include <array>
+
 namespace vsm {
 
 static_assert(kNodeInfo.size() + kFunctionInfo.size() + kSessionInfo.size() <= 32,
               "information items must fit the wanted_items mask");
 
-std::uint32_t info_item_bit(std::uint8_t type, std::uint8_t sub) noexcept {
-  std::uint32_t base = 0;
+namespace {
+
+// Bit of each information item, by option type (Node, Function, Session
+// information) and Sub-OP-Type, numbered in dictionary order.
+constexpr std::array<std::array<std::uint32_t, 256>, 3> kInfoBits = [] {
+  std::array<std::array<std::uint32_t, 256>, 3> bits{};
+  std::uint32_t n = 0;
   for (const auto& opt : kOptions) {
-    if (opt.type != u8(OptType::NodeInfo) && opt.type != u8(OptType::FunctionInfo) &&
-        opt.type != u8(OptType::SessionInfo)) {
-      continue;
-    }
-    for (std::size_t i = 0; i < opt.subs.size(); ++i) {
-      if (opt.type == type && opt.subs[i].sub == sub) return 1u << (base + i);
-    }
-    base += static_cast<std::uint32_t>(opt.subs.size());
+    if (opt.type < u8(OptType::NodeInfo) || opt.type > u8(OptType::SessionInfo)) continue;
+    for (const auto& s : opt.subs) bits[opt.type - u8(OptType::NodeInfo)][s.sub] = 1u << n++;
   }
-  return 0;
+  return bits;
+}();
+
+}  // namespace
+
+std::uint32_t info_item_bit(std::uint8_t type, std::uint8_t sub) noexcept {
+  if (type < u8(OptType::NodeInfo) || type > u8(OptType::SessionInfo)) return 0;
+  return kInfoBits[type - u8(OptType::NodeInfo)][sub];
 }
 
 Finding ExchangeTracker::unacked(const PendingRequest& p, const char* why) noexcept {

@@ -359,6 +359,14 @@ def test_stats():
         check(re.search(r"^\s*\d+\s+%s\s+1\s" % re.escape(row), out, re.M) is not None,
               "srt row %s: %r" % (row, out[:1500]))
 
+    # Flow Graph: VSM messages appear with their summaries in the "any" flow
+    # (Debian's 4.0 headers lack sequence_analysis.h, so there is no VSM-only flow type).
+    out, _, _ = tshark(["-q", "-r", trace("session-mobility.pcapng"), "-z", "flow,any,standard,vsm"])
+    for line in ["VSM: Registration seq=1 node 0", "VSM: Operation MOVE seq=104 node 3 -> 5 function 7",
+                 "VSM: Ack MOVE seq=104 Successful node 3 -> 5 function 7 [Running]"]:
+        check(line in out, "flow graph lacks %r: %r" % (line, out[:800]))
+    check("TCP:" not in out, "flow graph filter vsm let other frames in")
+
 
 # Preferences a trace is meant to be read with.
 GOLDEN_ARGS = {

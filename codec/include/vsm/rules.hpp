@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -32,7 +33,7 @@ class FindingList {
   static constexpr std::size_t kCapacity = 24;
   void add(const Finding& f) noexcept {
     if (size_ < kCapacity) {
-      items_[size_++] = f;
+      std::construct_at(&store_.items[size_++], f);
     } else {
       ++dropped_;
     }
@@ -45,9 +46,9 @@ class FindingList {
   bool empty() const noexcept { return size_ == 0; }
   std::size_t dropped() const noexcept { return dropped_; }
   void clear() noexcept { size_ = dropped_ = 0; }
-  const Finding* begin() const noexcept { return items_.data(); }
-  const Finding* end() const noexcept { return items_.data() + size_; }
-  const Finding& operator[](std::size_t i) const noexcept { return items_[i]; }
+  const Finding* begin() const noexcept { return store_.items; }
+  const Finding* end() const noexcept { return store_.items + size_; }
+  const Finding& operator[](std::size_t i) const noexcept { return store_.items[i]; }
   bool contains(Req r) const noexcept {
     for (const auto& f : *this) {
       if (f.req == r) return true;
@@ -57,7 +58,12 @@ class FindingList {
   Severity worst() const noexcept;  // Note when empty
 
  private:
-  std::array<Finding, kCapacity> items_{};
+  // Left uninitialised: a list is made for every message checked, and only
+  // the first size_ entries are ever constructed or read.
+  union Store {
+    Store() noexcept {}
+    Finding items[kCapacity];
+  } store_;
   std::size_t size_ = 0;
   std::size_t dropped_ = 0;
 };
