@@ -115,16 +115,31 @@ void Agent::on_resolved(boost::system::error_code ec, const tcp::resolver::resul
     return;
   }
   auto sock = std::make_shared<tcp::socket>(io_);
-  asio::async_connect(*sock, results, [this, sock](boost::system::error_code ec2, const tcp::endpoint& ep) {
+  auto connected = [this, sock](boost::system::error_code ec2, const tcp::endpoint& ep) {
     if (stopping_) return;
     if (ec2) {
       debug("cannot connect to manager: {}", ec2.message());
       schedule_reconnect();
       return;
     }
-    info("connected to manager {}:{}", ep.address().to_string(), ep.port());
+    info("connected to manager {}:{}{}", ep.address().to_string(), ep.port(), cfg_.conn.sctp ? " over SCTP" : "");
     on_connected(std::move(*sock));
-  });
+  };
+  if (!cfg_.conn.sctp) {
+    asio::async_connect(*sock, results, connected);
+    return;
+  }
+  // async_connect over a range would reopen the socket as TCP: open it as SCTP
+  // and connect to the first address.
+  const tcp::endpoint ep = results.begin()->endpoint();
+  try {
+    open_stream(*sock, ep.protocol(), true);
+  } catch (const boost::system::system_error& e) {
+    warn("cannot open an SCTP socket: {}", e.what());
+    schedule_reconnect();
+    return;
+  }
+  sock->async_connect(ep, [connected, ep](boost::system::error_code ec2) { connected(ec2, ep); });
 }
 
 void Agent::schedule_reconnect() {

@@ -71,8 +71,7 @@ std::optional<int> apply_common_options(const CommonOptions& o, std::string_view
       error("SCTP transport unavailable: {}", why);
       return 3;
     }
-    error("SCTP transport: the kernel offers SCTP, but these peers speak TCP only so far");
-    return 3;
+    cfg.sctp = true;
   }
   if (o.transport != "tcp") {
     std::cerr << program << ": --transport is tcp or sctp\n";

@@ -49,7 +49,7 @@ Manager::Manager(asio::io_context& io, ManagerConfig cfg)
 
 void Manager::start() {
   const tcp::endpoint at(asio::ip::make_address(cfg_.listen_address), cfg_.port);
-  acceptor_.open(at.protocol());
+  open_acceptor(acceptor_, at.protocol(), cfg_.conn.sctp);
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(at);
   acceptor_.listen(asio::socket_base::max_listen_connections);
@@ -90,7 +90,7 @@ void Manager::accept() {
       return;
     }
     boost::system::error_code ec2;
-    s.set_option(tcp::no_delay(true), ec2);
+    if (!cfg_.conn.sctp) s.set_option(tcp::no_delay(true), ec2);
     auto conn = std::make_shared<Connection>(std::move(s), cfg_.conn, "");
     conn->set_label(fmt::format("node ?@{}", endpoint_text(conn->remote())));
     Connection* c = conn.get();
