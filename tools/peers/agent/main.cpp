@@ -42,32 +42,9 @@ int main(int argc, char** argv) {
        "file system whose size is reported as storage");
   add_common_options(desc, common);
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "vsm-agent: " << e.what() << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-agent")) return *status;
   if (auto status = apply_common_options(common, "vsm-agent", kAgent, cfg.conn)) return *status;
-  const auto colon = manager.rfind(':');
-  if (colon == std::string::npos) {
-    std::cerr << "vsm-agent: --manager is HOST:PORT\n";
-    return 2;
-  }
-  cfg.manager_host = manager.substr(0, colon);
-  if (cfg.manager_host.size() > 2 && cfg.manager_host.front() == '[' && cfg.manager_host.back() == ']')
-    cfg.manager_host = cfg.manager_host.substr(1, cfg.manager_host.size() - 2);
-  try {
-    cfg.manager_port = static_cast<std::uint16_t>(std::stoul(manager.substr(colon + 1)));
-  } catch (const std::exception&) {
-    std::cerr << "vsm-agent: bad port in --manager\n";
-    return 2;
-  }
+  if (!split_host_port(manager, "--manager", "vsm-agent", cfg.manager_host, cfg.manager_port)) return 2;
   try {
     asio::io_context io(1);
     Agent agent(io, cfg);

@@ -114,16 +114,15 @@ int main(int argc, char** argv) {
       ("hold", po::value(&hold)->default_value(hold), "seconds to keep the nodes up once registered");
   add_common_options(desc, common);
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "vsm-loadgen: " << e.what() << "\n";
+  if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-loadgen")) return *status;
+  std::string host;
+  std::uint16_t port = 0;
+  if (!split_host_port(manager, "--manager", "vsm-loadgen", host, port)) return 2;
+  boost::system::error_code addr_ec;
+  const auto address = asio::ip::make_address(host, addr_ec);
+  if (addr_ec) {
+    std::cerr << "vsm-loadgen: --manager needs an IP address (got '" << host << "')\n";
     return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
   }
   ConnConfig cfg;
   if (auto status = apply_common_options(common, "vsm-loadgen", kAgent, cfg)) return *status;
@@ -132,10 +131,8 @@ int main(int argc, char** argv) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  const auto colon = manager.rfind(':');
   asio::io_context io(1);
-  const tcp::endpoint to(asio::ip::make_address(manager.substr(0, colon)),
-                         static_cast<std::uint16_t>(std::stoul(manager.substr(colon + 1))));
+  const tcp::endpoint to(address, port);
   Load load(io, to, nodes, parallel, cfg);
   asio::steady_timer report(io);
   std::function<void()> tick = [&] {

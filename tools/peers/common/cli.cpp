@@ -80,6 +80,43 @@ std::optional<int> apply_common_options(const CommonOptions& o, std::string_view
   return std::nullopt;
 }
 
+std::optional<int> parse_command_line(int argc, char** argv, const po::options_description& desc, po::variables_map& vm,
+                                      std::string_view program) {
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  return std::nullopt;
+}
+
+bool split_host_port(const std::string& text, std::string_view option, std::string_view program, std::string& host,
+                     std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  unsigned long value = 0;
+  bool ok = colon != std::string::npos && colon + 1 < text.size();
+  if (ok) {
+    const std::string digits = text.substr(colon + 1);
+    ok = digits.find_first_not_of("0123456789") == std::string::npos && digits.size() <= 5;
+    if (ok) value = std::stoul(digits);
+    ok = ok && value <= 65535;
+  }
+  if (!ok) {
+    std::cerr << program << ": " << option << " is HOST:PORT (got '" << text << "')\n";
+    return false;
+  }
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
 std::string sctp_unavailable_reason() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
   if (fd < 0) return std::string("socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP) failed: ") + std::strerror(errno);

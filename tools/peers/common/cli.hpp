@@ -29,6 +29,16 @@ void add_common_options(boost::program_options::options_description& desc, Commo
 std::optional<int> apply_common_options(const CommonOptions& o, std::string_view program, unsigned peer,
                                         ConnConfig& cfg);
 
+// Parses the command line into vm, printing --help or the error. Returns the
+// exit status when the program should stop (0 after --help, 2 on an error).
+std::optional<int> parse_command_line(int argc, char** argv, const boost::program_options::options_description& desc,
+                                      boost::program_options::variables_map& vm, std::string_view program);
+
+// Splits "HOST:PORT" or "[IPV6]:PORT"; false (with a message on stderr naming
+// the option) when it is neither.
+bool split_host_port(const std::string& text, std::string_view option, std::string_view program, std::string& host,
+                     std::uint16_t& port);
+
 // "" when the kernel offers SCTP sockets, else why not.
 std::string sctp_unavailable_reason();
 

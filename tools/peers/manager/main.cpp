@@ -51,32 +51,9 @@ int main(int argc, char** argv) {
       ("state-file", po::value(&cfg.state_file), "write the node table as JSON here on every change and at exit");
   add_common_options(desc, common);
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "vsm-manager: " << e.what() << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-manager")) return *status;
   if (auto status = apply_common_options(common, "vsm-manager", kManager, cfg.conn)) return *status;
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    std::cerr << "vsm-manager: --listen is HOST:PORT\n";
-    return 2;
-  }
-  cfg.listen_address = listen.substr(0, colon);
-  if (cfg.listen_address.size() > 2 && cfg.listen_address.front() == '[' && cfg.listen_address.back() == ']')
-    cfg.listen_address = cfg.listen_address.substr(1, cfg.listen_address.size() - 2);
-  try {
-    cfg.port = static_cast<std::uint16_t>(std::stoul(listen.substr(colon + 1)));
-  } catch (const std::exception&) {
-    std::cerr << "vsm-manager: bad port in --listen\n";
-    return 2;
-  }
+  if (!split_host_port(listen, "--listen", "vsm-manager", cfg.listen_address, cfg.port)) return 2;
   if (cfg.keepalive_interval <= 0 || cfg.max_missed == 0) {
     std::cerr << "vsm-manager: --keepalive-interval and --max-missed must be positive\n";
     return 2;
