@@ -1,0 +1,750 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "engine.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace vsm::replay {
+namespace {
+
+constexpr std::uint8_t kProtoTcp = 6, kProtoSctp = 132;
+// SCTP chunk types and DATA flags.
+constexpr std::uint8_t kChunkData = 0, kChunkInit = 1, kChunkAbort = 6, kChunkShutdownComplete = 14;
+constexpr std::uint8_t kDataEnd = 0x01, kDataBegin = 0x02;
+// A segment further ahead than this is not believed to belong to the stream.
+constexpr std::int32_t kMaxWindow = 1 << 30;
+
+int idx(Dir d) { return static_cast<int>(d); }
+
+std::uint32_t be32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
+         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+}
+
+}  // namespace
+
+std::string Conn::name() const {
+  return "c" + std::to_string(id) + " " + endpoint(Dir::FromInitiator) + "-" + endpoint(Dir::FromResponder);
+}
+
+std::size_t Engine::KeyHash::operator()(const Key& k) const noexcept {
+  std::uint64_t w[4];
+  std::memcpy(w, k.a.data(), 16);
+  std::memcpy(w + 2, k.b.data(), 16);
+  std::uint64_t h = (static_cast<std::uint64_t>(k.pa) << 32 | static_cast<std::uint64_t>(k.pb) << 8 | k.proto) *
+                    0x9E3779B97F4A7C15ull;
+  for (std::uint64_t x : w) h = (h ^ x) * 0xBF58476D1CE4E5B9ull + (h >> 29);
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
+// ---------------------------------------------------------------------------
+// The optional worker thread: the front end (packets, reassembly, framing)
+// records what it would tell the back end in batches; the worker replays them
+// in order. Batches are bounded and recycled, so memory stays bounded.
+
+class Engine::Pipeline {
+ public:
+  explicit Pipeline(Engine& e) : e_(e) {
+    for (int i = 0; i < kBatches; ++i) free_.push_back(std::make_unique<Batch>());
+    cur_ = take_free();
+    front_checks_ = e_.opt_.always_share_checks;
+    worker_ = std::thread([this] { run(); });
+  }
+  ~Pipeline() { stop(); }
+
+  void pdu(Conn& c, Dir d, std::uint64_t frame, double time, std::uint64_t offset, ByteSpan bytes) {
+    Batch& b = *cur_;
+    b.events.push_back(Event{Kind::Pdu, &c, d, frame, time, offset, b.bytes.size(), bytes.size()});
+    b.bytes.insert(b.bytes.end(), bytes.begin(), bytes.end());
+    if (front_checks_) {
+      // The worker is behind: the single-message rules are run here instead
+      // (they need nothing but the message), and only their findings travel.
+      front_list_.clear();
+      check_message(decode(bytes, e_.opt_.convention), front_list_);
+      Event& ev = b.events.back();
+      ev.prechecked = true;
+      ev.pre_at = b.findings.size();
+      ev.pre_n = front_list_.size();
+      b.findings.insert(b.findings.end(), front_list_.begin(), front_list_.end());
+    }
+    if (b.events.size() >= kEvents || b.bytes.size() >= kBytes) flush();
+  }
+  void notice(Notice n) {
+    Batch& b = *cur_;
+    b.events.push_back(Event{Kind::Notice, nullptr, Dir::FromInitiator, 0, 0, 0, b.notices.size(), 0});
+    b.notices.push_back(std::move(n));
+  }
+  void finding(Conn& c, std::optional<Dir> d, std::uint64_t frame, const Finding& f) {
+    Batch& b = *cur_;
+    b.events.push_back(Event{d ? Kind::Finding : Kind::FindingNoDir, &c, d.value_or(Dir::FromInitiator), frame, 0, 0,
+                             b.findings.size(), 0});
+    b.findings.push_back(f);
+  }
+  void close(std::unique_ptr<Conn> c) {
+    Batch& b = *cur_;
+    b.events.push_back(Event{Kind::Close, c.get(), Dir::FromInitiator, 0, 0, 0, 0, 0});
+    b.closed.push_back(std::move(c));
+    if (b.closed.size() >= kEvents) flush();
+  }
+  void stop() {
+    if (!worker_.joinable()) return;
+    flush();
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    ready_.notify_all();
+    worker_.join();
+  }
+
+ private:
+  enum class Kind : std::uint8_t { Pdu, Notice, Finding, FindingNoDir, Close };
+  struct Event {
+    Kind kind;
+    Conn* conn;
+    Dir dir;
+    std::uint64_t frame;
+    double time;
+    std::uint64_t offset;
+    std::size_t at;   // Pdu: offset in bytes; Notice / Finding: index
+    std::size_t len;  // Pdu: size
+    // Pdu: the message rules already ran on the front end; their findings are findings[pre_at, +pre_n).
+    bool prechecked = false;
+    std::size_t pre_at = 0, pre_n = 0;
+  };
+  struct Batch {
+    std::vector<Event> events;
+    std::vector<std::uint8_t> bytes;
+    std::vector<Notice> notices;
+    std::vector<Finding> findings;
+    std::vector<std::unique_ptr<Conn>> closed;
+    void clear() {
+      events.clear();
+      bytes.clear();
+      notices.clear();
+      findings.clear();
+      closed.clear();  // their Close events have been handled
+    }
+  };
+  static constexpr int kBatches = 6;
+  static constexpr std::size_t kEvents = 4096, kBytes = 512 * 1024;
+
+  std::unique_ptr<Batch> take_free() {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] { return !free_.empty(); });
+    auto b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void flush() {
+    if (cur_->events.empty()) return;
+    {
+      std::lock_guard lock(mu_);
+      full_.push_back(std::move(cur_));
+      // Share the rule checks while the worker has a backlog.
+      front_checks_ = full_.size() >= 2 || e_.opt_.always_share_checks;
+    }
+    ready_.notify_one();
+    cur_ = take_free();
+  }
+  void run() {
+    for (;;) {
+      std::unique_ptr<Batch> b;
+      {
+        std::unique_lock lock(mu_);
+        ready_.wait(lock, [&] { return !full_.empty() || done_; });
+        if (full_.empty()) return;
+        b = std::move(full_.front());
+        full_.pop_front();
+      }
+      for (const Event& ev : b->events) {
+        switch (ev.kind) {
+          case Kind::Pdu:
+            e_.back_pdu(*ev.conn, ev.dir, ByteSpan(b->bytes.data() + ev.at, ev.len), ev.frame, ev.time, ev.offset,
+                        ev.prechecked ? b->findings.data() + ev.pre_at : nullptr, ev.pre_n, ev.prechecked);
+            break;
+          case Kind::Notice: e_.sink().notice(b->notices[ev.at]); break;
+          case Kind::Finding: e_.sink().finding(*ev.conn, ev.dir, ev.frame, b->findings[ev.at]); break;
+          case Kind::FindingNoDir: e_.sink().finding(*ev.conn, std::nullopt, ev.frame, b->findings[ev.at]); break;
+          case Kind::Close: e_.back_close(*ev.conn); break;
+        }
+      }
+      b->clear();
+      {
+        std::lock_guard lock(mu_);
+        free_.push_back(std::move(b));
+      }
+      space_.notify_one();
+    }
+  }
+
+  Engine& e_;
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<std::unique_ptr<Batch>> full_;
+  std::vector<std::unique_ptr<Batch>> free_;
+  std::unique_ptr<Batch> cur_;
+  bool done_ = false;
+  bool front_checks_ = false;  // front end only
+  FindingList front_list_;
+  std::thread worker_;
+};
+
+Engine::Engine(Options opt, Sink& sink) : opt_(std::move(opt)), sink_(sink) {
+  for (std::uint16_t p : opt_.ports)
+    port_bits_[p / 16] = static_cast<std::uint16_t>(port_bits_[p / 16] | 1u << (p % 16));
+  if (opt_.threads >= 2) pipe_ = std::make_unique<Pipeline>(*this);
+}
+
+Engine::~Engine() {
+  if (pipe_) pipe_->stop();
+}
+
+bool Engine::vsm_port(std::uint16_t port) const noexcept { return (port_bits_[port / 16] >> (port % 16)) & 1u; }
+
+Engine::Key Engine::key_of(const Packet& p) {
+  Key k;
+  k.proto = p.kind == Packet::Kind::Tcp ? kProtoTcp : kProtoSctp;
+  const bool src_first = std::tie(p.src.addr, p.src.port) < std::tie(p.dst.addr, p.dst.port);
+  const Endpoint& x = src_first ? p.src : p.dst;
+  const Endpoint& y = src_first ? p.dst : p.src;
+  k.a = x.addr;
+  k.b = y.addr;
+  k.pa = x.port;
+  k.pb = y.port;
+  return k;
+}
+
+void Engine::packet(std::uint64_t frame, double time, const Packet& p) {
+  ++stats_.packets;
+  frame_ = frame;
+  time_ = time;
+  switch (p.kind) {
+    case Packet::Kind::Tcp:
+      ++stats_.tcp;
+      tcp(frame, time, p);
+      break;
+    case Packet::Kind::Sctp:
+      ++stats_.sctp;
+      sctp(frame, time, p);
+      break;
+    case Packet::Kind::Other: ++stats_.other; break;
+    case Packet::Kind::Fragment:
+      ++stats_.fragments;
+      notice({Notice::Kind::Fragment, frame, nullptr, Dir::FromInitiator, 0, p.why});
+      break;
+    case Packet::Kind::Malformed:
+      ++stats_.malformed;
+      notice({Notice::Kind::Malformed, frame, nullptr, Dir::FromInitiator, 0, p.why});
+      break;
+    case Packet::Kind::Cut:
+      ++stats_.cut;
+      notice({Notice::Kind::Cut, frame, nullptr, Dir::FromInitiator, 0, p.why});
+      break;
+  }
+}
+
+// Front end: what the stream still holds when a connection ends.
+void Engine::close_front(Conn& c) {
+  for (int d = 0; d < 2; ++d) {
+    Stream& s = c.s[d];
+    // Held out-of-order data: everything before it is missing.
+    while (c.claim == Conn::Claim::Vsm && !s.pending.empty()) {
+      const std::uint64_t first = s.pending.begin()->first;
+      if (first > s.next_abs) gap(c, static_cast<Dir>(d), first - s.next_abs, "data missing before the end");
+      drain(c, static_cast<Dir>(d));
+    }
+    if (c.claim == Conn::Claim::Vsm && s.framer && s.framer->buffered() > 0) {
+      notice({Notice::Kind::Gap, c.last_frame, &c, static_cast<Dir>(d), s.framer->buffered(),
+              "connection ends inside a message"});
+    }
+  }
+}
+
+// Back end: the requests still waiting, then the connection is gone.
+void Engine::back_close(Conn& c) {
+  if (c.tracker) {
+    std::vector<Finding> out;
+    c.tracker->finish(out);
+    // Like the dissector, a message of unknown type left unanswered at the end is not reported again
+    // (its type is already an error).
+    for (const Finding& f : out) {
+      if (f.req != Req::AckEveryMessage || is_known_type(static_cast<std::uint8_t>(f.b))) {
+        sink_.finding(c, std::nullopt, f.ref, f);
+      }
+    }
+  }
+  if (c.claim == Conn::Claim::Vsm) sink_.conn_closed(c);
+}
+
+void Engine::close(const Key& k) {
+  auto it = conns_.find(k);
+  if (it == conns_.end()) return;
+  std::unique_ptr<Conn> c = std::move(it->second);
+  conns_.erase(it);
+  close_front(*c);
+  retire(std::move(c));
+}
+
+void Engine::finish() {
+  std::vector<std::unique_ptr<Conn>> all;
+  all.reserve(conns_.size());
+  for (auto& [k, c] : conns_) all.push_back(std::move(c));
+  conns_.clear();
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  for (auto& c : all) {
+    close_front(*c);
+    retire(std::move(c));
+  }
+  if (pipe_) pipe_->stop();
+}
+
+Conn* Engine::lookup(const Packet& p, bool create, bool& created) {
+  created = false;
+  const Key k = key_of(p);
+  if (auto it = conns_.find(k); it != conns_.end()) return it->second.get();
+  if (!create) return nullptr;
+  auto c = std::make_unique<Conn>();
+  c->id = next_id_++;
+  c->transport = p.kind == Packet::Kind::Tcp ? Transport::Tcp : Transport::Sctp;
+  c->v6 = p.v6;
+  c->first_frame = frame_;
+  c->first_time = time_;
+  // Who opened it: the SYN's sender; else the side not on a VSM port; else the first one heard.
+  bool src_initiates = true;
+  if (c->transport == Transport::Tcp && (p.flags & tcpflag::kSyn)) {
+    src_initiates = !(p.flags & tcpflag::kAck);
+    c->saw_start = true;
+  } else if (vsm_port(p.src.port) != vsm_port(p.dst.port)) {
+    src_initiates = vsm_port(p.dst.port);
+  }
+  c->ep[0] = src_initiates ? p.src : p.dst;
+  c->ep[1] = src_initiates ? p.dst : p.src;
+  ++stats_.connections;
+  created = true;
+  Conn* raw = c.get();
+  conns_.emplace(k, std::move(c));
+  stats_.peak_open = std::max(stats_.peak_open, conns_.size());
+  return raw;
+}
+
+void Engine::give_up_auto(Conn& c) {
+  c.claim = Conn::Claim::NotVsm;
+  for (Stream& s : c.s) {
+    s.pending.clear();
+    s.pending_bytes = 0;
+    s.framer.reset();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TCP
+
+void Engine::tcp(std::uint64_t frame, double time, const Packet& p) {
+  const bool syn = p.flags & tcpflag::kSyn;
+  const bool on_port = vsm_port(p.src.port) || vsm_port(p.dst.port);
+  if (!on_port && !opt_.auto_detect) return;
+  const bool may_start = syn || !p.payload.empty() || p.missing > 0;
+  bool created = false;
+  Conn* c = lookup(p, may_start, created);
+  if (c == nullptr) return;
+  // A new SYN on a finished or reused 4-tuple starts a new connection.
+  if (!created && syn && !(p.flags & tcpflag::kAck)) {
+    const Stream& s0 = c->s[0];
+    if (s0.init && static_cast<std::uint32_t>(p.seq + 1) != s0.next_seq && s0.bytes > 0) {
+      close(key_of(p));
+      c = lookup(p, true, created);
+    }
+  }
+  if (created) {
+    c->claim = on_port ? Conn::Claim::Vsm : Conn::Claim::Unknown;
+    if (c->claim == Conn::Claim::Vsm) ++stats_.vsm_connections;
+  }
+  if (c->claim == Conn::Claim::NotVsm) {
+    if (p.flags & (tcpflag::kRst | tcpflag::kFin)) close(key_of(p));
+    return;
+  }
+  c->last_frame = frame;
+  c->last_time = time;
+  const Dir dir = p.src == c->ep[0] ? Dir::FromInitiator : Dir::FromResponder;
+  Stream& s = c->s[idx(dir)];
+
+  if (syn && !s.init) {
+    s.init = true;
+    s.next_seq = p.seq + 1;
+  }
+  // The peer acknowledged data this capture does not hold: it is missing.
+  if ((p.flags & tcpflag::kAck) && c->claim == Conn::Claim::Vsm) {
+    Stream& o = c->s[idx(other(dir))];
+    const auto ahead = static_cast<std::int32_t>(p.ack - o.next_seq);
+    if (o.init && ahead > 0 && ahead < kMaxWindow) {
+      std::uint64_t hole = static_cast<std::uint64_t>(ahead);
+      if (!o.pending.empty()) hole = std::min(hole, o.pending.begin()->first - o.next_abs);
+      if (hole > 0) gap(*c, other(dir), hole, "acknowledged by the peer but not captured");
+      drain(*c, other(dir));
+    }
+  }
+  if (!p.payload.empty() || p.missing > 0) {
+    if (!s.init) {  // already open when the capture started
+      s.init = true;
+      s.next_seq = p.seq;
+      s.resyncing = true;
+    }
+    if (p.missing > 0) {
+      ++stats_.cut_vsm;
+      notice({Notice::Kind::Cut, frame, c, dir, p.missing,
+              "snap length cut the segment: " + std::to_string(p.missing) + " of its bytes are missing"});
+    }
+    insert(*c, dir, syn ? p.seq + 1 : p.seq, p.payload, p.missing);
+  }
+  if (p.flags & tcpflag::kRst) {
+    close(key_of(p));
+    return;
+  }
+  if (p.flags & tcpflag::kFin) {
+    // FIN takes one sequence number: when it is in order, step over it so that its ACK is no gap.
+    if (!s.fin && s.init && static_cast<std::uint32_t>(p.seq + p.payload.size() + p.missing) == s.next_seq) {
+      ++s.next_seq;
+    }
+    s.fin = true;
+    if (c->s[0].fin && c->s[1].fin) close(key_of(p));
+  }
+}
+
+void Engine::insert(Conn& c, Dir d, std::uint32_t seq, ByteSpan data, std::uint32_t missing) {
+  Stream& s = c.s[idx(d)];
+  const auto rel = static_cast<std::int32_t>(seq - s.next_seq);
+  const std::uint64_t len = data.size();
+  if (rel <= 0) {
+    const auto behind = static_cast<std::uint64_t>(-static_cast<std::int64_t>(rel));
+    if (behind >= len + missing) {
+      if (len > 0) {
+        ++s.retransmitted;
+        ++stats_.retransmitted;
+      }
+      return;
+    }
+    if (behind < len) {
+      push(c, d, data.subspan(behind));
+      s.next_seq += static_cast<std::uint32_t>(len - behind);
+      s.next_abs += len - behind;
+      if (c.claim == Conn::Claim::NotVsm) return;
+    }
+    if (missing > 0) {
+      const std::uint64_t lost = missing - (behind > len ? behind - len : 0);
+      gap(c, d, lost, "cut by the snap length");
+    }
+    drain(c, d);
+    return;
+  }
+  if (rel >= kMaxWindow || len == 0) return;
+  // Ahead of the stream: hold it until the hole is filled.
+  const std::uint64_t at = s.next_abs + static_cast<std::uint64_t>(rel);
+  auto [it, fresh] = s.pending.try_emplace(at);
+  if (fresh || it->second.size() < len) {
+    s.pending_bytes += len - it->second.size();
+    it->second.assign(data.begin(), data.end());
+  }
+  if (s.pending_bytes > opt_.max_pending_bytes) {
+    gap(c, d, s.pending.begin()->first - s.next_abs, "too much data held behind a hole");
+    drain(c, d);
+  }
+}
+
+void Engine::drain(Conn& c, Dir d) {
+  Stream& s = c.s[idx(d)];
+  while (!s.pending.empty() && s.pending.begin()->first <= s.next_abs) {
+    auto node = s.pending.extract(s.pending.begin());
+    const std::vector<std::uint8_t>& v = node.mapped();
+    s.pending_bytes -= v.size();
+    const std::uint64_t skip = s.next_abs - node.key();
+    if (skip < v.size()) {
+      const ByteSpan rest = ByteSpan(v).subspan(skip);
+      s.next_seq += static_cast<std::uint32_t>(rest.size());
+      s.next_abs += rest.size();
+      push(c, d, rest);
+      if (c.claim == Conn::Claim::NotVsm) return;
+    }
+  }
+}
+
+void Engine::gap(Conn& c, Dir d, std::uint64_t size, const char* why) {
+  if (size == 0) return;
+  Stream& s = c.s[idx(d)];
+  s.next_seq += static_cast<std::uint32_t>(size);
+  s.next_abs += size;
+  ++s.gaps;
+  s.gap_bytes += size;
+  ++stats_.gaps;
+  stats_.gap_bytes += size;
+  std::string text = std::to_string(size) + " bytes missing (" + why + ")";
+  if (s.framer && s.framer->buffered() > 0) {
+    text += "; " + std::to_string(s.framer->buffered()) + " bytes of an incomplete message dropped";
+  }
+  if (s.framer) s.framer->reset(size);
+  s.resyncing = true;
+  s.resync_dropped = 0;
+  s.gap_start_frame = frame_;
+  notice({Notice::Kind::Gap, frame_, &c, d, size, std::move(text)});
+}
+
+void Engine::push(Conn& c, Dir d, ByteSpan data) {
+  Stream& s = c.s[idx(d)];
+  s.bytes += data.size();
+  if (data.empty()) return;
+  if (c.claim == Conn::Claim::Unknown) {
+    // --auto: a segment that starts with one whole message that passes the heuristic claims the connection.
+    bool yes = false;
+    if (data.size() >= kHeaderSize && plausible_header(data, opt_.convention)) {
+      const std::uint32_t size =
+          declared_size(static_cast<std::uint16_t>(data[off::kLength] << 8 | data[off::kLength + 1]), opt_.convention);
+      yes = size > 0 && size <= data.size() && looks_like_vsm(data.first(size), opt_.convention);
+    }
+    if (!yes) {
+      if (++s.tries >= opt_.auto_tries && c.s[idx(other(d))].tries >= opt_.auto_tries) give_up_auto(c);
+      if (c.s[0].tries + c.s[1].tries >= 4 * opt_.auto_tries) give_up_auto(c);
+      return;
+    }
+    c.claim = Conn::Claim::Vsm;
+    ++stats_.vsm_connections;
+    s.resyncing = false;
+  }
+  if (!s.framer) s.framer = std::make_unique<Framer>(opt_.convention);
+  Framer& f = *s.framer;
+  if (s.resyncing && s.framer->buffered() == 0 && data.size() >= kHeaderSize &&
+      plausible_header(data, opt_.convention)) {
+    s.resyncing = false;
+  }
+  // Fast path: nothing buffered, so the whole messages at the start of the
+  // segment are taken straight from it; only the rest goes through the framer.
+  if (!s.resyncing && f.buffered() == 0) {
+    const std::uint64_t base = f.stream_offset();
+    std::size_t used = 0;
+    while (data.size() - used >= 4) {
+      const std::uint8_t* p = data.data() + used;
+      const std::uint32_t size =
+          declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), opt_.convention);
+      if (size == 0 || size > data.size() - used) break;
+      pdu(c, d, data.subspan(used, size), base + used);
+      used += size;
+    }
+    if (used > 0) {
+      f.reset(used);
+      data = data.subspan(used);
+    }
+  }
+  while (!data.empty()) {
+    const std::size_t n = f.feed(data);
+    data = data.subspan(n);
+    if (s.resyncing) {
+      s.resync_dropped += f.resync();
+      if (f.buffered() > 0) {
+        s.resyncing = false;
+        notice({Notice::Kind::Resync, frame_, &c, d, s.resync_dropped,
+                "resynchronised at stream offset " + std::to_string(f.stream_offset()) + " after skipping " +
+                    std::to_string(s.resync_dropped) + " bytes"});
+      }
+    }
+    if (!s.resyncing) pump(c, d);
+    if (n == 0 && s.resyncing) break;  // cannot happen: resync empties the buffer
+  }
+}
+
+void Engine::pump(Conn& c, Dir d) {
+  Stream& s = c.s[idx(d)];
+  Framer& f = *s.framer;
+  for (;;) {
+    const FrameResult r = f.next();
+    if (r.status == FrameStatus::NeedMore) return;
+    if (r.status == FrameStatus::Pdu) {
+      pdu(c, d, r.pdu, r.stream_offset);
+      continue;
+    }
+    // An impossible Length: report it on this frame and look for the next header.
+    Finding fi{Req::Length, 0, 0, r.declared, 0, frame_, "impossible Length field in the TCP stream"};
+    finding(c, d, frame_, fi);
+    const std::size_t dropped = f.resync();
+    notice({Notice::Kind::StreamError, frame_, &c, d, dropped,
+            std::string(r.error) + " at stream offset " + std::to_string(r.stream_offset) + "; skipped " +
+                std::to_string(dropped) + " bytes"});
+  }
+}
+
+void Engine::pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t offset) {
+  ++c.messages;
+  ++c.s[idx(d)].messages;
+  ++stats_.messages;
+  if (pipe_) {
+    pipe_->pdu(c, d, frame_, time_, offset, bytes);
+  } else {
+    back_pdu(c, d, bytes, frame_, time_, offset, nullptr, 0, false);
+  }
+}
+
+void Engine::notice(Notice n) {
+  if (pipe_) {
+    pipe_->notice(std::move(n));
+  } else {
+    sink_.notice(n);
+  }
+}
+
+void Engine::finding(Conn& c, std::optional<Dir> d, std::uint64_t frame, const Finding& f) {
+  if (pipe_) {
+    pipe_->finding(c, d, frame, f);
+  } else {
+    sink_.finding(c, d, frame, f);
+  }
+}
+
+void Engine::retire(std::unique_ptr<Conn> c) {
+  if (pipe_) {
+    pipe_->close(std::move(c));
+  } else {
+    back_close(*c);
+  }
+}
+
+// Back end: rules, exchange tracking, the sink.
+void Engine::back_pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t frame_, double time_, std::uint64_t offset,
+                      const Finding* pre, std::size_t pre_n, bool prechecked) {
+  const MessageView m = decode(bytes, opt_.convention);
+  FindingList& list = findings_;
+  list.clear();
+  if (prechecked) {
+    for (std::size_t i = 0; i < pre_n; ++i) list.add(pre[i]);
+  } else {
+    check_message(m, list);
+  }
+  if (!c.tracker) {
+    TrackerConfig cfg;
+    cfg.ack_timeout = opt_.ack_timeout <= 0 ? 1e18 : opt_.ack_timeout;
+    cfg.saw_connection_start = c.saw_start;
+    c.tracker = std::make_unique<ExchangeTracker>(cfg);
+  }
+  scratch_.clear();
+  c.tracker->expire(time_, scratch_);
+  for (const Finding& f : scratch_) sink_.finding(c, std::nullopt, f.ref, f);
+  const std::size_t waiting = c.tracker->outstanding(d);
+  const ExchangeResult r = c.tracker->on_message(m, d, time_, frame_);
+  bool dropped = false, duplicate = false;
+  for (const Finding& f : r.findings) {
+    if (f.req == Req::AckEveryMessage && f.ref != 0) {
+      dropped = true;
+      sink_.finding(c, d, f.ref, f);
+    } else {
+      duplicate = duplicate || f.req == Req::SeqDuplicate;
+      list.add(f);
+    }
+  }
+  // A request that reuses the number of one still waiting replaces it in the
+  // tracker: the replaced one was never ACKed (the dissector's second pass says so too).
+  auto& recent = c.recent_requests[idx(d)];
+  if (duplicate && !dropped && m.has_header() && !m.is_ack() && c.tracker->outstanding(d) == waiting) {
+    for (const auto& [frame, seq, type] : recent) {
+      if (frame != frame_ && seq == m.header.seq && is_known_type(type)) {
+        sink_.finding(c, d, frame,
+                      Finding{Req::AckEveryMessage, 0, 0, seq, type, frame,
+                              "never ACKed: replaced by a message with the same sequence number"});
+        break;
+      }
+    }
+  }
+  if (m.has_header() && !m.is_ack()) {
+    recent[c.recent_next[idx(d)]] = {frame_, m.header.seq, m.header.type};
+    c.recent_next[idx(d)] = static_cast<std::uint8_t>((c.recent_next[idx(d)] + 1) % 4);
+  }
+  sink_.message(MessageEvent{frame_, time_, epoch_, c, d, m, list, r, offset});
+}
+
+// ---------------------------------------------------------------------------
+// SCTP: every DATA chunk with B and E set is one message; fragments are joined.
+
+void Engine::sctp(std::uint64_t frame, double time, const Packet& p) {
+  // Does anything in this packet say VSM?
+  const bool on_port = vsm_port(p.src.port) || vsm_port(p.dst.port);
+  bool by_ppid = false, has_init = false, closes = false, heuristic = false;
+  const bool chain_ok = for_each_sctp_chunk(p.payload, [&](std::uint8_t type, std::uint8_t flags, ByteSpan body) {
+    if (type == kChunkInit) has_init = true;
+    if (type == kChunkAbort || type == kChunkShutdownComplete) closes = true;
+    if (type == kChunkData && body.size() >= 12) {
+      const std::uint32_t ppid = be32(&body[8]);
+      if (std::find(opt_.ppids.begin(), opt_.ppids.end(), ppid) != opt_.ppids.end()) by_ppid = true;
+      if (opt_.auto_detect && (flags & (kDataBegin | kDataEnd)) == (kDataBegin | kDataEnd) &&
+          looks_like_vsm(body.subspan(12), opt_.convention)) {
+        heuristic = true;
+      }
+    }
+  });
+  bool created = false;
+  Conn* c = lookup(p, on_port || by_ppid || heuristic || has_init, created);
+  if (c == nullptr) return;
+  if (created) {
+    if (has_init) c->ep[0] = p.src, c->ep[1] = p.dst;
+    c->claim = Conn::Claim::Unknown;
+  }
+  if (c->claim != Conn::Claim::Vsm && (on_port || by_ppid || heuristic)) {
+    c->claim = Conn::Claim::Vsm;
+    ++stats_.vsm_connections;
+  }
+  c->last_frame = frame;
+  c->last_time = time;
+  const Dir dir = p.src == c->ep[0] ? Dir::FromInitiator : Dir::FromResponder;
+  Stream& s = c->s[idx(dir)];
+  if (c->claim == Conn::Claim::Vsm) {
+    if (p.missing > 0) {
+      ++stats_.cut_vsm;
+      notice({Notice::Kind::Cut, frame, c, dir, p.missing,
+              "snap length cut the SCTP packet: " + std::to_string(p.missing) + " bytes of chunks lost"});
+    } else if (!chain_ok) {
+      notice({Notice::Kind::Malformed, frame, c, dir, 0, "malformed SCTP chunk chain"});
+    }
+    for_each_sctp_chunk(p.payload, [&](std::uint8_t type, std::uint8_t flags, ByteSpan body) {
+      if (type != kChunkData || body.size() < 12) return;
+      const std::uint32_t tsn = be32(&body[0]);
+      for (std::uint8_t i = 0; i < s.tsn_count; ++i) {
+        if (s.recent_tsn[i] == tsn) {
+          ++s.retransmitted;
+          ++stats_.retransmitted;
+          return;
+        }
+      }
+      s.recent_tsn[s.tsn_next] = tsn;
+      s.tsn_next = static_cast<std::uint8_t>((s.tsn_next + 1) % 8);
+      if (s.tsn_count < 8) ++s.tsn_count;
+      const ByteSpan user = body.subspan(12);
+      s.bytes += user.size();
+      if ((flags & kDataBegin) && (flags & kDataEnd)) {
+        s.in_fragment = false;
+        s.fragments.clear();
+        pdu(*c, dir, user, s.bytes - user.size());
+        return;
+      }
+      if (flags & kDataBegin) {
+        s.fragments.assign(user.begin(), user.end());
+        s.in_fragment = true;
+      } else if (s.in_fragment) {
+        if (s.fragments.size() + user.size() > kMaxPdu + 64) {
+          s.in_fragment = false;
+          s.fragments.clear();
+          notice({Notice::Kind::StreamError, frame, c, dir, 0, "SCTP fragments exceed the largest message"});
+          return;
+        }
+        s.fragments.insert(s.fragments.end(), user.begin(), user.end());
+      }
+      if ((flags & kDataEnd) && s.in_fragment) {
+        s.in_fragment = false;
+        std::vector<std::uint8_t> whole;
+        whole.swap(s.fragments);
+        pdu(*c, dir, whole, s.bytes - whole.size());
+      }
+    });
+  }
+  if (closes) close(key_of(p));
+}
+
+}  // namespace vsm::replay
