@@ -519,9 +519,8 @@ int parse(const std::vector<std::string>& args, Cli& cli, std::ostream& out, std
   std::vector<std::uint32_t> ppids;
   std::string convention = "total4";
   po::options_description desc("options");
-  desc.add_options()("help,h", "this text")(
-      "port,p", po::value(&ports)->composing(),
-      "TCP/SCTP port carrying VSM (repeatable; replaces the default 7750)")(
+  desc.add_options()("help,h", "this text")("port,p", po::value(&ports)->composing(),
+                                            "TCP/SCTP port carrying VSM (repeatable; replaces the default 7750)")(
       "auto", po::bool_switch(&cli.engine.auto_detect),
       "also claim TCP/SCTP connections whose data passes the codec's strict VSM heuristic")(
       "ppid", po::value(&ppids)->composing(), "SCTP payload protocol identifier carrying VSM (repeatable)")(
