@@ -75,8 +75,32 @@ void check_value(const OptionView& o, const SubOptionSpec& spec, FindingList& ou
   }
 }
 
-void check_options(const MessageView& m, bool get_request, bool get_ack, FindingList& out) noexcept {
+// What the mandatory-option rules need to know, gathered in the same pass.
+struct Counts {
+  unsigned node_ids = 0, function_ids = 0, sessions = 0, info_items = 0, running = 0, vendor = 0;
+  void count(const OptionView& o) noexcept {
+    switch (static_cast<OptType>(o.type)) {
+      case OptType::NodeId: ++node_ids; break;
+      case OptType::FunctionId: ++function_ids; break;
+      case OptType::SessionInfo:
+        ++sessions;
+        ++info_items;
+        break;
+      case OptType::NodeInfo: ++info_items; break;
+      case OptType::FunctionInfo:
+        if (o.subtype == function_info::RunningStatus) ++running;
+        ++info_items;
+        break;
+      case OptType::VendorInfo: vendor += o.subtype == vendor_info::Message ? 1 : 0; break;
+      default: break;
+    }
+  }
+};
+
+Counts check_options(const MessageView& m, bool get_request, bool get_ack, FindingList& out) noexcept {
+  Counts counts;
   for (const OptionView o : m.options()) {
+    counts.count(o);
     const OptionSpec* spec = option_spec(o.type);
     if (!spec) {
       out.add(Req::OptionKnown, o.offset, o.total_size(), "unknown OP-Type skipped", o.type);
@@ -108,6 +132,7 @@ void check_options(const MessageView& m, bool get_request, bool get_ack, Finding
     if (o.type == u8(OptType::VendorInfo)) continue;
     check_value(o, *sub, out);
   }
+  return counts;
 }
 
 void check_structure(const MessageView& m, FindingList& out) noexcept {
@@ -218,44 +243,26 @@ void check_message(const MessageView& m, FindingList& out) noexcept {
   const OperationRules* rules = (is_op || is_ack) ? operation_rules(h.subtype) : nullptr;
   const bool get_request = is_op && h.subtype == u8(Operation::Get);
   const bool get_ack = is_ack && h.subtype == u8(Operation::Get);
-  check_options(m, get_request, get_ack, out);
+  const Counts n = check_options(m, get_request, get_ack, out);
 
   // Mandatory options (6.2, 6.3)
-  unsigned node_ids = 0, function_ids = 0, sessions = 0, info_items = 0, running = 0, vendor = 0;
-  for (const OptionView o : m.options()) {
-    switch (static_cast<OptType>(o.type)) {
-      case OptType::NodeId: ++node_ids; break;
-      case OptType::FunctionId: ++function_ids; break;
-      case OptType::SessionInfo:
-        ++sessions;
-        ++info_items;
-        break;
-      case OptType::NodeInfo: ++info_items; break;
-      case OptType::FunctionInfo:
-        if (o.subtype == function_info::RunningStatus) ++running;
-        ++info_items;
-        break;
-      case OptType::VendorInfo: vendor += o.subtype == vendor_info::Message ? 1 : 0; break;
-      default: break;
-    }
-  }
   const Req node_req = node_id_requirement(h.type);
-  if (node_req != Req::Count_ && node_ids == 0) out.add(node_req, 0, 0, "Node ID option missing");
-  if (is_error && vendor == 0) out.add(Req::ErrorContent, 0, 0, "Error without a Vendor-specific message");
+  if (node_req != Req::Count_ && n.node_ids == 0) out.add(node_req, 0, 0, "Node ID option missing");
+  if (is_error && n.vendor == 0) out.add(Req::ErrorContent, 0, 0, "Error without a Vendor-specific message");
   if (!rules) return;
   if (is_op) {
-    if (rules->two_nodes && node_ids < 2) {
-      out.add(rules->mandatory, 0, 0, "source or destination Node ID missing", 2, node_ids);
+    if (rules->two_nodes && n.node_ids < 2) {
+      out.add(rules->mandatory, 0, 0, "source or destination Node ID missing", 2, n.node_ids);
     }
-    if (rules->function_id && function_ids == 0) out.add(rules->mandatory, 0, 0, "Function ID missing");
-    if (rules->session_info && sessions == 0) out.add(rules->mandatory, 0, 0, "Session information missing");
-    if (rules->info_list && info_items == 0) out.add(rules->mandatory, 0, 0, "no information item listed");
+    if (rules->function_id && n.function_ids == 0) out.add(rules->mandatory, 0, 0, "Function ID missing");
+    if (rules->session_info && n.sessions == 0) out.add(rules->mandatory, 0, 0, "Session information missing");
+    if (rules->info_list && n.info_items == 0) out.add(rules->mandatory, 0, 0, "no information item listed");
   } else {
-    if (rules->two_nodes && rules->function_id && node_ids < 2) {
-      out.add(rules->ack_options, 0, 0, "source or destination Node ID missing", 2, node_ids);
+    if (rules->two_nodes && rules->function_id && n.node_ids < 2) {
+      out.add(rules->ack_options, 0, 0, "source or destination Node ID missing", 2, n.node_ids);
     }
-    if (rules->ack_function_id && function_ids == 0) out.add(rules->ack_options, 0, 0, "Function ID missing");
-    if (running == 0) out.add(rules->ack_options, 0, 0, "Running status missing");
+    if (rules->ack_function_id && n.function_ids == 0) out.add(rules->ack_options, 0, 0, "Function ID missing");
+    if (n.running == 0) out.add(rules->ack_options, 0, 0, "Running status missing");
   }
 }
 

@@ -147,30 +147,6 @@ Numeric OptionView::numeric() const noexcept {
   return n;
 }
 
-OptionView OptionIterator::operator*() const noexcept {
-  const std::uint8_t* p = base_ + pos_;
-  OptionView o;
-  o.offset = pos_;
-  o.type = p[off::kOptType];
-  o.subtype = p[off::kOptSubType];
-  o.length = be16(p + off::kOptLength);
-  o.value = Bytes(p + off::kOptValue, o.length);
-  return o;
-}
-
-OptionIterator& OptionIterator::operator++() noexcept {
-  const std::uint32_t len = be16(base_ + pos_ + off::kOptLength);
-  pos_ += kOptionHeaderSize + len;
-  if (pos_ > end_) pos_ = end_;
-  return *this;
-}
-
-OptionRange MessageView::options() const noexcept {
-  if (!has_header()) return {};
-  return {OptionIterator(bytes.data(), off::kOptions, options_end),
-          OptionIterator(bytes.data(), options_end, options_end)};
-}
-
 std::optional<OptionView> MessageView::find(OptType t) const noexcept {
   for (const OptionView o : options()) {
     if (o.is(t)) return o;

@@ -102,8 +102,23 @@ class OptionIterator {
   OptionIterator() = default;
   OptionIterator(const std::uint8_t* base, std::uint32_t pos, std::uint32_t end) noexcept
       : base_(base), pos_(pos), end_(end) {}
-  OptionView operator*() const noexcept;
-  OptionIterator& operator++() noexcept;
+  // Inline: every rule, summary and tracker walks options in its inner loop.
+  OptionView operator*() const noexcept {
+    const std::uint8_t* p = base_ + pos_;
+    OptionView o;
+    o.offset = pos_;
+    o.type = p[off::kOptType];
+    o.subtype = p[off::kOptSubType];
+    o.length = static_cast<std::uint16_t>((p[off::kOptLength] << 8) | p[off::kOptLength + 1]);
+    o.value = Bytes(p + off::kOptValue, o.length);
+    return o;
+  }
+  OptionIterator& operator++() noexcept {
+    const std::uint8_t* p = base_ + pos_;
+    pos_ += kOptionHeaderSize + ((static_cast<std::uint32_t>(p[off::kOptLength]) << 8) | p[off::kOptLength + 1]);
+    if (pos_ > end_) pos_ = end_;
+    return *this;
+  }
   OptionIterator operator++(int) noexcept {
     auto t = *this;
     ++*this;
@@ -136,7 +151,11 @@ class MessageView {
 
   bool ok() const noexcept { return !error; }
   bool has_header() const noexcept { return bytes.size() >= kHeaderSize; }
-  OptionRange options() const noexcept;
+  OptionRange options() const noexcept {
+    if (!has_header()) return {};
+    return {OptionIterator(bytes.data(), off::kOptions, options_end),
+            OptionIterator(bytes.data(), options_end, options_end)};
+  }
   // First option of a type (and sub-type when given); nullopt when absent.
   std::optional<OptionView> find(OptType t) const noexcept;
   std::optional<OptionView> find(OptType t, std::uint8_t sub) const noexcept;
