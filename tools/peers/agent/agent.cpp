@@ -133,7 +133,7 @@ void Agent::on_resolved(boost::system::error_code ec, const tcp::resolver::resul
   // and connect to the first address.
   const tcp::endpoint ep = results.begin()->endpoint();
   try {
-    open_stream(*sock, ep.protocol(), true);
+    transport::open(*sock, ep.protocol(), true);
   } catch (const boost::system::system_error& e) {
     warn("cannot open an SCTP socket: {}", e.what());
     schedule_reconnect();

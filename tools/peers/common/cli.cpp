@@ -66,7 +66,7 @@ std::optional<int> apply_common_options(const CommonOptions& o, std::string_view
   }
   cfg.max_pdu = o.max_message;
   if (o.transport == "sctp") {
-    const std::string why = sctp_unavailable_reason();
+    const std::string why = transport::sctp_unavailable_reason();
     if (!why.empty()) {
       error("SCTP transport unavailable: {}", why);
       return 3;
@@ -115,13 +115,6 @@ bool split_host_port(const std::string& text, std::string_view option, std::stri
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   port = static_cast<std::uint16_t>(value);
   return true;
-}
-
-std::string sctp_unavailable_reason() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
-  if (fd < 0) return std::string("socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP) failed: ") + std::strerror(errno);
-  ::close(fd);
-  return {};
 }
 
 }  // namespace vsm::peers

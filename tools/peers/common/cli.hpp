@@ -39,7 +39,4 @@ std::optional<int> parse_command_line(int argc, char** argv, const boost::progra
 bool split_host_port(const std::string& text, std::string_view option, std::string_view program, std::string& host,
                      std::uint16_t& port);
 
-// "" when the kernel offers SCTP sockets, else why not.
-std::string sctp_unavailable_reason();
-
 }  // namespace vsm::peers

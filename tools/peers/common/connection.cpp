@@ -55,22 +55,6 @@ const Finding* refusing_finding(const FindingList& fl) noexcept {
 
 double now_seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now() - kStart).count(); }
 
-namespace {
-template <typename Socket>
-void open_with(Socket& s, const tcp& family, bool sctp) {
-  if (!sctp) {
-    s.open(family);
-    return;
-  }
-  const int fd = ::socket(family.family(), SOCK_STREAM, IPPROTO_SCTP);
-  if (fd < 0) throw boost::system::system_error(errno, boost::system::system_category(), "socket(IPPROTO_SCTP)");
-  s.assign(family, fd);
-}
-}  // namespace
-
-void open_stream(tcp::socket& s, const tcp& family, bool sctp) { open_with(s, family, sctp); }
-void open_acceptor(tcp::acceptor& a, const tcp& family, bool sctp) { open_with(a, family, sctp); }
-
 Connection::Connection(tcp::socket socket, const ConnConfig& cfg, std::string label)
     : socket_(std::move(socket)),
       cfg_(cfg),

@@ -17,6 +17,7 @@
 
 #include "asio.hpp"
 #include "faults.hpp"
+#include "transport.hpp"
 #include "vsm/exchange.hpp"
 #include "vsm/framing.hpp"
 #include "vsm/message.hpp"
@@ -34,12 +35,6 @@ struct ConnConfig {
   bool sctp = false;  // the manager connection runs over SCTP instead of TCP
   FaultSet faults;
 };
-
-// SCTP one-to-one style sockets have TCP's stream API (connect, accept, read,
-// write), so Asio's tcp socket and acceptor types carry them: only the
-// protocol number given to socket() differs. Both throw boost::system::system_error.
-void open_stream(tcp::socket& s, const tcp& family, bool sctp);
-void open_acceptor(tcp::acceptor& a, const tcp& family, bool sctp);
 
 // The first of the codec's single-message findings that makes a request
 // unusable (answered with Code 128 "Protocol error"), or nullptr. The

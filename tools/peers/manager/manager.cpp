@@ -49,7 +49,7 @@ Manager::Manager(asio::io_context& io, ManagerConfig cfg)
 
 void Manager::start() {
   const tcp::endpoint at(asio::ip::make_address(cfg_.listen_address), cfg_.port);
-  open_acceptor(acceptor_, at.protocol(), cfg_.conn.sctp);
+  transport::open(acceptor_, at.protocol(), cfg_.conn.sctp);
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(at);
   acceptor_.listen(asio::socket_base::max_listen_connections);

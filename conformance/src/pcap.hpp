@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The --pcap evidence capture (pcapng through libwiretap's dump API).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model.hpp"
+
+namespace vsm::conform {
+
+bool pcap_available();
+// Writes every message of every result, in order; false with `error` set on failure.
+bool write_pcap(const std::string& path, const std::vector<Result>& results, std::string& error);
+
+}  // namespace vsm::conform

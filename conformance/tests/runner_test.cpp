@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Unit tests of the runner's pieces that need no peer: argument splitting,
+// scenario loading and lint, the exit-code rule and the outputs.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine.hpp"
+#include "model.hpp"
+#include "output.hpp"
+
+namespace vsm::conform {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text) {
+    path_ = fs::temp_directory_path() / fmt_name();
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { fs::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static std::string fmt_name() {
+    static int n = 0;
+    return "vsm-conform-unit-" + std::to_string(::getpid()) + "-" + std::to_string(++n) + ".yaml";
+  }
+  fs::path path_;
+};
+
+TEST(SplitArgs, QuotesAndSpaces) {
+  EXPECT_EQ(split_args("a  b\t'c d' \"e f\"g"), (std::vector<std::string>{"a", "b", "c d", "e fg"}));
+  EXPECT_EQ(split_args("--step 'wait: {registered: 1}'"),
+            (std::vector<std::string>{"--step", "wait: {registered: 1}"}));
+  EXPECT_TRUE(split_args("   ").empty());
+  EXPECT_EQ(split_args("''"), (std::vector<std::string>{""}));
+}
+
+constexpr const char* kGood = R"(role: agent
+fragments:
+  hello:
+    - accept: {}
+tests:
+  - id: T-1
+    title: one
+    requirements: [VSM-5-ACK]
+    body:
+      - call: hello
+      - send: {type: keep_alive, seq: 0xFFFFFF, options: [{node_id: 3}, {function_info.name: x}, {raw: {type: 99, hex: "01"}}]}
+      - expect: {type: ack, seq: $sent_seq, option: {node_id: "3"}, capture: {s: seq}}
+      - expect_none: {type: ack, within: 0.1}
+)";
+
+TEST(Scenario, LoadsAndLintsClean) {
+  TempFile f(kGood);
+  const Suite s = load_suites({f.path()});
+  ASSERT_EQ(s.tests.size(), 1u);
+  EXPECT_EQ(s.tests[0].id, "T-1");
+  EXPECT_EQ(s.tests[0].role, IutRole::Agent);
+  EXPECT_TRUE(lint(s).empty());
+  EXPECT_NE(s.hash.find("fnv1a64:"), std::string::npos);
+}
+
+TEST(Scenario, LintNamesUnknownKeywords) {
+  for (const char* bad :
+       {"      - send: {type: keep_alive_x}\n", "      - send: {type: operation, op: teleport}\n",
+        "      - send: {type: ack, code: so_so}\n", "      - send: {type: ack, options: [{node_info.nope: 1}]}\n",
+        "      - expect: {type: ack, colour: red}\n", "      - dance: {}\n", "      - call: no_such_fragment\n"}) {
+    TempFile f(
+        std::string("role: agent\ntests:\n  - id: T-2\n    title: t\n    requirements: [VSM-5-ACK]\n    body:\n") +
+        bad);
+    const Suite s = load_suites({f.path()});
+    EXPECT_EQ(lint(s).size(), 1u) << bad;
+  }
+}
+
+TEST(Scenario, RejectsBadFiles) {
+  TempFile unknown_req("tests:\n  - id: X\n    title: t\n    requirements: [VSM-0-NOPE]\n    body: [{wait: 0}]\n");
+  EXPECT_THROW(load_suites({unknown_req.path()}), ScenarioError);
+  TempFile no_req("tests:\n  - id: X\n    title: t\n    body: [{wait: 0}]\n");
+  EXPECT_THROW(load_suites({no_req.path()}), ScenarioError);
+  TempFile dup(
+      "tests:\n  - {id: X, title: t, requirements: [VSM-5-ACK], body: [{wait: 0}]}\n"
+      "  - {id: X, title: u, requirements: [VSM-5-ACK], body: [{wait: 0}]}\n");
+  EXPECT_THROW(load_suites({dup.path()}), ScenarioError);
+  TempFile key("tests:\n  - {id: X, title: t, requirements: [VSM-5-ACK], body: [], colour: red}\n");
+  EXPECT_THROW(load_suites({key.path()}), ScenarioError);
+  EXPECT_THROW(load_suites({"/no/such/suite.yaml"}), ScenarioError);
+}
+
+TEST(Scenario, BuiltInSuitesLint) {
+  const Suite s = load_suites({VSM_CONFORM_SUITES});
+  EXPECT_GT(s.tests.size(), 50u);
+  EXPECT_TRUE(lint(s).empty());
+}
+
+TEST(Profile, Loads) {
+  TempFile f(
+      "name: x\ncapabilities: [add]\ntimers: {ack: 1.5}\nsecond_instance: true\n"
+      "triggers: {t: {cmd: 'echo {node}'}}\n");
+  const Profile p = load_profile(f.path());
+  EXPECT_EQ(p.name, "x");
+  EXPECT_DOUBLE_EQ(p.ack_timer, 1.5);
+  EXPECT_TRUE(p.capabilities.count("add"));
+  EXPECT_TRUE(p.capabilities.count("second_instance"));
+  EXPECT_EQ(p.triggers.at("t").cmd, "echo {node}");
+  TempFile bad("name: x\ntimers: {ack: 1, coffee: 2}\n");
+  EXPECT_THROW(load_profile(bad.path()), ScenarioError);
+}
+
+Result result(const TestCase& t, Verdict v, std::set<std::string> reqs = {}) {
+  Result r;
+  r.test = &t;
+  r.verdict = v;
+  r.failed_reqs = std::move(reqs);
+  return r;
+}
+
+TEST(ExitCode, Rules) {
+  TestCase t;
+  t.id = "T";
+  t.requirements = {"VSM-5-ACK"};
+  EXPECT_EQ(exit_code({result(t, Verdict::Pass)}, false), 0);
+  EXPECT_EQ(exit_code({result(t, Verdict::Pass), result(t, Verdict::NA)}, false), 0);
+  EXPECT_EQ(exit_code({result(t, Verdict::NA)}, false), 2);  // nothing applicable is not a pass
+  EXPECT_EQ(exit_code({result(t, Verdict::Pass), result(t, Verdict::Inconclusive)}, false), 2);
+  EXPECT_EQ(exit_code({result(t, Verdict::Error), result(t, Verdict::Fail, {"VSM-5-ACK"})}, false), 1);
+  // A SHOULD failure fails the run only under --strict.
+  EXPECT_EQ(exit_code({result(t, Verdict::Pass), result(t, Verdict::Fail, {"VSM-5-KEEPALIVE"})}, false), 0);
+  EXPECT_EQ(exit_code({result(t, Verdict::Pass), result(t, Verdict::Fail, {"VSM-5-KEEPALIVE"})}, true), 1);
+  // A failure naming no requirement (an expectation of the body) counts.
+  EXPECT_EQ(exit_code({result(t, Verdict::Fail)}, false), 1);
+}
+
+TEST(Outputs, JunitMapsVerdicts) {
+  TestCase t;
+  t.id = "T-9";
+  t.title = "a <title>";
+  t.requirements = {"VSM-5-ACK"};
+  std::vector<Result> rs{result(t, Verdict::Fail, {"VSM-5-ACK"}), result(t, Verdict::Inconclusive),
+                         result(t, Verdict::NA)};
+  rs[0].reason = "expected x & y";
+  const std::string path = (fs::temp_directory_path() / "vsm-conform-unit.xml").string();
+  write_junit(path, rs, RunMeta{"agent", "impl", "h", "0"});
+  std::ifstream in(path);
+  const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove(path);
+  EXPECT_NE(xml.find("<failure type=\"fail\" message=\"expected x &amp; y\""), std::string::npos);
+  EXPECT_NE(xml.find("<error type=\"inconclusive\""), std::string::npos);
+  EXPECT_NE(xml.find("<skipped"), std::string::npos);
+  EXPECT_NE(xml.find("a &lt;title&gt;"), std::string::npos);
+  EXPECT_NE(xml.find("<property name=\"requirement\" value=\"VSM-5-ACK\"/>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vsm::conform

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// TCP or SCTP for the manager connection. SCTP one-to-one style sockets have
+// TCP's stream API (connect, accept, read, write), so Asio's tcp socket and
+// acceptor types carry them: only the protocol number given to socket()
+// differs. Shared by the reference peers and the conformance runner (CMake
+// target vsm_transport, header only).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/system_error.hpp>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace vsm::transport {
+
+// "" when the kernel offers SCTP sockets, else why not.
+inline std::string sctp_unavailable_reason() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+  if (fd < 0) return std::string("socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP) failed: ") + std::strerror(errno);
+  ::close(fd);
+  return {};
+}
+
+// Opens a socket or acceptor of the family for TCP, or for SCTP when sctp is
+// set. Throws boost::system::system_error.
+template <typename Socket>
+void open(Socket& s, const boost::asio::ip::tcp& family, bool sctp) {
+  if (!sctp) {
+    s.open(family);
+    return;
+  }
+  const int fd = ::socket(family.family(), SOCK_STREAM, IPPROTO_SCTP);
+  if (fd < 0) throw boost::system::system_error(errno, boost::system::system_category(), "socket(IPPROTO_SCTP)");
+  s.assign(family, fd);
+}
+
+}  // namespace vsm::transport
