@@ -81,9 +81,9 @@ void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std
   }
   last_seq_[d] = h.seq;
   auto& pend = pending_[d];
-  if (auto it = pend.find(h.seq); it != pend.end()) {
+  if (PendingRequest* it = pend.find(h.seq)) {
     if (!repeated) {
-      r.findings.add(Finding{Req::SeqDuplicate, off::kSeq, 3, h.seq, 0, it->second.id,
+      r.findings.add(Finding{Req::SeqDuplicate, off::kSeq, 3, h.seq, 0, it->id,
                              "sequence number of a message still waiting for its ACK"});
     }
     pend.erase(it);
@@ -92,9 +92,9 @@ void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std
     while (!order_[d].empty()) {
       auto [seq, oid] = order_[d].front();
       order_[d].pop_front();
-      auto it = pend.find(seq);
-      if (it != pend.end() && it->second.id == oid) {
-        r.findings.add(unacked(it->second, "dropped from tracking: too many messages waiting for an ACK"));
+      PendingRequest* it = pend.find(seq);
+      if (it != nullptr && it->id == oid) {
+        r.findings.add(unacked(*it, "dropped from tracking: too many messages waiting for an ACK"));
         pend.erase(it);
         break;
       }
@@ -128,7 +128,7 @@ void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std
       }
     }
   }
-  pend.emplace(h.seq, p);
+  pend.insert(p);
   order_[d].emplace_back(h.seq, id);
 }
 
@@ -137,8 +137,8 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
   const std::size_t req_dir = 1 - d;
   const Header& h = m.header;
   auto& pend = pending_[req_dir];
-  auto it = pend.find(h.seq);
-  if (it == pend.end()) {
+  PendingRequest* it = pend.find(h.seq);
+  if (it == nullptr) {
     if (answered_[req_dir].contains(h.seq)) {
       r.findings.add(Req::AckUnsolicited, off::kSeq, 3, "repeated ACK of a message already ACKed", h.seq);
     } else if (acks_sent_[req_dir].contains(h.seq)) {
@@ -146,8 +146,8 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
     } else if (!pend.empty()) {
       std::uint32_t oldest = 0;
       for (const auto& [seq, oid] : order_[req_dir]) {
-        auto p = pend.find(seq);
-        if (p != pend.end() && p->second.id == oid) {
+        const PendingRequest* p = pend.find(seq);
+        if (p != nullptr && p->id == oid) {
           oldest = seq;
           break;
         }
@@ -158,7 +158,7 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
       r.findings.add(Req::AckUnsolicited, off::kSeq, 3, "ACK without a message waiting for it", h.seq);
     }
   } else {
-    const PendingRequest p = it->second;
+    const PendingRequest p = *it;
     pend.erase(it);
     answered_[req_dir].add(h.seq);
     r.request = p;
@@ -192,8 +192,8 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
     // Drop stale entries at the front of the expiry queue.
     auto& ord = order_[req_dir];
     while (!ord.empty()) {
-      auto f = pend.find(ord.front().first);
-      if (f != pend.end() && f->second.id == ord.front().second) break;
+      const PendingRequest* f = pend.find(ord.front().first);
+      if (f != nullptr && f->id == ord.front().second) break;
       ord.pop_front();
     }
   }
@@ -205,13 +205,13 @@ void ExchangeTracker::expire(double now, std::vector<Finding>& out) {
     auto& ord = order_[d];
     auto& pend = pending_[d];
     while (!ord.empty()) {
-      auto it = pend.find(ord.front().first);
-      if (it == pend.end() || it->second.id != ord.front().second) {
+      PendingRequest* it = pend.find(ord.front().first);
+      if (it == nullptr || it->id != ord.front().second) {
         ord.pop_front();
         continue;
       }
-      if (now - it->second.time <= cfg_.ack_timeout) break;
-      out.push_back(unacked(it->second, "no ACK within the ACK timer"));
+      if (now - it->time <= cfg_.ack_timeout) break;
+      out.push_back(unacked(*it, "no ACK within the ACK timer"));
       pend.erase(it);
       ord.pop_front();
     }
@@ -221,8 +221,8 @@ void ExchangeTracker::expire(double now, std::vector<Finding>& out) {
 void ExchangeTracker::finish(std::vector<Finding>& out) {
   for (std::size_t d = 0; d < 2; ++d) {
     for (const auto& [seq, oid] : order_[d]) {
-      auto it = pending_[d].find(seq);
-      if (it != pending_[d].end() && it->second.id == oid) out.push_back(unacked(it->second, "never ACKed"));
+      const PendingRequest* it = pending_[d].find(seq);
+      if (it != nullptr && it->id == oid) out.push_back(unacked(*it, "never ACKed"));
     }
     pending_[d].clear();
     order_[d].clear();

@@ -654,5 +654,31 @@ TEST(Exchange, TypicalSampleSessionHasNoFindings) {
   EXPECT_EQ(s.t.node_id(), 3u);
 }
 
+// Many messages waiting at once (the pending table grows and shifts entries
+// on erase): ACKed in a scrambled order, each pairs with its own request.
+TEST(Exchange, PairsThousandsOfOutstandingRequestsAckedInAnyOrder) {
+  Session s;
+  s.register_node();
+  constexpr std::uint32_t kCount = 5000;
+  std::vector<std::uint32_t> seqs;
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    const std::uint32_t seq = (0xFFFF00u + i) & kSeqMask;  // across the 24-bit wrap
+    s.send(kManager, keep_alive(seq, 3));
+    seqs.push_back(seq);
+  }
+  EXPECT_EQ(s.t.outstanding(kManager), kCount);
+  for (std::uint32_t i = 0; i < kCount; ++i) std::swap(seqs[i], seqs[(i * 7919u) % kCount]);
+  for (const std::uint32_t seq : seqs) {
+    Header h;
+    h.type = u8(MsgType::KeepAlive);
+    h.seq = seq;
+    const ExchangeResult r = s.send(kNode, ack_for(h, ResultCode::Successful, 3));
+    ASSERT_TRUE(r.request.has_value()) << "seq " << seq;
+    EXPECT_EQ(r.request->seq, seq);
+  }
+  EXPECT_EQ(s.t.outstanding(kManager), 0u);
+  EXPECT_TRUE(s.all.empty()) << describe(s.all.front());
+}
+
 }  // namespace
 }  // namespace vsm

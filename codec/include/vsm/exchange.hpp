@@ -6,10 +6,10 @@
 // replay tool and the runner run it live.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "vsm/rules.hpp"
@@ -83,7 +83,65 @@ class ExchangeTracker {
   Role roles_[2];
   bool first_request_seen_[2] = {false, false};
   std::optional<std::uint32_t> last_seq_[2];
-  std::unordered_map<std::uint32_t, PendingRequest> pending_[2];  // by sequence, per sending direction
+  // Messages waiting for their ACK, by sequence number: open addressing with
+  // linear probing (no allocation per message; usually a handful of entries).
+  class PendingTable {
+   public:
+    PendingRequest* find(std::uint32_t seq) noexcept {
+      if (size_ == 0) return nullptr;
+      for (std::size_t i = slot(seq);; i = (i + 1) & mask()) {
+        if (!used_[i]) return nullptr;
+        if (slots_[i].seq == seq) return &slots_[i];
+      }
+    }
+    void insert(const PendingRequest& p) {  // replaces an entry with the same sequence
+      if ((size_ + 1) * 2 > slots_.size()) grow();
+      std::size_t i = slot(p.seq);
+      while (used_[i] && slots_[i].seq != p.seq) i = (i + 1) & mask();
+      if (!used_[i]) ++size_;
+      used_[i] = 1;
+      slots_[i] = p;
+    }
+    void erase(const PendingRequest* entry) noexcept {  // backward-shift deletion keeps probe chains whole
+      std::size_t i = static_cast<std::size_t>(entry - slots_.data());
+      used_[i] = 0;
+      --size_;
+      for (std::size_t j = (i + 1) & mask(); used_[j]; j = (j + 1) & mask()) {
+        const std::size_t home = slot(slots_[j].seq);
+        if (((j - home) & mask()) >= ((j - i) & mask())) {
+          slots_[i] = slots_[j];
+          used_[i] = 1;
+          used_[j] = 0;
+          i = j;
+        }
+      }
+    }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    void clear() noexcept {
+      std::fill(used_.begin(), used_.end(), 0);
+      size_ = 0;
+    }
+
+   private:
+    std::size_t mask() const noexcept { return slots_.size() - 1; }
+    std::size_t slot(std::uint32_t seq) const noexcept { return (seq * 2654435761u) & mask(); }
+    void grow() {
+      std::vector<PendingRequest> old_slots = std::move(slots_);
+      std::vector<std::uint8_t> old_used = std::move(used_);
+      const std::size_t n = old_slots.empty() ? 8 : old_slots.size() * 2;
+      slots_.assign(n, PendingRequest{});
+      used_.assign(n, 0);
+      size_ = 0;
+      for (std::size_t i = 0; i < old_slots.size(); ++i) {
+        if (old_used[i]) insert(old_slots[i]);
+      }
+    }
+    std::vector<PendingRequest> slots_;
+    std::vector<std::uint8_t> used_;
+    std::size_t size_ = 0;
+  };
+  PendingTable pending_[2];                                       // per sending direction
   std::deque<std::pair<std::uint32_t, std::uint64_t>> order_[2];  // (seq, id) in arrival order, for expiry
   // The last few sequence numbers of one kind, to tell an ACK of an ACK and a
   // repeated ACK from an unsolicited one.
