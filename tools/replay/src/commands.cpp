@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "live.hpp"
 #include "reader.hpp"
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
@@ -35,9 +36,14 @@ const char* const kUsage =
     "                   exit 1 on any error-severity (MUST, FORMAT, PROFILE) finding\n"
     "  stats FILE       counts per type, operation and code, ACK latency percentiles\n"
     "                   per request kind, unanswered requests; --json\n"
-    "  replay, to-scenario\n"
-    "                   not available yet: they need the conformance runner (vsm-conform,\n"
-    "                   conformance/), which has not landed\n"
+    "  replay FILE --role node|manager --target HOST:PORT (or --listen HOST:PORT)\n"
+    "                   plays one side of every recorded conversation against a live\n"
+    "                   implementation; compares its answers with the recorded ones;\n"
+    "                   --speed F, --asap, --ignore FIELD, --timeout S; exit 1 on a\n"
+    "                   difference or an error-severity finding\n"
+    "  to-scenario FILE --role node|manager [--conversation N] -o OUT.yaml\n"
+    "                   the recorded conversation(s) as a vsm-conform scenario\n"
+    "                   (vsm-replay replay --help, to-scenario --help: their options)\n"
     "\n"
     "exit codes: 0 fine, 1 check found errors, 2 usage, 3 not a readable capture,\n"
     "            4 capture truncated, corrupt or cut by the snap length (what was\n"
@@ -504,12 +510,6 @@ int parse(const std::vector<std::string>& args, Cli& cli, std::ostream& out, std
     return args.empty() ? exit_code::kUsage : -1;
   }
   cli.command = args[0];
-  if (cli.command == "replay" || cli.command == "to-scenario") {
-    err << "vsm-replay: '" << cli.command
-        << "' is not available yet: it needs the conformance runner (vsm-conform, conformance/), which has not "
-           "landed\n";
-    return exit_code::kUsage;
-  }
   if (cli.command != "decode" && cli.command != "check" && cli.command != "stats") {
     err << "vsm-replay: unknown command '" << cli.command << "'\n" << kUsage;
     return exit_code::kUsage;
@@ -577,6 +577,7 @@ int parse(const std::vector<std::string>& args, Cli& cli, std::ostream& out, std
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (!args.empty() && (args[0] == "replay" || args[0] == "to-scenario")) return run_live(args, out, err);
   Cli cli;
   if (const int rc = parse(args, cli, out, err); rc != 0) return rc < 0 ? exit_code::kOk : rc;
   NoticePrinter np(err, cli.file);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The vsm-replay command line: decode, check and stats over a capture file.
+// The vsm-replay command line: decode, check and stats over a capture file;
+// replay and to-scenario are in live.hpp.
 #pragma once
 
 #include <ostream>

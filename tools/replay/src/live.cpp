@@ -1,0 +1,1068 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// vsm-replay replay and to-scenario. The recording is read with the capture
+// engine into a script of messages in capture order; each message is either
+// ours (the side the tool plays) or the live side's. replay runs one Asio
+// event loop: our messages are sent once every live message recorded before
+// them has arrived (or timed out) and their timing allows; live messages are
+// matched with the recorded ones on arrival and compared.
+#include "live.hpp"
+
+// Boost 1.74's Asio uses std::exchange without including <utility>.
+// clang-format off
+#include <utility>
+#include <boost/asio.hpp>
+// clang-format on
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "engine.hpp"
+#include "reader.hpp"
+#include "vsm/catalogue.hpp"
+#include "vsm/dictionary.hpp"
+#include "vsm/message.hpp"
+#include "vsm/text.hpp"
+
+namespace vsm::replay {
+namespace {
+
+namespace asio = boost::asio;
+namespace po = boost::program_options;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+const char* const kLiveUsage =
+    "usage: vsm-replay replay FILE --role manager|node (--target HOST:PORT | --listen HOST:PORT) [options]\n"
+    "       vsm-replay to-scenario FILE --role manager|node [--conversation N] -o OUT.yaml\n"
+    "\n"
+    "--role: the side of the recording the tool plays (node: the Execution Nodes,\n"
+    "the live implementation is a manager; manager: the live implementation is an agent).\n";
+
+// ---------------------------------------------------------------- the recording
+
+struct Rec {
+  std::uint64_t frame = 0;
+  double time = 0;
+  std::size_t conv = 0;  // index into Recording::convs
+  Dir dir = Dir::FromInitiator;
+  Message msg;
+  bool ours = false;
+  std::optional<std::size_t> answers;  // ACK: index of the request it answers
+  std::optional<std::size_t> ack;      // request: index of its ACK
+};
+
+struct ConvInfo {
+  std::uint64_t id = 0;  // the engine's connection number (c1, c2, ...)
+  std::string name;
+  Role initiator_role = Role::Unknown;
+};
+
+struct Recording {
+  std::vector<Rec> recs;
+  std::vector<ConvInfo> convs;
+};
+
+class RecordSink : public Sink {
+ public:
+  explicit RecordSink(Recording& r) : r_(r) {}
+  void message(const MessageEvent& e) override {
+    if (!e.msg.has_header()) return;
+    auto it = index_.find(e.conn.id);
+    if (it == index_.end()) {
+      it = index_.emplace(e.conn.id, r_.convs.size()).first;
+      r_.convs.push_back(ConvInfo{e.conn.id, e.conn.name(), Role::Unknown});
+    }
+    if (e.conn.tracker && e.conn.tracker->role(Dir::FromInitiator) != Role::Unknown) {
+      r_.convs[it->second].initiator_role = e.conn.tracker->role(Dir::FromInitiator);
+    }
+    Rec rec;
+    rec.frame = e.frame;
+    rec.time = e.time;
+    rec.conv = it->second;
+    rec.dir = e.dir;
+    rec.msg = Message::from(e.msg);
+    r_.recs.push_back(std::move(rec));
+  }
+
+ private:
+  Recording& r_;
+  std::map<std::uint64_t, std::size_t> index_;
+};
+
+// Marks our messages and links each ACK with its request (same conversation, opposite direction, same sequence).
+void link(Recording& r, Role ours) {
+  for (std::size_t i = 0; i < r.recs.size(); ++i) {
+    Rec& m = r.recs[i];
+    const ConvInfo& c = r.convs[m.conv];
+    // The profile makes the TCP client the Execution Node when the recording does not show the roles.
+    const Role init = c.initiator_role == Role::Unknown ? Role::Node : c.initiator_role;
+    const Role sender = m.dir == Dir::FromInitiator ? init : (init == Role::Node ? Role::Manager : Role::Node);
+    m.ours = sender == ours;
+    if (m.msg.type != u8(MsgType::Ack)) continue;
+    for (std::size_t j = i; j-- > 0;) {
+      Rec& q = r.recs[j];
+      if (q.conv == m.conv && q.dir != m.dir && q.msg.type != u8(MsgType::Ack) && q.msg.seq == m.msg.seq && !q.ack) {
+        q.ack = i;
+        m.answers = j;
+        break;
+      }
+    }
+  }
+}
+
+std::string option_key(std::uint8_t type, std::uint8_t sub) {
+  const OptionSpec* spec = option_spec(type);
+  if (!spec) return std::to_string(type) + "." + std::to_string(sub);
+  if (spec->subs.empty()) return std::string(spec->keyword);
+  for (const auto& s : spec->subs) {
+    if (s.sub == sub) return std::string(spec->keyword) + "." + std::string(s.keyword);
+  }
+  return std::string(spec->keyword) + "." + std::to_string(sub);
+}
+
+std::string summary_of(const Message& m) {
+  const auto bytes = m.encode();
+  return summarize(decode(bytes));
+}
+
+std::string value_text(const Option& o) {
+  const std::uint16_t len = static_cast<std::uint16_t>(o.value.size());
+  std::vector<std::uint8_t> buf{o.type, o.subtype, static_cast<std::uint8_t>(len >> 8),
+                                static_cast<std::uint8_t>(len & 0xFF)};
+  buf.insert(buf.end(), o.value.begin(), o.value.end());
+  OptionView v;
+  v.type = o.type;
+  v.subtype = o.subtype;
+  v.length = len;
+  v.value = Bytes(buf.data() + kOptionHeaderSize, len);
+  return format_value(v);
+}
+
+std::optional<std::uint32_t> u32_of(const Option& o) {
+  if (o.value.size() != 4) return std::nullopt;
+  return (std::uint32_t{o.value[0]} << 24) | (std::uint32_t{o.value[1]} << 16) | (std::uint32_t{o.value[2]} << 8) |
+         o.value[3];
+}
+
+bool is_id(std::uint8_t type) { return type == u8(OptType::NodeId) || type == u8(OptType::FunctionId); }
+
+// Values replay learns from the live peer instead of comparing: Node ID, Function ID, and the Port of a
+// transfer endpoint (a live agent listens on a port of its own).
+bool learnable(const Option& o) {
+  return (is_id(o.type) && o.value.size() == 4) || (o.type == u8(OptType::Port) && o.value.size() == 2);
+}
+std::uint32_t number(const Option& o) {
+  std::uint32_t v = 0;
+  for (auto b : o.value) v = (v << 8) | b;
+  return v;
+}
+
+// ---------------------------------------------------------------- replay
+
+struct ReplayCli {
+  std::string file;
+  Role role = Role::Unknown;
+  std::string target, listen;
+  double speed = 1.0;
+  bool asap = false;
+  double timeout = 5.0;
+  std::set<std::string> ignore;
+  bool verbose = false;
+};
+
+bool split_hostport(const std::string& s, std::string& host, std::uint16_t& port) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    const unsigned long p = std::stoul(s.substr(colon + 1));
+    if (p > 65535) return false;
+    port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !host.empty();
+}
+
+class Replayer {
+ public:
+  Replayer(Recording& rec, const ReplayCli& cli, std::ostream& out, std::ostream& err)
+      : rec_(rec), cli_(cli), out_(out), err_(err), timer_(io_), acceptor_(io_) {
+    convs_.resize(rec_.convs.size());
+    for (std::size_t i = 0; i < convs_.size(); ++i) {
+      convs_[i] = std::make_unique<Live>(io_);
+      convs_[i]->idx = i;
+    }
+    matched_.assign(rec_.recs.size(), false);
+    live_seq_.assign(rec_.recs.size(), std::nullopt);
+    live_sub_.assign(rec_.recs.size(), 0);
+    arrival_.assign(rec_.recs.size(), std::nullopt);
+    // Sequence counters start at the first recorded sequence number of our requests.
+    for (const Rec& r : rec_.recs) {
+      Live& c = *convs_[r.conv];
+      if (r.ours && r.msg.type != u8(MsgType::Ack) && !c.seq_init) {
+        c.next_seq = r.msg.seq;
+        c.seq_init = true;
+      }
+    }
+  }
+
+  // Returns the exit code.
+  int run() {
+    try {
+      if (!cli_.listen.empty()) {
+        std::string host;
+        std::uint16_t port = 0;
+        split_hostport(cli_.listen, host, port);
+        const tcp::endpoint ep(asio::ip::make_address(host), port);
+        acceptor_.open(ep.protocol());
+        acceptor_.set_option(tcp::acceptor::reuse_address(true));
+        acceptor_.bind(ep);
+        acceptor_.listen();
+        out_ << "listening on " << acceptor_.local_endpoint() << std::endl;
+        accept();
+      }
+    } catch (const std::exception& e) {
+      err_ << "vsm-replay replay: cannot listen on " << cli_.listen << ": " << e.what() << "\n";
+      return exit_code::kUsage;
+    }
+    start_ = Clock::now();
+    prev_done_ = start_;
+    advance();
+    io_.run();
+    if (io_error_) return exit_code::kUsage;
+    out_ << "replayed " << rec_.convs.size() << " conversations: sent " << sent_ << ", received " << received_ << ", "
+         << differences_ << " differences, " << findings_ << " findings (" << errors_ << " errors)\n";
+    return differences_ > 0 || errors_ > 0 ? exit_code::kFindings : exit_code::kOk;
+  }
+
+ private:
+  struct Live {
+    explicit Live(asio::io_context& io) : sock(io) {}
+    std::size_t idx = 0;
+    tcp::socket sock;
+    bool connecting = false, open = false, closed = false, writing = false, close_when_flushed = false;
+    Framer framer;
+    std::array<std::uint8_t, 4096> rbuf{};
+    std::deque<std::vector<std::uint8_t>> wq;
+    ExchangeTracker tracker{TrackerConfig{}};
+    std::uint64_t counter = 0;
+    std::uint32_t next_seq = 1;
+    bool seq_init = false;
+    std::map<std::uint32_t, std::size_t> ours_by_seq;  // live sequence of our request -> recorded index
+    std::optional<std::uint32_t> node_id;              // our node's live Node ID on this connection
+  };
+
+  // The tool connects as the initiator with --target, is the responder with --listen.
+  Dir our_dir() const { return cli_.listen.empty() ? Dir::FromInitiator : Dir::FromResponder; }
+
+  std::string conv_name(std::size_t i) const { return "c" + std::to_string(rec_.convs[i].id); }
+
+  void difference(const Rec* r, std::size_t conv, const std::string& what) {
+    ++differences_;
+    out_ << "difference " << conv_name(conv);
+    if (r) out_ << " frame " << r->frame << " (" << summary_of(r->msg) << ")";
+    out_ << ": " << what << "\n";
+  }
+
+  // --------------------------------------------------------------- ID mapping
+  std::uint32_t map_out(std::uint8_t type, std::uint32_t v) const {
+    auto mt = maps_.find(type);
+    if (mt == maps_.end()) return v;
+    auto it = mt->second.find(v);
+    return it == mt->second.end() ? v : it->second;
+  }
+
+  Message mapped(const Message& m) const {
+    Message out = m;
+    for (Option& o : out.options) {
+      if (o.type == u8(OptType::Port) && o.value.size() == 2) {
+        const auto p = map_out(o.type, static_cast<std::uint32_t>((o.value[0] << 8) | o.value[1]));
+        o.value = {static_cast<std::uint8_t>(p >> 8), static_cast<std::uint8_t>(p)};
+        continue;
+      }
+      if (!is_id(o.type)) continue;
+      if (auto v = u32_of(o)) {
+        const auto id = map_out(o.type, *v);
+        o.value = {static_cast<std::uint8_t>(id >> 24), static_cast<std::uint8_t>(id >> 16),
+                   static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id)};
+      }
+    }
+    return out;
+  }
+
+  bool ignored(const std::string& key) const {
+    if (cli_.ignore.count(key)) return true;
+    const auto dot = key.find('.');
+    return dot != std::string::npos && cli_.ignore.count(key.substr(0, dot));
+  }
+
+  // Compares a live message with the recorded one; learns Node and Function IDs.
+  void compare(std::size_t ri, const Message& live) {
+    const Rec& r = rec_.recs[ri];
+    const Message& m = r.msg;
+    auto label = [](std::span<const Named> t, std::uint8_t v) {
+      const Named* n = find_named(t, v);
+      return n ? std::string(n->keyword) : std::to_string(v);
+    };
+    if (m.type != live.type && !ignored("type")) {
+      difference(&r, r.conv,
+                 "type: recorded " + label(kMessageTypes, m.type) + ", live " + label(kMessageTypes, live.type));
+      return;
+    }
+    if (m.subtype != live.subtype && !ignored("subtype")) {
+      difference(&r, r.conv,
+                 "Sub-Type: recorded " + std::to_string(m.subtype) + ", live " + std::to_string(live.subtype));
+    }
+    if (m.code != live.code && !ignored("code")) {
+      difference(&r, r.conv,
+                 "Code: recorded " + label(kResultCodes, m.code) + ", live " + label(kResultCodes, live.code));
+    }
+    std::map<std::string, std::vector<const Option*>> a, b;
+    std::vector<std::string> keys;
+    for (const Option& o : m.options) {
+      auto k = option_key(o.type, o.subtype);
+      if (!a.count(k) && !b.count(k)) keys.push_back(k);
+      a[k].push_back(&o);
+    }
+    for (const Option& o : live.options) {
+      auto k = option_key(o.type, o.subtype);
+      if (!a.count(k) && !b.count(k)) keys.push_back(k);
+      b[k].push_back(&o);
+    }
+    for (const auto& k : keys) {
+      if (ignored(k)) continue;
+      const auto& ra = a[k];
+      const auto& lb = b[k];
+      const std::size_t n = std::max(ra.size(), lb.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i >= lb.size()) {
+          difference(&r, r.conv, "option " + k + ": recorded " + value_text(*ra[i]) + ", live missing");
+          continue;
+        }
+        if (i >= ra.size()) {
+          difference(&r, r.conv, "option " + k + ": live " + value_text(*lb[i]) + ", not in the recording");
+          continue;
+        }
+        const Option& x = *ra[i];
+        const Option& y = *lb[i];
+        if (learnable(x) && learnable(y)) {
+          const std::uint32_t rv = number(x), lv = number(y);
+          auto& mp = maps_[x.type];
+          auto it = mp.find(rv);
+          if (it == mp.end() && rv != 0 && lv != 0) {
+            mp.emplace(rv, lv);
+            if (rv != lv) out_ << "learnt " << k << " " << rv << " -> " << lv << "\n";
+            continue;
+          }
+          if ((it == mp.end() ? rv : it->second) != lv) {
+            difference(&r, r.conv,
+                       "option " + k + ": recorded " + std::to_string(rv) + " (live " +
+                           std::to_string(it == mp.end() ? rv : it->second) + "), live " + std::to_string(lv));
+          }
+          continue;
+        }
+        if (x.value != y.value) {
+          difference(&r, r.conv, "option " + k + ": recorded " + value_text(x) + ", live " + value_text(y));
+        }
+      }
+    }
+  }
+
+  // --------------------------------------------------------------- sockets
+  void accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
+      if (ec) return;
+      // The next conversation in recorded order that has no connection yet.
+      for (auto& c : convs_) {
+        if (!c->open && !c->closed) {
+          c->sock = std::move(s);
+          c->open = true;
+          if (cli_.verbose) out_ << conv_name(c->idx) << ": accepted" << std::endl;
+          read(*c);
+          advance();
+          break;
+        }
+      }
+      if (std::any_of(convs_.begin(), convs_.end(), [](const auto& c) { return !c->open && !c->closed; })) {
+        accept();
+      } else {
+        acceptor_.close();
+      }
+    });
+  }
+
+  void connect(Live& c) {
+    c.connecting = true;
+    std::string host;
+    std::uint16_t port = 0;
+    split_hostport(cli_.target, host, port);
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(host, ec);
+    if (ec) {
+      err_ << "vsm-replay replay: bad address " << host << "\n";
+      fail_io();
+      return;
+    }
+    c.sock.async_connect(tcp::endpoint(addr, port), [this, &c](boost::system::error_code e) {
+      c.connecting = false;
+      if (e) {
+        err_ << "vsm-replay replay: cannot connect to " << cli_.target << ": " << e.message() << "\n";
+        fail_io();
+        return;
+      }
+      c.sock.set_option(tcp::no_delay(true));
+      c.open = true;
+      read(c);
+      advance();
+    });
+  }
+
+  void fail_io() {
+    io_error_ = true;
+    io_.stop();
+  }
+
+  void read(Live& c) {
+    c.sock.async_read_some(asio::buffer(c.rbuf), [this, &c](boost::system::error_code ec, std::size_t n) {
+      if (ec) {
+        if (!c.closed && !done_) out_ << conv_name(c.idx) << ": connection closed by the peer\n";
+        c.open = false;
+        c.closed = true;
+        boost::system::error_code ig;
+        c.sock.close(ig);
+        advance();
+        return;
+      }
+      Bytes data(c.rbuf.data(), n);
+      while (!data.empty()) {
+        const std::size_t took = c.framer.feed(data);
+        data = data.subspan(took);
+        for (;;) {
+          FrameResult fr = c.framer.next();
+          if (fr.status == FrameStatus::NeedMore) break;
+          if (fr.status == FrameStatus::Error) {
+            ++findings_;
+            ++errors_;
+            out_ << "finding " << conv_name(c.idx) << " live: error [" << requirement(Req::Length).id
+                 << "] framing lost: " << fr.error << "\n";
+            c.framer.resync();
+            continue;
+          }
+          on_live(c, fr.pdu);
+        }
+      }
+      if (!done_) read(c);
+    });
+  }
+
+  void send(Live& c, const Message& m) {
+    auto bytes = m.encode();
+    const MessageView v = decode(bytes);
+    ++sent_;
+    c.tracker.on_message(v, our_dir(), seconds(), ++c.counter);
+    if (cli_.verbose) out_ << conv_name(c.idx) << " > " << summarize(v) << std::endl;
+    c.wq.push_back(std::move(bytes));
+    flush(c);
+  }
+
+  void flush(Live& c) {
+    if (c.writing || c.wq.empty() || !c.open) {
+      if (c.wq.empty() && c.close_when_flushed) shut(c);
+      return;
+    }
+    c.writing = true;
+    asio::async_write(c.sock, asio::buffer(c.wq.front()), [this, &c](boost::system::error_code ec, std::size_t) {
+      c.writing = false;
+      c.wq.pop_front();
+      if (ec) {
+        c.open = false;
+        c.closed = true;
+        return;
+      }
+      flush(c);
+    });
+  }
+
+  void shut(Live& c) {
+    if (c.closed) return;
+    boost::system::error_code ig;
+    c.sock.shutdown(tcp::socket::shutdown_both, ig);
+    c.sock.close(ig);
+    c.open = false;
+    c.closed = true;
+  }
+
+  double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  // --------------------------------------------------------------- live messages
+  void report_findings(Live& c, const MessageView& v, const FindingList& fl) {
+    for (const Finding& f : fl) {
+      ++findings_;
+      if (f.severity() == Severity::Error) ++errors_;
+      const char* sev = f.severity() == Severity::Error     ? "error"
+                        : f.severity() == Severity::Warning ? "warning"
+                                                            : "note";
+      out_ << "finding " << conv_name(c.idx) << " live " << summarize(v) << ": " << sev << " " << describe(f) << "\n";
+    }
+  }
+
+  void on_live(Live& c, Bytes pdu) {
+    ++received_;
+    const MessageView v = decode(pdu);
+    if (cli_.verbose) out_ << conv_name(c.idx) << " < " << summarize(v) << std::endl;
+    FindingList fl;
+    check_message(v, fl);
+    report_findings(c, v, fl);
+    if (!v.has_header()) return;
+    ExchangeResult ex = c.tracker.on_message(v, other(our_dir()), seconds(), ++c.counter);
+    report_findings(c, v, ex.findings);
+    const Message live = Message::from(v);
+    if (v.is_ack()) {
+      auto it = c.ours_by_seq.find(v.header.seq);
+      if (it == c.ours_by_seq.end()) {
+        difference(nullptr, c.idx, "live " + summarize(v) + " answers none of our requests");
+      } else {
+        const Rec& q = rec_.recs[it->second];
+        c.ours_by_seq.erase(it);
+        if (!q.ack) {
+          difference(&q, c.idx, "live " + summarize(v) + ": the recording has no ACK for this request");
+        } else {
+          matched_[*q.ack] = true;
+          arrival_[*q.ack] = Clock::now();
+          compare(*q.ack, live);
+          if (q.msg.type == u8(MsgType::Registration)) {
+            if (auto id = live.node_id()) c.node_id = *id;
+          }
+        }
+      }
+      advance();
+      return;
+    }
+    // A request: the next recorded one of the same kind on this conversation.
+    std::optional<std::size_t> j;
+    for (std::size_t i = 0; i < rec_.recs.size(); ++i) {
+      const Rec& r = rec_.recs[i];
+      if (r.conv == c.idx && !r.ours && !matched_[i] && r.msg.type == v.header.type &&
+          (r.msg.type != u8(MsgType::Operation) || r.msg.subtype == v.header.subtype)) {
+        j = i;
+        break;
+      }
+    }
+    if (!j) {
+      // Keep-Alives come at the live peer's pace; anything else was not recorded.
+      if (!v.is(MsgType::KeepAlive)) difference(nullptr, c.idx, "live " + summarize(v) + " not in the recording");
+      send(c, auto_ack(c, v));
+      advance();
+      return;
+    }
+    matched_[*j] = true;
+    arrival_[*j] = Clock::now();
+    live_seq_[*j] = v.header.seq;
+    live_sub_[*j] = v.header.subtype;
+    compare(*j, live);
+    if (!rec_.recs[*j].ack || v.is(MsgType::KeepAlive)) {
+      // Not ACKed in the recording (or a Keep-Alive, answered at once): ACK it as the protocol wants.
+      if (rec_.recs[*j].ack) matched_[*rec_.recs[*j].ack] = true;
+      send(c, auto_ack(c, v, rec_.recs[*j].ack));
+    }
+    advance();
+  }
+
+  // An ACK for a live request: the recorded ACK of that kind when there is one, else a plain Successful ACK.
+  Message auto_ack(Live& c, const MessageView& v, std::optional<std::size_t> tmpl = std::nullopt) {
+    if (!tmpl) {
+      for (std::size_t i = 0; i < rec_.recs.size(); ++i) {
+        const Rec& r = rec_.recs[i];
+        if (r.conv == c.idx && r.ours && r.answers && rec_.recs[*r.answers].msg.type == v.header.type) {
+          tmpl = i;
+          break;
+        }
+      }
+    }
+    Message a;
+    if (tmpl) {
+      a = mapped(rec_.recs[*tmpl].msg);
+    } else {
+      a = ack_for(v.header, ResultCode::Successful, c.node_id.value_or(v.node_id().value_or(0)));
+    }
+    a.seq = v.header.seq;
+    a.subtype = v.header.subtype;
+    return a;
+  }
+
+  // --------------------------------------------------------------- the script
+  bool is_event(const Rec& r) const {
+    if (r.ours) {
+      // Our ACKs of recorded Keep-Alives are sent when the live Keep-Alive comes.
+      if (r.answers && rec_.recs[*r.answers].msg.type == u8(MsgType::KeepAlive)) return false;
+      return true;
+    }
+    // Live Keep-Alives come at the live peer's pace (ACKed on arrival); every other live message is awaited.
+    return r.msg.type != u8(MsgType::KeepAlive);
+  }
+
+  void arm(Clock::time_point at) {
+    ++gen_;
+    timer_.expires_at(at);
+    timer_.async_wait([this, g = gen_](boost::system::error_code ec) {
+      if (ec || g != gen_) return;
+      advance();
+    });
+  }
+
+  void advance() {
+    if (done_ || in_advance_) return;
+    in_advance_ = true;
+    while (head_ < rec_.recs.size()) {
+      const Rec& r = rec_.recs[head_];
+      if (!is_event(r)) {
+        ++head_;
+        continue;
+      }
+      Live& c = *convs_[r.conv];
+      if (!r.ours) {
+        if (matched_[head_]) {
+          // The recorded timing of what follows counts from this message's arrival.
+          if (arrival_[head_]) {
+            prev_rec_ = r.time;
+            prev_done_ = std::max(prev_done_, *arrival_[head_]);
+          }
+          ++head_;
+          deadline_.reset();
+          continue;
+        }
+        if (!deadline_)
+          deadline_ =
+              Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cli_.timeout));
+        if (Clock::now() >= *deadline_ || c.closed) {
+          difference(&r, r.conv, "not received from the live peer within " + fmt_s(cli_.timeout) + " s");
+          matched_[head_] = true;
+          if (r.answers) {
+            // Our request stays unanswered; forget it so a late ACK shows up as a difference.
+            for (auto it = c.ours_by_seq.begin(); it != c.ours_by_seq.end(); ++it) {
+              if (it->second == *r.answers) {
+                c.ours_by_seq.erase(it);
+                break;
+              }
+            }
+          }
+          ++head_;
+          deadline_.reset();
+          continue;
+        }
+        arm(*deadline_);
+        in_advance_ = false;
+        return;
+      }
+      // Ours: a connection first.
+      if (!c.open) {
+        if (c.closed) {
+          difference(&r, r.conv, "not sent: the connection is closed");
+          ++head_;
+          continue;
+        }
+        if (!cli_.target.empty() && !c.connecting) connect(c);
+        in_advance_ = false;
+        return;  // connect/accept calls advance()
+      }
+      if (!cli_.asap) {
+        const double gap = head_ > 0 && prev_rec_ ? (r.time - *prev_rec_) / cli_.speed : 0.0;
+        const auto due =
+            prev_done_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::max(0.0, gap)));
+        if (Clock::now() < due) {
+          arm(due);
+          in_advance_ = false;
+          return;
+        }
+      }
+      if (r.answers) {
+        const std::size_t q = *r.answers;
+        if (!live_seq_[q]) {
+          out_ << "note " << conv_name(r.conv) << " frame " << r.frame
+               << ": not sent, the request it answers was not received\n";
+        } else {
+          Message a = mapped(r.msg);
+          a.seq = *live_seq_[q];
+          a.subtype = live_sub_[q];
+          send(c, a);
+        }
+      } else {
+        Message m = mapped(r.msg);
+        if (r.msg.type != u8(MsgType::Ack)) {
+          m.seq = c.next_seq;
+          c.next_seq = next_seq(c.next_seq);
+          c.ours_by_seq[m.seq] = head_;
+        }
+        send(c, m);
+      }
+      prev_rec_ = r.time;
+      prev_done_ = Clock::now();
+      ++head_;
+    }
+    // Every recorded event is done: close once written.
+    done_ = true;
+    ++gen_;
+    timer_.cancel();
+    acceptor_.close();
+    for (auto& c : convs_) {
+      c->close_when_flushed = true;
+      if (!c->open && !c->closed) {
+        boost::system::error_code ig;
+        c->sock.close(ig);
+        c->closed = true;
+      }
+      flush(*c);
+    }
+    in_advance_ = false;
+  }
+
+  static std::string fmt_s(double s) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", s);
+    return b;
+  }
+
+  Recording& rec_;
+  const ReplayCli& cli_;
+  std::ostream& out_;
+  std::ostream& err_;
+  asio::io_context io_;
+  asio::steady_timer timer_;
+  tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<Live>> convs_;
+  std::vector<bool> matched_;
+  std::vector<std::optional<std::uint32_t>> live_seq_;
+  std::vector<std::uint8_t> live_sub_;
+  std::vector<std::optional<Clock::time_point>> arrival_;                // when each matched live message arrived
+  std::map<std::uint8_t, std::map<std::uint32_t, std::uint32_t>> maps_;  // option type -> recorded -> live
+  std::size_t head_ = 0;
+  std::optional<Clock::time_point> deadline_;
+  std::optional<double> prev_rec_;
+  Clock::time_point start_, prev_done_;
+  std::uint64_t gen_ = 0;
+  bool in_advance_ = false, done_ = false, io_error_ = false;
+  std::uint64_t sent_ = 0, received_ = 0, differences_ = 0, findings_ = 0, errors_ = 0;
+};
+
+// ---------------------------------------------------------------- to-scenario
+
+std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+
+std::string address_text(const std::vector<std::uint8_t>& v) {
+  if (v.size() == 4) {
+    std::array<std::uint8_t, 4> a{};
+    std::copy(v.begin(), v.end(), a.begin());
+    return asio::ip::address_v4(a).to_string();
+  }
+  if (v.size() == 16) {
+    std::array<std::uint8_t, 16> a{};
+    std::copy(v.begin(), v.end(), a.begin());
+    return asio::ip::address_v6(a).to_string();
+  }
+  return {};
+}
+
+class ScenarioWriter {
+ public:
+  ScenarioWriter(const Recording& r, Role ours, std::optional<std::size_t> only) : r_(r), ours_(ours), only_(only) {}
+
+  std::string write(const std::string& file) {
+    std::ostringstream y;
+    const bool iut_manager = ours_ == Role::Node;
+    y << "# Written by vsm-replay to-scenario from " << file << ".\n"
+      << "# The runner plays the recorded " << (iut_manager ? "Execution Node(s)" : "Manager Node")
+      << "; the implementation under test must answer as the recording did.\n"
+      << "# IDs the implementation assigned in the recording are captured into variables.\n"
+      << "suite: replay\nrole: " << (iut_manager ? "manager" : "agent") << "\ngroups: [replay]\n"
+      << "defaults:\n  guard: 30\n\ntests:\n";
+    y << "  - id: REPLAY-" << (only_ ? "C" + std::to_string(r_.convs[*only_].id) : std::string("ALL")) << "\n"
+      << "    title: " << quoted("recorded conversation(s) of " + file) << "\n"
+      << "    requirements: [" << requirement(Req::AckEveryMessage).id << "]\n"
+      << "    groups: [replay]\n"
+      << "    policy: {auto_ack: false, auto_keepalive: true, settle_acks: true}\n";
+    double t0 = 0, t1 = 0;
+    bool first = true;
+    std::vector<std::string> steps;
+    std::set<std::size_t> opened;
+    for (std::size_t i = 0; i < r_.recs.size(); ++i) {
+      const Rec& m = r_.recs[i];
+      if (only_ && m.conv != *only_) continue;
+      if (first) t0 = m.time;
+      first = false;
+      t1 = m.time;
+      const std::string conn = "c" + std::to_string(r_.convs[m.conv].id);
+      if (!opened.count(m.conv)) {
+        opened.insert(m.conv);
+        steps.push_back(std::string(iut_manager ? "connect" : "accept") + ": {conn: " + conn + "}");
+      }
+      const bool keepalive_pair =
+          m.msg.type == u8(MsgType::KeepAlive) ||
+          (m.answers && r_.recs[*m.answers].msg.type == u8(MsgType::KeepAlive) && !r_.recs[*m.answers].ours);
+      if (!m.ours && keepalive_pair) continue;  // the implementation's Keep-Alives: policy auto_keepalive
+      if (m.ours && keepalive_pair && m.answers) continue;
+      if (m.ours) {
+        steps.push_back(m.answers ? ack_step(m, conn) : send_step(m, conn));
+      } else {
+        steps.push_back(expect_step(m, conn));
+      }
+    }
+    y << "    guard: " << static_cast<int>(t1 - t0 + 20) << "\n    body:\n";
+    for (const auto& s : steps) y << "      - " << s << "\n";
+    return y.str();
+  }
+
+ private:
+  std::string id_value(std::uint8_t type, std::uint32_t v) const {
+    const auto& m = type == u8(OptType::NodeId) ? nodes_ : funcs_;
+    auto it = m.find(v);
+    return it == m.end() ? std::to_string(v) : "$" + it->second;
+  }
+
+  // One option as the runner's one-key map.
+  std::string option_item(const Option& o) const {
+    const std::string key = option_key(o.type, o.subtype);
+    const OptionSpec* spec = option_spec(o.type);
+    const SubOptionSpec* sub = sub_option_spec(o.type, o.subtype);
+    std::string val;
+    // Options the runner's keywords cannot say (unknown, wrong Sub-OP-Type or length): raw.
+    if (!spec || (spec->subs.empty() && o.subtype != 0) || (!spec->subs.empty() && !sub) ||
+        (spec->fixed_length != 0 && o.value.size() != spec->fixed_length)) {
+      std::string hex;
+      char b[3];
+      for (auto c : o.value) {
+        std::snprintf(b, sizeof b, "%02x", c);
+        hex += b;
+      }
+      return "{raw: {type: " + std::to_string(o.type) + ", sub: " + std::to_string(o.subtype) + ", hex: \"" + hex +
+             "\"}}";
+    }
+    if (is_id(o.type) && u32_of(o)) {
+      val = id_value(o.type, *u32_of(o));
+    } else if (o.type == u8(OptType::Port) && o.value.size() == 2) {
+      val = std::to_string((o.value[0] << 8) | o.value[1]);
+    } else if (o.type == u8(OptType::IPv4) || o.type == u8(OptType::IPv6)) {
+      val = address_text(o.value);
+    } else if (o.value.empty()) {
+      val = "\"\"";
+    } else if (sub && sub->kind == ValueKind::NtpTime && o.value.size() == 8) {
+      const std::uint32_t s = (std::uint32_t{o.value[0]} << 24) | (std::uint32_t{o.value[1]} << 16) |
+                              (std::uint32_t{o.value[2]} << 8) | o.value[3];
+      val = std::to_string(NtpTime{s, 0}.unix_seconds());
+    } else if (sub && sub->kind == ValueKind::Address) {
+      val = address_text(o.value);
+    } else {
+      val = quoted(std::string(o.value.begin(), o.value.end()));
+    }
+    return "{" + key + ": " + val + "}";
+  }
+
+  std::string header_fields(const Message& m) const {
+    std::string s = "type: ";
+    const Named* t = find_named(kMessageTypes, m.type);
+    s += t ? std::string(t->keyword) : std::to_string(m.type);
+    if (m.type == u8(MsgType::Operation)) {
+      const Named* op = find_named(kOperations, m.subtype);
+      s += ", op: " + (op ? std::string(op->keyword) : std::to_string(m.subtype));
+    } else if (m.subtype != 0) {
+      s += ", subtype: " + std::to_string(m.subtype);
+    }
+    return s;
+  }
+
+  std::string code_text(std::uint8_t c) const {
+    const Named* n = find_named(kResultCodes, c);
+    return n ? std::string(n->keyword) : std::to_string(c);
+  }
+
+  std::string send_step(const Rec& m, const std::string& conn) {
+    std::string s = "send: {conn: " + conn + ", " + header_fields(m.msg);
+    if (m.msg.code != 0) s += ", code: " + code_text(m.msg.code);
+    s += ", capture_seq: s" + std::to_string(m.frame) + ", options: [";
+    for (std::size_t i = 0; i < m.msg.options.size(); ++i) s += (i ? ", " : "") + option_item(m.msg.options[i]);
+    return s + "]}";
+  }
+
+  std::string ack_step(const Rec& m, const std::string& conn) {
+    std::string s = "ack: {conn: " + conn + ", of: r" + std::to_string(r_.recs[*m.answers].frame);
+    s += ", code: " + code_text(m.msg.code);
+    std::size_t first = 0;
+    if (!m.msg.options.empty() && m.msg.options[0].type == u8(OptType::NodeId) && u32_of(m.msg.options[0])) {
+      s += ", node: " + id_value(u8(OptType::NodeId), *u32_of(m.msg.options[0]));
+      first = 1;
+    } else {
+      s += ", no_node_id: true";
+    }
+    s += ", options: [";
+    for (std::size_t i = first; i < m.msg.options.size(); ++i) {
+      s += (i > first ? ", " : "") + option_item(m.msg.options[i]);
+    }
+    return s + "]}";
+  }
+
+  std::string expect_step(const Rec& m, const std::string& conn) {
+    std::string s = "expect: {conn: " + conn + ", " + header_fields(m.msg);
+    if (m.msg.type == u8(MsgType::Ack)) {
+      s += ", code: " + code_text(m.msg.code);
+      if (m.answers) s += ", seq: $s" + std::to_string(r_.recs[*m.answers].frame);
+    }
+    // Identity options and the Running status are expected; other values (resources, times) vary.
+    std::string opts, capture;
+    std::map<std::string, int> seen;
+    for (const Option& o : m.msg.options) {
+      const std::string key = option_key(o.type, o.subtype);
+      const int n = ++seen[key];
+      const std::string k = n > 1 ? key + "#" + std::to_string(n) : key;
+      if (is_id(o.type) && u32_of(o)) {
+        const std::uint32_t v = *u32_of(o);
+        auto& mp = o.type == u8(OptType::NodeId) ? nodes_ : funcs_;
+        if (v != 0 && !mp.count(v)) {
+          const std::string var =
+              std::string(o.type == u8(OptType::NodeId) ? "node_" : "function_") + std::to_string(v);
+          capture += std::string(capture.empty() ? "" : ", ") + var + ": " + k;
+          mp.emplace(v, var);
+          continue;
+        }
+        opts += std::string(opts.empty() ? "" : ", ") + k + ": " + id_value(o.type, v);
+      } else if (o.type == u8(OptType::FunctionInfo) && o.subtype == function_info::RunningStatus && !o.value.empty()) {
+        opts += std::string(opts.empty() ? "" : ", ") + k + ": " + quoted(std::string(o.value.begin(), o.value.end()));
+      }
+    }
+    if (!opts.empty()) s += ", option: {" + opts + "}";
+    if (!capture.empty()) s += ", capture: {" + capture + "}";
+    if (m.msg.type != u8(MsgType::Ack)) s += ", as: r" + std::to_string(m.frame);
+    return s + "}";
+  }
+
+  const Recording& r_;
+  Role ours_;
+  std::optional<std::size_t> only_;
+  std::map<std::uint32_t, std::string> nodes_, funcs_;
+};
+
+// ---------------------------------------------------------------- command line
+
+int load(const std::string& file, const Options& eo, Recording& rec, std::ostream& err) {
+  RecordSink sink(rec);
+  Options o = eo;
+  o.threads = 1;
+  Engine engine(o, sink);
+  ReadResult rr = read_capture(file, engine, {});
+  engine.finish();
+  if (rr.status != exit_code::kOk) {
+    // replay and to-scenario need the whole recording: any read error is an I/O error (exit 2).
+    err << rr.error << "\n";
+    return exit_code::kUsage;
+  }
+  if (rec.recs.empty()) {
+    err << file << ": no VSM messages (try --auto or --port)\n";
+    return exit_code::kUsage;
+  }
+  return exit_code::kOk;
+}
+
+}  // namespace
+
+int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const std::string command = args.at(0);
+  ReplayCli cli;
+  Options eo;
+  std::string role, output;
+  std::vector<unsigned> ports;
+  std::vector<std::string> ignore;
+  unsigned conversation = 0;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "this text")("role", po::value(&role),
+                                            "the recorded side the tool plays: node or manager")(
+      "target", po::value(&cli.target), "replay: connect to the live implementation at HOST:PORT")(
+      "listen", po::value(&cli.listen), "replay: listen at HOST:PORT for the live implementation to connect")(
+      "speed", po::value(&cli.speed), "replay: play the recorded timing F times faster (default 1: original)")(
+      "asap", po::bool_switch(&cli.asap), "replay: as fast as the live ACKs allow")(
+      "timeout", po::value(&cli.timeout), "replay: seconds to wait for each recorded live message (default 5)")(
+      "ignore", po::value(&ignore)->composing(),
+      "replay: field not compared (repeatable): type, subtype, code, or an option keyword (node_info, "
+      "node_info.mem_available)")("verbose,v", po::bool_switch(&cli.verbose), "replay: print every message")(
+      "conversation", po::value(&conversation), "to-scenario: only this conversation (c1 = 1); default all")(
+      "output,o", po::value(&output), "to-scenario: the scenario file to write")(
+      "port,p", po::value(&ports)->composing(), "TCP port carrying VSM in the capture (repeatable; default 7750)")(
+      "auto", po::bool_switch(&eo.auto_detect), "also claim connections passing the codec's strict VSM heuristic")(
+      "file", po::value(&cli.file), "capture file");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  try {
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    po::store(po::command_line_parser(rest).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    err << "vsm-replay " << command << ": " << e.what() << "\n";
+    return exit_code::kUsage;
+  }
+  if (vm.count("help")) {
+    out << kLiveUsage << "\n" << desc;
+    return exit_code::kOk;
+  }
+  auto usage = [&](const std::string& why) {
+    err << "vsm-replay " << command << ": " << why << "\n" << kLiveUsage;
+    return exit_code::kUsage;
+  };
+  if (cli.file.empty()) return usage("no capture file given");
+  if (role == "node") {
+    cli.role = Role::Node;
+  } else if (role == "manager") {
+    cli.role = Role::Manager;
+  } else {
+    return usage("--role must be node or manager");
+  }
+  if (!ports.empty()) {
+    eo.ports.clear();
+    for (unsigned p : ports) {
+      if (p == 0 || p > 65535) return usage("bad port " + std::to_string(p));
+      eo.ports.push_back(static_cast<std::uint16_t>(p));
+    }
+  }
+  cli.ignore.insert(ignore.begin(), ignore.end());
+  std::string host;
+  std::uint16_t port = 0;
+  if (command == "replay") {
+    if (cli.target.empty() == cli.listen.empty()) return usage("give one of --target and --listen");
+    if (!split_hostport(cli.target.empty() ? cli.listen : cli.target, host, port)) return usage("bad HOST:PORT");
+    if (!(cli.speed > 0)) return usage("--speed must be above 0");
+  } else if (output.empty()) {
+    return usage("-o OUT.yaml is needed");
+  }
+  Recording rec;
+  if (const int rc = load(cli.file, eo, rec, err); rc != exit_code::kOk) return rc;
+  link(rec, cli.role);
+  if (command == "to-scenario") {
+    std::optional<std::size_t> only;
+    if (conversation != 0) {
+      for (std::size_t i = 0; i < rec.convs.size(); ++i) {
+        if (rec.convs[i].id == conversation) only = i;
+      }
+      if (!only) return usage("no VSM conversation c" + std::to_string(conversation) + " in the capture");
+    }
+    ScenarioWriter w(rec, cli.role, only);
+    std::ofstream f(output);
+    f << w.write(cli.file);
+    if (!f.flush()) {
+      err << "vsm-replay: cannot write " << output << "\n";
+      return exit_code::kUsage;
+    }
+    out << output << ": " << (only ? 1 : rec.convs.size()) << " conversation(s) written\n";
+    return exit_code::kOk;
+  }
+  Replayer r(rec, cli, out, err);
+  return r.run();
+}
+
+}  // namespace vsm::replay

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""vsm-replay replay and to-scenario against the live reference manager.
+
+usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR
+
+- replay of traces/recorded/peers-story.pcapng with --role node (the tool plays
+  both agents) against vsm-manager running the same plan
+  (tools/peers/examples/story.yaml): no difference, exit 0, the plan succeeds;
+- the same against the manager with --fault ack-wrong-seq and
+  --fault ack-subtype-not-copied: exit 1, a difference and a finding naming the
+  fault's requirement ID (from vsm-manager --list-faults);
+- replay with --role manager --listen (the tool plays the manager) with two
+  live vsm-agents: agent 1 is stopped (SIGTERM: it de-registers) once the tool
+  has de-registered node 2, as in the recording; no difference with
+  --ignore node_info (the agents report this machine's resources);
+- to-scenario of the same trace: vsm-conform lint accepts the file, the
+  scenario passes against the reference manager with the plan and fails
+  against ack-subtype-not-copied; --role manager --conversation 1 lints too;
+- usage errors exit 2.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+replay, manager, conform, agent, src = sys.argv[1:6]
+trace = os.path.join(src, "traces", "recorded", "peers-story.pcapng")
+plan = os.path.join(src, "tools", "peers", "examples", "story.yaml")
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def fault_requirements():
+    out = subprocess.run([manager, "--list-faults"], capture_output=True, text=True, check=True).stdout
+    return {f[0]: f[1] for f in (line.split() for line in out.splitlines()) if len(f) >= 2}
+
+
+class Manager:
+    """vsm-manager with the story plan on a kernel-chosen port."""
+
+    def __init__(self, *extra):
+        self.p = subprocess.Popen([manager, "--listen", "127.0.0.1:0", "--plan", plan, *extra],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.port = None
+        self.log = []
+        got = threading.Event()
+
+        def pump():
+            for line in self.p.stderr:
+                self.log.append(line)
+                m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+                if m and not got.is_set():
+                    self.port = int(m.group(1))
+                    got.set()
+            got.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        got.wait(10)
+        if self.port is None:
+            self.stop()
+            raise SystemExit("vsm-manager did not listen: " + "".join(self.log))
+
+    def wait(self, timeout):
+        try:
+            out, _ = self.p.communicate(timeout=timeout)
+            return self.p.returncode, out
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return None, ""
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+def run_replay(port, *extra):
+    r = subprocess.run([replay, "replay", "--auto", trace, "--role", "node", "--target", f"127.0.0.1:{port}", *extra],
+                       capture_output=True, text=True, timeout=60)
+    print(r.stdout + r.stderr)
+    return r
+
+
+start = time.monotonic()
+
+# 1. The recorded story against the live manager, original timing.
+m = Manager()
+r = run_replay(m.port)
+rc, out = m.wait(15)
+check(r.returncode == 0, "replay --role node against vsm-manager: exit 0")
+check("0 differences, 0 findings" in r.stdout, "replay: no difference and no finding")
+check(rc == 0 and "plan succeeded" in out, "the live manager's plan succeeded against the replayed agents")
+
+# 2. Fault switches: the difference and the finding with the requirement ID.
+reqs = fault_requirements()
+for fault in ("ack-wrong-seq", "ack-subtype-not-copied"):
+    m = Manager("--fault", fault)
+    r = run_replay(m.port, "--asap", "--timeout", "1")
+    m.stop()
+    check(r.returncode == 1, f"replay against --fault {fault}: exit 1")
+    check("difference" in r.stdout, f"--fault {fault}: a difference is reported")
+    check(f"[{reqs[fault]}]" in r.stdout, f"--fault {fault}: finding {reqs[fault]} reported")
+
+# 2b. The tool as the manager, two live agents connecting to it.
+with tempfile.TemporaryDirectory() as tmp:
+    rp = subprocess.Popen([replay, "replay", "--auto", trace, "--role", "manager", "--listen", "127.0.0.1:0",
+                           "--ignore", "node_info", "--timeout", "3", "-v"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    agents = []
+    lines = []
+    deadline = threading.Timer(60, rp.kill)
+    deadline.start()
+    for line in rp.stdout:
+        lines.append(line)
+        m = re.search(r"^listening on 127\.0\.0\.1:(\d+)", line)
+        if m or line.startswith("c1: accepted"):
+            port = m.group(1) if m else port
+            agents.append(subprocess.Popen([agent, "--manager", f"127.0.0.1:{port}", "--state-file",
+                                            os.path.join(tmp, f"agent{len(agents) + 1}.json")],
+                                           stderr=subprocess.DEVNULL))
+        if re.match(r"^c\d+ > De-registration", line) and agents:
+            agents[0].terminate()
+    rp.wait()
+    deadline.cancel()
+    for a in agents:
+        if a.poll() is None:
+            a.terminate()
+        a.wait(10)
+    print("".join(lines))
+    check(rp.returncode == 0, "replay --role manager --listen with two live vsm-agents: exit 0")
+    check(any("0 differences, 0 findings" in x for x in lines), "replay --role manager: no difference")
+
+# 3. to-scenario: lint, run against the reference manager, and against a fault.
+with tempfile.TemporaryDirectory() as tmp:
+    scen = os.path.join(tmp, "story.yaml")
+    r = subprocess.run([replay, "to-scenario", "--auto", trace, "--role", "node", "-o", scen],
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and os.path.exists(scen), "to-scenario --role node writes the scenario")
+    text = open(scen).read() if os.path.exists(scen) else ""
+    check("capture: {node_1: node_id}" in text and "$node_2" in text, "to-scenario: assigned Node IDs are variables")
+    r = subprocess.run([conform, "lint", scen], capture_output=True, text=True)
+    check(r.returncode == 0, "vsm-conform lint accepts the scenario: " + r.stdout.strip() + r.stderr.strip())
+    iut = f"{manager} --listen {{host}}:{{port}} --plan {plan}"
+    for fault, want in (("", 0), ("ack-subtype-not-copied", 1)):
+        cmd = iut + (f" --fault {fault}" if fault else "")
+        r = subprocess.run([conform, "run", "--iut", "manager", "--connect", "127.0.0.1:0", "--iut-cmd", cmd,
+                            "--suite", scen], capture_output=True, text=True, timeout=60)
+        print(r.stdout[-1500:] + r.stderr[-500:])
+        check(r.returncode == want, f"vsm-conform run of the scenario against vsm-manager {fault}: exit {want}")
+    scen2 = os.path.join(tmp, "agent.yaml")
+    r = subprocess.run([replay, "to-scenario", "--auto", trace, "--role", "manager", "--conversation", "1", "-o",
+                        scen2], capture_output=True, text=True)
+    check(r.returncode == 0, "to-scenario --role manager --conversation 1")
+    r = subprocess.run([conform, "lint", scen2], capture_output=True, text=True)
+    check(r.returncode == 0, "vsm-conform lint accepts the agent scenario: " + r.stdout.strip() + r.stderr.strip())
+
+# 3b. to-scenario of every bundled trace (both roles) lints.
+with tempfile.TemporaryDirectory() as tmp:
+    files = []
+    traces = sorted(glob.glob(os.path.join(src, "traces", "*.pcapng")) +
+                    glob.glob(os.path.join(src, "traces", "recorded", "*.pcapng")))
+    for t in traces:
+        if os.path.basename(t) == "not-vsm.pcapng":
+            continue
+        for role in ("node", "manager"):
+            out = os.path.join(tmp, f"{os.path.basename(t)}.{role}.yaml")
+            r = subprocess.run([replay, "to-scenario", "--auto", "--port", "7750", "--port", "9900", t, "--role", role,
+                                "-o", out], capture_output=True, text=True)
+            check(r.returncode == 0, f"to-scenario {os.path.basename(t)} --role {role}: {r.stderr.strip()}")
+            files.append(out)
+    r = subprocess.run([conform, "lint", *files], capture_output=True, text=True)
+    check(r.returncode == 0, f"vsm-conform lint accepts the {len(files)} scenarios of the bundled traces")
+    if r.returncode != 0:
+        print(r.stdout + r.stderr)
+
+# 4. Usage errors.
+for args in (["replay", trace, "--role", "node"], ["replay", trace, "--role", "x", "--target", "127.0.0.1:1"],
+             ["to-scenario", trace, "--role", "node"], ["replay", "--role", "node", "--target", "127.0.0.1:1"]):
+    r = subprocess.run([replay, *args], capture_output=True, text=True)
+    check(r.returncode == 2, "usage error exits 2: " + " ".join(args[:1] + args[2:]))
+
+print(f"{time.monotonic() - start:.1f} s")
+if failures:
+    print(f"{len(failures)} failure(s)")
+    sys.exit(1)
