@@ -25,6 +25,17 @@ std::uint32_t be32(const std::uint8_t* p) {
          static_cast<std::uint32_t>(p[2]) << 8 | p[3];
 }
 
+// The order of std::tie(addr, port) (octets as big-endian words, then the port), without memcmp calls.
+bool endpoint_less(const Endpoint& x, const Endpoint& y) noexcept {
+  std::uint64_t a[2], b[2];
+  std::memcpy(a, x.addr.data(), 16);
+  std::memcpy(b, y.addr.data(), 16);
+  for (int i = 0; i < 2; ++i) {
+    if (a[i] != b[i]) return __builtin_bswap64(a[i]) < __builtin_bswap64(b[i]);
+  }
+  return x.port < y.port;
+}
+
 }  // namespace
 
 std::string Conn::name() const {
@@ -58,20 +69,22 @@ class Engine::Pipeline {
 
   void pdu(Conn& c, Dir d, std::uint64_t frame, double time, std::uint64_t offset, ByteSpan bytes) {
     Batch& b = *cur_;
-    b.events.push_back(Event{Kind::Pdu, &c, d, frame, time, offset, b.bytes.size(), bytes.size()});
-    b.bytes.insert(b.bytes.end(), bytes.begin(), bytes.end());
+    b.events.push_back(Event{Kind::Pdu, &c, d, frame, time, offset, b.used, bytes.size()});
+    b.append(bytes);
     if (front_checks_) {
       // The worker is behind: the single-message rules are run here instead
       // (they need nothing but the message), and only their findings travel.
       front_list_.clear();
-      check_message(decode(bytes, e_.opt_.convention), front_list_);
       Event& ev = b.events.back();
+      // The decoded view travels too (its span is re-pointed at the batch's copy), so the worker does not decode again.
+      ev.view = decode(bytes, e_.opt_.convention);
+      check_message(ev.view, front_list_);
       ev.prechecked = true;
       ev.pre_at = b.findings.size();
       ev.pre_n = front_list_.size();
       b.findings.insert(b.findings.end(), front_list_.begin(), front_list_.end());
     }
-    if (b.events.size() >= kEvents || b.bytes.size() >= kBytes) flush();
+    if (b.events.size() >= kEvents || b.used >= kBytes) flush();
   }
   void notice(Notice n) {
     Batch& b = *cur_;
@@ -115,16 +128,28 @@ class Engine::Pipeline {
     // Pdu: the message rules already ran on the front end; their findings are findings[pre_at, +pre_n).
     bool prechecked = false;
     std::size_t pre_at = 0, pre_n = 0;
+    MessageView view{};  // prechecked: the decoded message (bytes re-pointed at the batch on use)
   };
   struct Batch {
+    Batch() {
+      events.reserve(kEvents);
+      bytes.resize(kBytes + 64 * 1024);
+    }
     std::vector<Event> events;
+    // The messages' bytes: [0, used) of a buffer that only grows (no zero-filling, no per-message insert).
     std::vector<std::uint8_t> bytes;
+    std::size_t used = 0;
+    void append(ByteSpan m) {
+      if (bytes.size() - used < m.size()) bytes.resize(std::max(2 * bytes.size(), used + m.size()));
+      std::memcpy(bytes.data() + used, m.data(), m.size());
+      used += m.size();
+    }
     std::vector<Notice> notices;
     std::vector<Finding> findings;
     std::vector<std::unique_ptr<Conn>> closed;
     void clear() {
       events.clear();
-      bytes.clear();
+      used = 0;
       notices.clear();
       findings.clear();
       closed.clear();  // their Close events have been handled
@@ -163,10 +188,18 @@ class Engine::Pipeline {
       }
       for (const Event& ev : b->events) {
         switch (ev.kind) {
-          case Kind::Pdu:
-            e_.back_pdu(*ev.conn, ev.dir, ByteSpan(b->bytes.data() + ev.at, ev.len), ev.frame, ev.time, ev.offset,
-                        ev.prechecked ? b->findings.data() + ev.pre_at : nullptr, ev.pre_n, ev.prechecked);
+          case Kind::Pdu: {
+            const ByteSpan bytes(b->bytes.data() + ev.at, ev.len);
+            MessageView view;
+            if (ev.prechecked) {
+              view = ev.view;
+              view.bytes = bytes;
+            }
+            e_.back_pdu(*ev.conn, ev.dir, bytes, ev.frame, ev.time, ev.offset,
+                        ev.prechecked ? b->findings.data() + ev.pre_at : nullptr, ev.pre_n, ev.prechecked,
+                        ev.prechecked ? &view : nullptr);
             break;
+          }
           case Kind::Notice: e_.sink().notice(b->notices[ev.at]); break;
           case Kind::Finding: e_.sink().finding(*ev.conn, ev.dir, ev.frame, b->findings[ev.at]); break;
           case Kind::FindingNoDir: e_.sink().finding(*ev.conn, std::nullopt, ev.frame, b->findings[ev.at]); break;
@@ -209,7 +242,7 @@ bool Engine::vsm_port(std::uint16_t port) const noexcept { return (port_bits_[po
 Engine::Key Engine::key_of(const Packet& p) {
   Key k;
   k.proto = p.kind == Packet::Kind::Tcp ? kProtoTcp : kProtoSctp;
-  const bool src_first = std::tie(p.src.addr, p.src.port) < std::tie(p.dst.addr, p.dst.port);
+  const bool src_first = endpoint_less(p.src, p.dst);
   const Endpoint& x = src_first ? p.src : p.dst;
   const Endpoint& y = src_first ? p.dst : p.src;
   k.a = x.addr;
@@ -611,8 +644,8 @@ void Engine::retire(std::unique_ptr<Conn> c) {
 
 // Back end: rules, exchange tracking, the sink.
 void Engine::back_pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t frame_, double time_, std::uint64_t offset,
-                      const Finding* pre, std::size_t pre_n, bool prechecked) {
-  const MessageView m = decode(bytes, opt_.convention);
+                      const Finding* pre, std::size_t pre_n, bool prechecked, const MessageView* decoded) {
+  const MessageView m = decoded ? *decoded : decode(bytes, opt_.convention);
   FindingList& list = findings_;
   list.clear();
   if (prechecked) {
@@ -626,9 +659,13 @@ void Engine::back_pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t frame_, doub
     cfg.saw_connection_start = c.saw_start;
     c.tracker = std::make_unique<ExchangeTracker>(cfg);
   }
-  scratch_.clear();
-  c.tracker->expire(time_, scratch_);
-  for (const Finding& f : scratch_) sink_.finding(c, std::nullopt, f.ref, f);
+  // Requests time out only as the capture time moves on: the messages of one packet share a time.
+  if (time_ != c.last_expire) {
+    c.last_expire = time_;
+    scratch_.clear();
+    c.tracker->expire(time_, scratch_);
+    for (const Finding& f : scratch_) sink_.finding(c, std::nullopt, f.ref, f);
+  }
   const std::size_t waiting = c.tracker->outstanding(d);
   const ExchangeResult r = c.tracker->on_message(m, d, time_, frame_);
   bool dropped = false, duplicate = false;

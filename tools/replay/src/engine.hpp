@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -70,6 +72,7 @@ struct Conn {
   enum class Claim : std::uint8_t { Unknown, Vsm, NotVsm } claim = Claim::Unknown;
   // Back end only (the worker thread when there is one).
   std::unique_ptr<ExchangeTracker> tracker;
+  double last_expire = -std::numeric_limits<double>::infinity();  // capture time of the last tracker->expire
   // The last few requests sent per direction (frame, sequence, type): names a request the tracker replaced.
   std::tuple<std::uint64_t, std::uint32_t, std::uint8_t> recent_requests[2][4] = {};
   std::uint8_t recent_next[2] = {};
@@ -144,7 +147,15 @@ class Engine {
     std::array<std::uint8_t, 16> a{}, b{};
     std::uint16_t pa = 0, pb = 0;
     std::uint8_t proto = 0;
-    bool operator==(const Key&) const = default;
+    bool operator==(const Key& o) const noexcept {  // word compares (the defaulted one calls memcmp)
+      std::uint64_t x[4], y[4];
+      std::memcpy(x, a.data(), 16);
+      std::memcpy(x + 2, b.data(), 16);
+      std::memcpy(y, o.a.data(), 16);
+      std::memcpy(y + 2, o.b.data(), 16);
+      return pa == o.pa && pb == o.pb && proto == o.proto &&
+             ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+    }
   };
   struct KeyHash {
     std::size_t operator()(const Key& k) const noexcept;
@@ -170,7 +181,7 @@ class Engine {
  public:  // for the pipeline's worker
   // pre: the message rules' findings when the front end ran them (prechecked).
   void back_pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t frame, double time, std::uint64_t offset,
-                const Finding* pre, std::size_t pre_n, bool prechecked);
+                const Finding* pre, std::size_t pre_n, bool prechecked, const MessageView* decoded = nullptr);
   void back_close(Conn& c);
   Sink& sink() noexcept { return sink_; }
 

@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "engine.hpp"
+#include "evidence.hpp"
 #include "reader.hpp"
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
@@ -176,6 +177,7 @@ struct ReplayCli {
   double timeout = 5.0;
   std::set<std::string> ignore;
   bool verbose = false;
+  std::string pcap;  // --pcap: the live exchange as pcapng evidence
 };
 
 bool split_hostport(const std::string& s, std::string& host, std::uint16_t& port) {
@@ -235,10 +237,29 @@ class Replayer {
       err_ << "vsm-replay replay: cannot listen on " << cli_.listen << ": " << e.what() << "\n";
       return exit_code::kUsage;
     }
+    if (!cli_.pcap.empty()) {
+      std::string error;
+      pcap_ = evidence::Writer::open(cli_.pcap, "vsm-replay", error);
+      if (!pcap_) {
+        err_ << "vsm-replay replay: " << error << "\n";
+        return exit_code::kUsage;
+      }
+    }
     start_ = Clock::now();
     prev_done_ = start_;
     advance();
     io_.run();
+    if (pcap_) {
+      evidence_flush();
+      for (auto& c : convs_) {
+        if (c->local.port != 0 && !c->fin_written) evidence_fin(*c, true);
+      }
+      if (!pcap_->finish()) {
+        err_ << "vsm-replay replay: " << pcap_->error() << "\n";
+        return exit_code::kUsage;
+      }
+      out_ << "evidence: " << cli_.pcap << " (" << pcap_->packets() << " packets)\n";
+    }
     if (io_error_) return exit_code::kUsage;
     out_ << "replayed " << rec_.convs.size() << " conversations: sent " << sent_ << ", received " << received_ << ", "
          << differences_ << " differences, " << findings_ << " findings (" << errors_ << " errors)\n";
@@ -260,7 +281,91 @@ class Replayer {
     bool seq_init = false;
     std::map<std::uint32_t, std::size_t> ours_by_seq;  // live sequence of our request -> recorded index
     std::optional<std::uint32_t> node_id;              // our node's live Node ID on this connection
+    evidence::Endpoint local, remote;                  // --pcap: the live socket's addresses
+    bool fin_written = false;
   };
+
+  // --------------------------------------------------------------- --pcap evidence
+  // Packets wait here while a live message is processed, so that the answers it causes follow it and
+  // its comment can name the differences and findings it caused.
+  struct Evidence {
+    std::size_t conv = 0;
+    bool ours = false;
+    double wall = 0;
+    std::vector<std::uint8_t> bytes;
+    std::string comment;
+    bool fin = false;  // a FIN (bytes empty)
+  };
+
+  static double wall_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  static evidence::Endpoint endpoint_of(const tcp::endpoint& e) {
+    evidence::Endpoint r;
+    r.port = e.port();
+    if (e.address().is_v4()) {
+      const auto b = e.address().to_v4().to_bytes();
+      std::copy(b.begin(), b.end(), r.addr.begin());
+    } else {
+      const auto b = e.address().to_v6().to_bytes();
+      std::copy(b.begin(), b.end(), r.addr.begin());
+      r.v6 = true;
+    }
+    return r;
+  }
+
+  // The connection's handshake, once its socket is connected (we are the client with --target).
+  void evidence_open(Live& c) {
+    if (!pcap_) return;
+    boost::system::error_code e1, e2;
+    const auto l = c.sock.local_endpoint(e1);
+    const auto r = c.sock.remote_endpoint(e2);
+    if (e1 || e2) return;
+    c.local = endpoint_of(l);
+    c.remote = endpoint_of(r);
+    const std::string what = "vsm-replay " + conv_name(c.idx) + ": live connection (" +
+                             (cli_.target.empty() ? "accepted" : "connected") + ")";
+    if (cli_.target.empty()) {
+      pcap_->open_conn(c.idx, c.remote, c.local, wall_now(), what);
+    } else {
+      pcap_->open_conn(c.idx, c.local, c.remote, wall_now(), what);
+    }
+  }
+
+  void evidence_flush() {
+    if (!pcap_ || hold_) return;
+    for (const Evidence& e : pending_) {
+      const Live& c = *convs_[e.conv];
+      const evidence::Endpoint& src = e.ours ? c.local : c.remote;
+      const evidence::Endpoint& dst = e.ours ? c.remote : c.local;
+      if (e.fin) {
+        pcap_->close_conn(e.conv, src, dst, e.wall, e.comment);
+      } else {
+        pcap_->message(e.conv, src, dst, e.wall, e.bytes, e.comment);
+      }
+    }
+    pending_.clear();
+  }
+
+  // A FIN from us (`ours`) or from the live peer.
+  void evidence_fin(Live& c, bool ours) {
+    if (!pcap_ || c.fin_written || c.local.port == 0) return;
+    c.fin_written = true;
+    pending_.push_back(
+        Evidence{c.idx,
+                 ours,
+                 wall_now(),
+                 {},
+                 "vsm-replay " + conv_name(c.idx) + ": connection closed by " + (ours ? "vsm-replay" : "the live peer"),
+                 true});
+    evidence_flush();
+  }
+
+  // Differences and findings about the live message being processed (--pcap comments).
+  void note(const std::string& what) {
+    if (notes_) notes_->push_back(what);
+  }
 
   // The tool connects as the initiator with --target, is the responder with --listen.
   Dir our_dir() const { return cli_.listen.empty() ? Dir::FromInitiator : Dir::FromResponder; }
@@ -272,6 +377,7 @@ class Replayer {
     out_ << "difference " << conv_name(conv);
     if (r) out_ << " frame " << r->frame << " (" << summary_of(r->msg) << ")";
     out_ << ": " << what << "\n";
+    note("difference: " + what);
   }
 
   // --------------------------------------------------------------- ID mapping
@@ -387,6 +493,7 @@ class Replayer {
         if (!c->open && !c->closed) {
           c->sock = std::move(s);
           c->open = true;
+          evidence_open(*c);
           if (cli_.verbose) out_ << conv_name(c->idx) << ": accepted" << std::endl;
           read(*c);
           advance();
@@ -422,6 +529,7 @@ class Replayer {
       }
       c.sock.set_option(tcp::no_delay(true));
       c.open = true;
+      evidence_open(c);
       read(c);
       advance();
     });
@@ -436,6 +544,7 @@ class Replayer {
     c.sock.async_read_some(asio::buffer(c.rbuf), [this, &c](boost::system::error_code ec, std::size_t n) {
       if (ec) {
         if (!c.closed && !done_) out_ << conv_name(c.idx) << ": connection closed by the peer\n";
+        if (!c.closed) evidence_fin(c, false);
         c.open = false;
         c.closed = true;
         boost::system::error_code ig;
@@ -465,10 +574,16 @@ class Replayer {
     });
   }
 
-  void send(Live& c, const Message& m) {
+  // `why`: the recorded frame the message plays, for the --pcap comment.
+  void send(Live& c, const Message& m, const std::string& why) {
     auto bytes = m.encode();
     const MessageView v = decode(bytes);
     ++sent_;
+    if (pcap_) {
+      pending_.push_back(Evidence{c.idx, true, wall_now(), bytes,
+                                  "vsm-replay " + conv_name(c.idx) + ": sent " + summarize(v) + "; " + why});
+      evidence_flush();
+    }
     c.tracker.on_message(v, our_dir(), seconds(), ++c.counter);
     if (cli_.verbose) out_ << conv_name(c.idx) << " > " << summarize(v) << std::endl;
     c.wq.push_back(std::move(bytes));
@@ -495,6 +610,7 @@ class Replayer {
 
   void shut(Live& c) {
     if (c.closed) return;
+    evidence_fin(c, true);
     boost::system::error_code ig;
     c.sock.shutdown(tcp::socket::shutdown_both, ig);
     c.sock.close(ig);
@@ -513,10 +629,34 @@ class Replayer {
                         : f.severity() == Severity::Warning ? "warning"
                                                             : "note";
       out_ << "finding " << conv_name(c.idx) << " live " << summarize(v) << ": " << sev << " " << describe(f) << "\n";
+      note(std::string("finding: ") + sev + " " + describe(f));
     }
   }
 
+  // A live message; with --pcap it is written with the differences and findings it caused, followed by
+  // the messages sent in answer.
   void on_live(Live& c, Bytes pdu) {
+    if (!pcap_) {
+      handle_live(c, pdu);
+      return;
+    }
+    const std::size_t at = pending_.size();
+    pending_.push_back(Evidence{c.idx, false, wall_now(), std::vector<std::uint8_t>(pdu.begin(), pdu.end()), {}});
+    std::vector<std::string> notes;
+    notes_ = &notes;
+    live_frame_.reset();
+    ++hold_;
+    handle_live(c, pdu);
+    --hold_;
+    notes_ = nullptr;
+    std::string& cm = pending_[at].comment;
+    cm = "vsm-replay " + conv_name(c.idx) + ": received " + summarize(decode(pdu)) + "; " +
+         (live_frame_ ? "recorded frame " + std::to_string(*live_frame_) : std::string("not in the recording"));
+    for (const auto& n : notes) cm += "; " + n;
+    evidence_flush();
+  }
+
+  void handle_live(Live& c, Bytes pdu) {
     ++received_;
     const MessageView v = decode(pdu);
     if (cli_.verbose) out_ << conv_name(c.idx) << " < " << summarize(v) << std::endl;
@@ -539,12 +679,14 @@ class Replayer {
         } else {
           matched_[*q.ack] = true;
           arrival_[*q.ack] = Clock::now();
+          live_frame_ = rec_.recs[*q.ack].frame;
           compare(*q.ack, live);
           if (q.msg.type == u8(MsgType::Registration)) {
             if (auto id = live.node_id()) c.node_id = *id;
           }
         }
       }
+      notes_ = nullptr;
       advance();
       return;
     }
@@ -561,7 +703,8 @@ class Replayer {
     if (!j) {
       // Keep-Alives come at the live peer's pace; anything else was not recorded.
       if (!v.is(MsgType::KeepAlive)) difference(nullptr, c.idx, "live " + summarize(v) + " not in the recording");
-      send(c, auto_ack(c, v));
+      send(c, auto_ack(c, v), ack_why(c, v, std::nullopt));
+      notes_ = nullptr;
       advance();
       return;
     }
@@ -569,13 +712,27 @@ class Replayer {
     arrival_[*j] = Clock::now();
     live_seq_[*j] = v.header.seq;
     live_sub_[*j] = v.header.subtype;
+    live_frame_ = rec_.recs[*j].frame;
     compare(*j, live);
     if (!rec_.recs[*j].ack || v.is(MsgType::KeepAlive)) {
       // Not ACKed in the recording (or a Keep-Alive, answered at once): ACK it as the protocol wants.
       if (rec_.recs[*j].ack) matched_[*rec_.recs[*j].ack] = true;
-      send(c, auto_ack(c, v, rec_.recs[*j].ack));
+      send(c, auto_ack(c, v, rec_.recs[*j].ack), ack_why(c, v, rec_.recs[*j].ack));
     }
+    notes_ = nullptr;
     advance();
+  }
+
+  // The --pcap comment of an ACK made by auto_ack.
+  std::string ack_why(Live& c, const MessageView& v, std::optional<std::size_t> tmpl) {
+    if (tmpl) return "recorded frame " + std::to_string(rec_.recs[*tmpl].frame);
+    for (std::size_t i = 0; i < rec_.recs.size(); ++i) {
+      const Rec& r = rec_.recs[i];
+      if (r.conv == c.idx && r.ours && r.answers && rec_.recs[*r.answers].msg.type == v.header.type) {
+        return "ACK of a live request, modelled on recorded frame " + std::to_string(r.frame);
+      }
+    }
+    return "ACK of a live request, not in the recording";
   }
 
   // An ACK for a live request: the recorded ACK of that kind when there is one, else a plain Successful ACK.
@@ -694,7 +851,7 @@ class Replayer {
           Message a = mapped(r.msg);
           a.seq = *live_seq_[q];
           a.subtype = live_sub_[q];
-          send(c, a);
+          send(c, a, "recorded frame " + std::to_string(r.frame));
         }
       } else {
         Message m = mapped(r.msg);
@@ -703,7 +860,7 @@ class Replayer {
           c.next_seq = next_seq(c.next_seq);
           c.ours_by_seq[m.seq] = head_;
         }
-        send(c, m);
+        send(c, m, "recorded frame " + std::to_string(r.frame));
       }
       prev_rec_ = r.time;
       prev_done_ = Clock::now();
@@ -752,6 +909,11 @@ class Replayer {
   std::uint64_t gen_ = 0;
   bool in_advance_ = false, done_ = false, io_error_ = false;
   std::uint64_t sent_ = 0, received_ = 0, differences_ = 0, findings_ = 0, errors_ = 0;
+  std::unique_ptr<evidence::Writer> pcap_;
+  std::vector<Evidence> pending_;
+  int hold_ = 0;
+  std::vector<std::string>* notes_ = nullptr;
+  std::optional<std::uint64_t> live_frame_;
 };
 
 // ---------------------------------------------------------------- to-scenario
@@ -991,6 +1153,9 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       "ignore", po::value(&ignore)->composing(),
       "replay: field not compared (repeatable): type, subtype, code, or an option keyword (node_info, "
       "node_info.mem_available)")("verbose,v", po::bool_switch(&cli.verbose), "replay: print every message")(
+      "pcap", po::value(&cli.pcap),
+      "replay: write every message sent and received on the live connections to OUT (pcapng, with the live "
+      "addresses and ports; comments name the recorded frame and any difference or finding)")(
       "conversation", po::value(&conversation), "to-scenario: only this conversation (c1 = 1); default all")(
       "output,o", po::value(&output), "to-scenario: the scenario file to write")(
       "port,p", po::value(&ports)->composing(), "TCP port carrying VSM in the capture (repeatable; default 7750)")(
@@ -1037,6 +1202,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cli.target.empty() == cli.listen.empty()) return usage("give one of --target and --listen");
     if (!split_hostport(cli.target.empty() ? cli.listen : cli.target, host, port)) return usage("bad HOST:PORT");
     if (!(cli.speed > 0)) return usage("--speed must be above 0");
+    if (!cli.pcap.empty() && !evidence::available()) return usage("--pcap: this build has no libwiretap");
   } else if (output.empty()) {
     return usage("-o OUT.yaml is needed");
   }

@@ -17,11 +17,16 @@ usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR
 - to-scenario of the same trace: vsm-conform lint accepts the file, the
   scenario passes against the reference manager with the plan and fails
   against ack-subtype-not-copied; --role manager --conversation 1 lints too;
+- --pcap OUT (in 1, 2 and 2b): the evidence file exists and tshark with the
+  freshly built plugin (tools/tshark-vsm) decodes as many VSM messages as the
+  replay sent and received; with a fault, a packet comment names the
+  difference (skipped when tshark or the plugin is missing);
 - usage errors exit 2.
 """
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -95,22 +100,57 @@ def run_replay(port, *extra):
     return r
 
 
+# The build folder, relative to the source folder as tools/tshark-vsm wants it.
+build = os.path.relpath(os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(replay)), "..", "..")), src)
+tshark_vsm = os.path.join(src, "tools", "tshark-vsm")
+have_tshark = shutil.which("tshark") is not None and os.path.exists(os.path.join(src, build, "dissector", "vsm.so"))
+
+
+def exchanged(stdout):
+    m = re.search(r"sent (\d+), received (\d+)", stdout)
+    return int(m.group(1)) + int(m.group(2)) if m else -1
+
+
+def check_evidence(pcap, r, what, want_comment=None):
+    check(os.path.exists(pcap) and os.path.getsize(pcap) > 0, f"{what}: --pcap wrote {os.path.basename(pcap)}")
+    check(f"evidence: {pcap}" in r.stdout, f"{what}: --pcap names the evidence file")
+    if not have_tshark:
+        print(f"skip {what}: tshark or the plugin is missing, evidence not decoded")
+        return
+    t = subprocess.run([tshark_vsm, "--build", build, "-r", pcap, "-Y", "vsm"], capture_output=True, text=True,
+                       cwd=src, timeout=60)
+    n = len([x for x in t.stdout.splitlines() if x.strip()])
+    check(t.returncode == 0 and n == exchanged(r.stdout) > 0,
+          f"{what}: tshark decodes {n} VSM messages in the evidence, the replay exchanged {exchanged(r.stdout)}")
+    t = subprocess.run([tshark_vsm, "--build", build, "-r", pcap, "-T", "fields", "-e", "frame.comment"],
+                       capture_output=True, text=True, cwd=src, timeout=60)
+    comments = t.stdout
+    check("recorded frame" in comments, f"{what}: evidence comments name the recorded frames")
+    if want_comment:
+        check(want_comment in comments, f"{what}: an evidence comment names the {want_comment}")
+
+
+evidence_dir = tempfile.TemporaryDirectory()
 start = time.monotonic()
 
 # 1. The recorded story against the live manager, original timing.
 m = Manager()
-r = run_replay(m.port)
+ev = os.path.join(evidence_dir.name, "story.pcapng")
+r = run_replay(m.port, "--pcap", ev)
 rc, out = m.wait(15)
 check(r.returncode == 0, "replay --role node against vsm-manager: exit 0")
 check("0 differences, 0 findings" in r.stdout, "replay: no difference and no finding")
 check(rc == 0 and "plan succeeded" in out, "the live manager's plan succeeded against the replayed agents")
+check_evidence(ev, r, "replay --pcap")
 
 # 2. Fault switches: the difference and the finding with the requirement ID.
 reqs = fault_requirements()
 for fault in ("ack-wrong-seq", "ack-subtype-not-copied"):
     m = Manager("--fault", fault)
-    r = run_replay(m.port, "--asap", "--timeout", "1")
+    ev = os.path.join(evidence_dir.name, f"{fault}.pcapng")
+    r = run_replay(m.port, "--asap", "--timeout", "1", "--pcap", ev)
     m.stop()
+    check_evidence(ev, r, f"replay --pcap against --fault {fault}", "difference")
     check(r.returncode == 1, f"replay against --fault {fault}: exit 1")
     check("difference" in r.stdout, f"--fault {fault}: a difference is reported")
     check(f"[{reqs[fault]}]" in r.stdout, f"--fault {fault}: finding {reqs[fault]} reported")
@@ -118,7 +158,8 @@ for fault in ("ack-wrong-seq", "ack-subtype-not-copied"):
 # 2b. The tool as the manager, two live agents connecting to it.
 with tempfile.TemporaryDirectory() as tmp:
     rp = subprocess.Popen([replay, "replay", "--auto", trace, "--role", "manager", "--listen", "127.0.0.1:0",
-                           "--ignore", "node_info", "--timeout", "3", "-v"],
+                           "--ignore", "node_info", "--timeout", "3", "-v", "--pcap",
+                           os.path.join(evidence_dir.name, "listen.pcapng")],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     agents = []
     lines = []
@@ -143,6 +184,8 @@ with tempfile.TemporaryDirectory() as tmp:
     print("".join(lines))
     check(rp.returncode == 0, "replay --role manager --listen with two live vsm-agents: exit 0")
     check(any("0 differences, 0 findings" in x for x in lines), "replay --role manager: no difference")
+    check_evidence(os.path.join(evidence_dir.name, "listen.pcapng"), subprocess.CompletedProcess([], 0, "".join(lines)),
+                   "replay --listen --pcap")
 
 # 3. to-scenario: lint, run against the reference manager, and against a fault.
 with tempfile.TemporaryDirectory() as tmp:
@@ -193,6 +236,7 @@ for args in (["replay", trace, "--role", "node"], ["replay", trace, "--role", "x
     r = subprocess.run([replay, *args], capture_output=True, text=True)
     check(r.returncode == 2, "usage error exits 2: " + " ".join(args[:1] + args[2:]))
 
+evidence_dir.cleanup()
 print(f"{time.monotonic() - start:.1f} s")
 if failures:
     print(f"{len(failures)} failure(s)")

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Evidence captures as pcapng through libwiretap's dump API (see evidence.hpp).
+#include "evidence.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#ifdef VSM_EVIDENCE_HAVE_WIRETAP
+extern "C" {
+#include <wiretap/wtap.h>
+#include <wsutil/wslog.h>
+}
+#endif
+
+namespace vsm::evidence {
+
+namespace {
+
+enum : std::uint8_t { kFin = 0x01, kSyn = 0x02, kPsh = 0x08, kAck = 0x10 };
+
+bool same(const Endpoint& a, const Endpoint& b) { return a.v6 == b.v6 && a.port == b.port && a.addr == b.addr; }
+
+#ifdef VSM_EVIDENCE_HAVE_WIRETAP
+void put16(std::vector<std::uint8_t>& b, std::size_t at, std::uint16_t v) {
+  b[at] = static_cast<std::uint8_t>(v >> 8);
+  b[at + 1] = static_cast<std::uint8_t>(v);
+}
+void put32(std::vector<std::uint8_t>& b, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+}
+std::uint32_t sum16(const std::uint8_t* p, std::size_t n, std::uint32_t acc = 0) {
+  for (std::size_t i = 0; i + 1 < n; i += 2) acc += static_cast<std::uint32_t>((p[i] << 8) | p[i + 1]);
+  if (n % 2) acc += static_cast<std::uint32_t>(p[n - 1] << 8);
+  return acc;
+}
+std::uint16_t fold(std::uint32_t acc) {
+  while (acc >> 16) acc = (acc & 0xFFFF) + (acc >> 16);
+  return static_cast<std::uint16_t>(~acc & 0xFFFF);
+}
+
+// One IP packet carrying one TCP segment from `src` to `dst`.
+std::vector<std::uint8_t> packet(const Endpoint& src, const Endpoint& dst, std::uint32_t seq, std::uint32_t ack,
+                                 std::uint8_t flags, std::span<const std::uint8_t> payload) {
+  const std::size_t ip_len = src.v6 ? 40 : 20, tcp_len = 20;
+  std::vector<std::uint8_t> b(ip_len + tcp_len + payload.size(), 0);
+  const std::size_t seg = tcp_len + payload.size();
+  if (src.v6) {
+    b[0] = 0x60;
+    put16(b, 4, static_cast<std::uint16_t>(seg));
+    b[6] = 6;  // TCP
+    b[7] = 64;
+    std::copy(src.addr.begin(), src.addr.end(), b.begin() + 8);
+    std::copy(dst.addr.begin(), dst.addr.end(), b.begin() + 24);
+  } else {
+    b[0] = 0x45;
+    put16(b, 2, static_cast<std::uint16_t>(b.size()));
+    b[6] = 0x40;  // don't fragment
+    b[8] = 64;
+    b[9] = 6;
+    std::copy(src.addr.begin(), src.addr.begin() + 4, b.begin() + 12);
+    std::copy(dst.addr.begin(), dst.addr.begin() + 4, b.begin() + 16);
+    put16(b, 10, fold(sum16(b.data(), 20)));
+  }
+  const std::size_t t = ip_len;
+  put16(b, t, src.port);
+  put16(b, t + 2, dst.port);
+  put32(b, t + 4, seq);
+  put32(b, t + 8, ack);
+  b[t + 12] = 5 << 4;
+  b[t + 13] = flags;
+  put16(b, t + 14, 65535);
+  std::copy(payload.begin(), payload.end(), b.begin() + static_cast<std::ptrdiff_t>(t + tcp_len));
+  // Checksum over the pseudo-header and the segment.
+  std::uint32_t acc = 0;
+  if (src.v6) {
+    acc = sum16(b.data() + 8, 32);
+    acc += static_cast<std::uint32_t>(seg >> 16) + static_cast<std::uint32_t>(seg & 0xFFFF) + 6;
+  } else {
+    acc = sum16(b.data() + 12, 8);
+    acc += 6 + static_cast<std::uint32_t>(seg);
+  }
+  put16(b, t + 16, fold(sum16(b.data() + t, seg, acc)));
+  return b;
+}
+#endif
+
+}  // namespace
+
+#ifdef VSM_EVIDENCE_HAVE_WIRETAP
+
+struct Writer::Impl {
+  wtap_dumper* d = nullptr;
+  wtap_block_t idb = nullptr;
+  wtapng_iface_descriptions_t idbs{};
+
+  ~Impl() {
+    if (idbs.interface_data) g_array_free(idbs.interface_data, TRUE);
+    if (idb) wtap_block_unref(idb);
+  }
+  // Closes the dumper; false with `error` set on failure.
+  bool close(const std::string& path, std::string& error) {
+    if (!d) return true;
+    gboolean reload = FALSE;
+    int err = 0;
+    gchar* info = nullptr;
+    const bool ok = wtap_dump_close(d, &reload, &err, &info);
+    d = nullptr;
+    if (!ok) error = fmt::format("closing {}: {}", path, wtap_strerror(err));
+    g_free(info);
+    return ok;
+  }
+};
+
+bool available() { return true; }
+
+std::unique_ptr<Writer> Writer::open(const std::string& path, const std::string& app, std::string& error) {
+  static bool initialised = false;
+  if (!initialised) {
+    ws_log_set_level(LOG_LEVEL_WARNING);  // wiretap's debug lines are not for our users
+    wtap_init(FALSE);
+    initialised = true;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->idb = wtap_block_create(WTAP_BLOCK_IF_ID_AND_INFO);
+  auto* m = static_cast<wtapng_if_descr_mandatory_t*>(wtap_block_get_mandatory_data(impl->idb));
+  m->wtap_encap = WTAP_ENCAP_RAW_IP;
+  m->time_units_per_second = 1000000;
+  m->tsprecision = WTAP_TSPREC_USEC;
+  m->snap_len = 262144;
+  wtap_block_add_string_option(impl->idb, OPT_IDB_NAME, app.c_str(), app.size());
+  wtap_block_add_uint8_option(impl->idb, OPT_IDB_TSRESOL, 6);
+  impl->idbs.interface_data = g_array_new(FALSE, FALSE, sizeof(wtap_block_t));
+  g_array_append_val(impl->idbs.interface_data, impl->idb);
+
+  wtap_dump_params params = WTAP_DUMP_PARAMS_INIT;
+  params.encap = WTAP_ENCAP_RAW_IP;
+  params.snaplen = 262144;
+  params.tsprec = WTAP_TSPREC_USEC;
+  params.idb_inf = &impl->idbs;
+  int err = 0;
+  gchar* info = nullptr;
+  impl->d = wtap_dump_open(path.c_str(), wtap_pcapng_file_type_subtype(), WTAP_UNCOMPRESSED, &params, &err, &info);
+  if (!impl->d) {
+    error = fmt::format("cannot write {}: {}{}", path, wtap_strerror(err), info ? std::string(": ") + info : "");
+    g_free(info);
+    return nullptr;
+  }
+  return std::unique_ptr<Writer>(new Writer(std::move(impl), path));
+}
+
+bool Writer::put(double wall, const Endpoint& src, const Endpoint& dst, std::uint32_t seq, std::uint32_t ack,
+                 std::uint8_t flags, std::span<const std::uint8_t> payload, const std::string& comment) {
+  if (!ok_ || finished_) return false;
+  const std::vector<std::uint8_t> pkt = packet(src, dst, seq, ack, flags, payload);
+  wtap_rec rec;
+  wtap_rec_init(&rec);
+  rec.rec_type = REC_TYPE_PACKET;
+  rec.presence_flags = WTAP_HAS_TS | WTAP_HAS_CAP_LEN | WTAP_HAS_INTERFACE_ID;
+  rec.ts.secs = static_cast<time_t>(wall);
+  rec.ts.nsecs = static_cast<int>((wall - static_cast<double>(rec.ts.secs)) * 1e9);
+  rec.tsprec = WTAP_TSPREC_USEC;
+  rec.rec_header.packet_header.caplen = static_cast<guint32>(pkt.size());
+  rec.rec_header.packet_header.len = static_cast<guint32>(pkt.size());
+  rec.rec_header.packet_header.pkt_encap = WTAP_ENCAP_RAW_IP;
+  rec.rec_header.packet_header.interface_id = 0;
+  rec.block = wtap_block_create(WTAP_BLOCK_PACKET);
+  if (!comment.empty()) wtap_block_add_string_option(rec.block, OPT_COMMENT, comment.c_str(), comment.size());
+  int err = 0;
+  gchar* info = nullptr;
+  ok_ = wtap_dump(impl_->d, &rec, pkt.data(), &err, &info);
+  wtap_block_unref(rec.block);
+  rec.block = nullptr;
+  wtap_rec_cleanup(&rec);
+  if (!ok_) {
+    error_ = fmt::format("wtap_dump: {}{}", wtap_strerror(err), info ? std::string(": ") + info : "");
+    g_free(info);
+  } else {
+    ++packets_;
+  }
+  return ok_;
+}
+
+bool Writer::finish() {
+  if (finished_) return ok_;
+  finished_ = true;
+  std::string e;
+  if (!impl_->close(path_, e) && ok_) {
+    error_ = e;
+    ok_ = false;
+  }
+  return ok_;
+}
+
+#else
+
+struct Writer::Impl {};
+
+bool available() { return false; }
+
+std::unique_ptr<Writer> Writer::open(const std::string&, const std::string&, std::string& error) {
+  error = "this build has no libwiretap";
+  return nullptr;
+}
+
+bool Writer::put(double, const Endpoint&, const Endpoint&, std::uint32_t, std::uint32_t, std::uint8_t,
+                 std::span<const std::uint8_t>, const std::string&) {
+  return false;
+}
+
+bool Writer::finish() {
+  finished_ = true;
+  return ok_;
+}
+
+#endif
+
+Writer::Writer(std::unique_ptr<Impl> impl, std::string path) : impl_(std::move(impl)), path_(std::move(path)) {}
+
+Writer::~Writer() { finish(); }
+
+bool Writer::open_conn(std::uint64_t conn, const Endpoint& client, const Endpoint& server, double wall,
+                       const std::string& comment, std::uint32_t client_isn, std::uint32_t server_isn) {
+  if (flows_.count(conn)) return ok_;
+  Flow& f = flows_[conn];
+  f.client = client;
+  f.seq_client = client_isn;
+  f.seq_server = server_isn;
+  return put(wall, client, server, f.seq_client - 1, 0, kSyn, {}, comment) &&
+         put(wall, server, client, f.seq_server - 1, f.seq_client, kSyn | kAck, {}, "") &&
+         put(wall, client, server, f.seq_client, f.seq_server, kAck, {}, "");
+}
+
+bool Writer::message(std::uint64_t conn, const Endpoint& src, const Endpoint& dst, double wall,
+                     std::span<const std::uint8_t> bytes, const std::string& comment) {
+  if (!ok_) return false;
+  if (!flows_.count(conn) && !open_conn(conn, src, dst, wall, "")) return false;
+  Flow& f = flows_[conn];
+  if (f.closed) return true;
+  const bool from_client = same(src, f.client);
+  std::uint32_t& seq = from_client ? f.seq_client : f.seq_server;
+  const std::uint32_t ack = from_client ? f.seq_server : f.seq_client;
+  // Segments of at most 65000 octets (one per message in practice).
+  for (std::size_t at = 0; at < bytes.size(); at += 65000) {
+    const std::size_t n = std::min<std::size_t>(65000, bytes.size() - at);
+    if (!put(wall, src, dst, seq, ack, kPsh | kAck, bytes.subspan(at, n), at == 0 ? comment : "")) return false;
+    seq += static_cast<std::uint32_t>(n);
+  }
+  return true;
+}
+
+bool Writer::close_conn(std::uint64_t conn, const Endpoint& src, const Endpoint& dst, double wall,
+                        const std::string& comment) {
+  if (!ok_) return false;
+  if (!flows_.count(conn) && !open_conn(conn, src, dst, wall, "")) return false;
+  Flow& f = flows_[conn];
+  if (f.closed) return true;
+  const bool from_client = same(src, f.client);
+  std::uint32_t& seq = from_client ? f.seq_client : f.seq_server;
+  const std::uint32_t ack = from_client ? f.seq_server : f.seq_client;
+  if (!put(wall, src, dst, seq, ack, kFin | kAck, {}, comment)) return false;
+  ++seq;
+  f.closed = true;
+  return true;
+}
+
+}  // namespace vsm::evidence
