@@ -49,13 +49,26 @@ const OptionSpec* option_spec(std::string_view keyword) noexcept {
   return nullptr;
 }
 
-const SubOptionSpec* sub_option_spec(std::uint8_t type, std::uint8_t sub) noexcept {
-  const OptionSpec* o = option_spec(type);
-  if (!o) return nullptr;
-  for (const auto& s : o->subs) {
-    if (s.sub == sub) return &s;
+namespace {
+
+// Position + 1 of each Sub-OP-Type in its option's table, by OP-Type (0 = not
+// defined): the rules look a sub-option up for every information option.
+constexpr std::array<std::array<std::uint8_t, 256>, kOptions.size()> kSubIndex = [] {
+  std::array<std::array<std::uint8_t, 256>, kOptions.size()> index{};
+  for (std::size_t t = 0; t < kOptions.size(); ++t) {
+    for (std::size_t i = 0; i < kOptions[t].subs.size(); ++i) {
+      index[t][kOptions[t].subs[i].sub] = static_cast<std::uint8_t>(i + 1);
+    }
   }
-  return nullptr;
+  return index;
+}();
+
+}  // namespace
+
+const SubOptionSpec* sub_option_spec(std::uint8_t type, std::uint8_t sub) noexcept {
+  if (type == 0 || type > kOptions.size()) return nullptr;
+  const std::uint8_t i = kSubIndex[type - 1][sub];
+  return i == 0 ? nullptr : &kOptions[type - 1].subs[i - 1];
 }
 
 static std::string_view name_or_empty(const Named* n) noexcept { return n ? n->name : std::string_view{}; }
