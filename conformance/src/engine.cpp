@@ -1110,10 +1110,10 @@ struct Engine::Impl {
 
   std::vector<std::string> test_reqs() const { return tc ? tc->requirements : std::vector<std::string>{}; }
 
-  void step_expect(const YAML::Node& p) {
-    if (dry) return validate_pred(p);
-    Conn& c = conn(p);
-    const double deadline = now_s() + timeout_of(p, profile.ack_timer);
+  // The first message of c's mailbox not yet consumed that matches p, waiting
+  // for it until the deadline (and, with stop_on_close, until c closes);
+  // nullptr when none came.
+  Received* await_match(Conn& c, const YAML::Node& p, double deadline, bool stop_on_close) {
     Received* hit = nullptr;
     std::size_t next = 0;  // messages before it were checked already (the predicate does not change while waiting)
     run_until(
@@ -1125,9 +1125,17 @@ struct Engine::Impl {
               return true;
             }
           }
-          return !c.open;
+          return stop_on_close && !c.open;
         },
         deadline);
+    return hit;
+  }
+
+  void step_expect(const YAML::Node& p) {
+    if (dry) return validate_pred(p);
+    Conn& c = conn(p);
+    const double deadline = now_s() + timeout_of(p, profile.ack_timer);
+    Received* hit = await_match(c, p, deadline, true);
     if (!hit) {
       // A stream stuck on a message that only the other convention would complete.
       const std::string got = pending_summary(c);
@@ -1187,20 +1195,7 @@ struct Engine::Impl {
     const double within = p["within"] ? (vars.resolve(p["within"]) == "negative" ? profile.negative_wait
                                                                                  : std::stod(vars.resolve(p["within"])))
                                       : profile.negative_wait;
-    Received* hit = nullptr;
-    std::size_t next = 0;
-    run_until(
-        [&] {
-          for (; next < c.mailbox.size(); ++next) {
-            auto& r = c.mailbox[next];
-            if (!r.consumed && matches(p, r.view())) {
-              hit = &r;
-              return true;
-            }
-          }
-          return false;
-        },
-        t0 + within);
+    Received* hit = await_match(c, p, t0 + within, false);
     if (res) res->waited += now_s() - t0;
     if (hit) {
       hit->consumed = true;
