@@ -232,15 +232,21 @@ bool Writer::open_conn(std::uint64_t conn, const Endpoint& client, const Endpoin
          put(wall, client, server, f.seq_client, f.seq_server, kAck, {}, "");
 }
 
+std::optional<Writer::Side> Writer::side(std::uint64_t conn, const Endpoint& src, const Endpoint& dst, double wall) {
+  if (!ok_) return std::nullopt;
+  if (!flows_.count(conn) && !open_conn(conn, src, dst, wall, "")) return std::nullopt;
+  Flow& f = flows_[conn];
+  const bool from_client = same(src, f.client);
+  return Side{&f, from_client ? &f.seq_client : &f.seq_server, from_client ? f.seq_server : f.seq_client};
+}
+
 bool Writer::message(std::uint64_t conn, const Endpoint& src, const Endpoint& dst, double wall,
                      std::span<const std::uint8_t> bytes, const std::string& comment) {
-  if (!ok_) return false;
-  if (!flows_.count(conn) && !open_conn(conn, src, dst, wall, "")) return false;
-  Flow& f = flows_[conn];
-  if (f.closed) return true;
-  const bool from_client = same(src, f.client);
-  std::uint32_t& seq = from_client ? f.seq_client : f.seq_server;
-  const std::uint32_t ack = from_client ? f.seq_server : f.seq_client;
+  const auto s = side(conn, src, dst, wall);
+  if (!s) return false;
+  if (s->flow->closed) return true;
+  std::uint32_t& seq = *s->seq;
+  const std::uint32_t ack = s->ack;
   // Segments of at most 65000 octets (one per message in practice).
   for (std::size_t at = 0; at < bytes.size(); at += 65000) {
     const std::size_t n = std::min<std::size_t>(65000, bytes.size() - at);
@@ -252,16 +258,12 @@ bool Writer::message(std::uint64_t conn, const Endpoint& src, const Endpoint& ds
 
 bool Writer::close_conn(std::uint64_t conn, const Endpoint& src, const Endpoint& dst, double wall,
                         const std::string& comment) {
-  if (!ok_) return false;
-  if (!flows_.count(conn) && !open_conn(conn, src, dst, wall, "")) return false;
-  Flow& f = flows_[conn];
-  if (f.closed) return true;
-  const bool from_client = same(src, f.client);
-  std::uint32_t& seq = from_client ? f.seq_client : f.seq_server;
-  const std::uint32_t ack = from_client ? f.seq_server : f.seq_client;
-  if (!put(wall, src, dst, seq, ack, kFin | kAck, {}, comment)) return false;
-  ++seq;
-  f.closed = true;
+  const auto s = side(conn, src, dst, wall);
+  if (!s) return false;
+  if (s->flow->closed) return true;
+  if (!put(wall, src, dst, *s->seq, s->ack, kFin | kAck, {}, comment)) return false;
+  ++*s->seq;
+  s->flow->closed = true;
   return true;
 }
 

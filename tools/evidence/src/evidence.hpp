@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -56,6 +57,14 @@ class Writer {
     std::uint32_t seq_client = 0, seq_server = 0;  // next sequence number of each side
     bool closed = false;
   };
+  // The connection's flow (opened with src as the client when unknown), or
+  // nullptr after a write error; seq and ack are the sender's side of it.
+  struct Side {
+    Flow* flow;
+    std::uint32_t* seq;
+    std::uint32_t ack;
+  };
+  std::optional<Side> side(std::uint64_t conn, const Endpoint& src, const Endpoint& dst, double wall);
   struct Impl;
   explicit Writer(std::unique_ptr<Impl> impl, std::string path);
   bool put(double wall, const Endpoint& src, const Endpoint& dst, std::uint32_t seq, std::uint32_t ack,
