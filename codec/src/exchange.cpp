@@ -145,10 +145,11 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
       r.findings.add(Req::AckNotAcked, off::kType, 1, "ACK answers an ACK", h.seq);
     } else if (!pend.empty()) {
       std::uint32_t oldest = 0;
-      for (const auto& [seq, oid] : order_[req_dir]) {
-        const PendingRequest* p = pend.find(seq);
-        if (p != nullptr && p->id == oid) {
-          oldest = seq;
+      const ArrivalQueue& ord = order_[req_dir];
+      for (std::size_t i = 0; i < ord.size(); ++i) {
+        const PendingRequest* p = pend.find(ord[i].first);
+        if (p != nullptr && p->id == ord[i].second) {
+          oldest = ord[i].first;
           break;
         }
       }
@@ -220,9 +221,10 @@ void ExchangeTracker::expire(double now, std::vector<Finding>& out) {
 
 void ExchangeTracker::finish(std::vector<Finding>& out) {
   for (std::size_t d = 0; d < 2; ++d) {
-    for (const auto& [seq, oid] : order_[d]) {
-      const PendingRequest* it = pending_[d].find(seq);
-      if (it != nullptr && it->id == oid) out.push_back(unacked(*it, "never ACKed"));
+    const ArrivalQueue& ord = order_[d];
+    for (std::size_t i = 0; i < ord.size(); ++i) {
+      const PendingRequest* it = pending_[d].find(ord[i].first);
+      if (it != nullptr && it->id == ord[i].second) out.push_back(unacked(*it, "never ACKed"));
     }
     pending_[d].clear();
     order_[d].clear();

@@ -27,9 +27,11 @@ struct ChainResult {
   DecodeError error;
 };
 
-ChainResult walk_chain(const std::uint8_t* p, std::uint32_t end) noexcept {
+// With `seen`, also notes where the first Node IDs and Function ID are.
+ChainResult walk_chain(const std::uint8_t* p, std::uint32_t end, MessageView* seen = nullptr) noexcept {
   std::uint32_t pos = off::kOptions;
   std::uint16_t count = 0;
+  unsigned nodes = 0;
   while (pos < end) {
     if (end - pos < kOptionHeaderSize) {
       return {pos, count, {DecodeErrc::OptionHeader, pos, kOptionHeaderSize, end - pos}};
@@ -37,6 +39,14 @@ ChainResult walk_chain(const std::uint8_t* p, std::uint32_t end) noexcept {
     const std::uint32_t len = be16(p + pos + off::kOptLength);
     if (end - pos - kOptionHeaderSize < len) {
       return {pos, count, {DecodeErrc::OptionOverrun, pos, len, end - pos - kOptionHeaderSize}};
+    }
+    if (seen != nullptr) {
+      const std::uint8_t type = p[pos + off::kOptType];
+      if (type == u8(OptType::NodeId) && nodes < 2) {
+        seen->node_id_at[nodes++] = pos;
+      } else if (type == u8(OptType::FunctionId) && seen->function_id_at == 0) {
+        seen->function_id_at = pos;
+      }
     }
     pos += kOptionHeaderSize + len;
     ++count;
@@ -64,11 +74,6 @@ NtpTime NtpTime::from_unix(std::int64_t unix_s, std::uint32_t ns) noexcept {
   t.seconds = static_cast<std::uint32_t>(unix_s + kUnixOffset);
   t.fraction = static_cast<std::uint32_t>((static_cast<std::uint64_t>(ns) << 32) / 1000000000u);
   return t;
-}
-
-std::optional<std::uint32_t> OptionView::u32() const noexcept {
-  if (value.size() != 4) return std::nullopt;
-  return be32(value.data());
 }
 
 std::optional<std::uint16_t> OptionView::u16() const noexcept {
@@ -167,7 +172,7 @@ std::size_t MessageView::count(OptType t) const noexcept {
   return n;
 }
 
-std::optional<std::uint32_t> MessageView::node_id(unsigned index) const noexcept {
+std::optional<std::uint32_t> MessageView::nth_node_id(unsigned index) const noexcept {
   for (const OptionView o : options()) {
     if (o.is(OptType::NodeId)) {
       if (index == 0) return o.u32();
@@ -175,12 +180,6 @@ std::optional<std::uint32_t> MessageView::node_id(unsigned index) const noexcept
     }
   }
   return std::nullopt;
-}
-
-std::optional<std::uint32_t> MessageView::function_id() const noexcept {
-  auto o = find(OptType::FunctionId);
-  if (!o) return std::nullopt;
-  return o->u32();
 }
 
 std::uint32_t declared_size(std::uint16_t length_field, LengthConvention c) noexcept {
@@ -219,7 +218,7 @@ MessageView decode(Bytes pdu, LengthConvention c) noexcept {
   }
   const std::uint32_t avail = size > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<std::uint32_t>(size);
   const std::uint32_t end = avail < m.declared_size ? avail : m.declared_size;
-  const ChainResult chain = walk_chain(p, end);
+  const ChainResult chain = walk_chain(p, end, &m);
   m.options_end = chain.end;
   m.option_count = chain.count;
   if (avail < m.declared_size) {

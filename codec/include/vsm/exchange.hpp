@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -85,33 +84,32 @@ class ExchangeTracker {
   std::optional<std::uint32_t> last_seq_[2];
   // Messages waiting for their ACK, by sequence number: open addressing with
   // linear probing (no allocation per message; usually a handful of entries).
+  // A free slot holds a sequence number no 24-bit field can carry.
   class PendingTable {
    public:
     PendingRequest* find(std::uint32_t seq) noexcept {
       if (size_ == 0) return nullptr;
       for (std::size_t i = slot(seq);; i = (i + 1) & mask()) {
-        if (!used_[i]) return nullptr;
         if (slots_[i].seq == seq) return &slots_[i];
+        if (slots_[i].seq == kFree) return nullptr;
       }
     }
     void insert(const PendingRequest& p) {  // replaces an entry with the same sequence
       if ((size_ + 1) * 2 > slots_.size()) grow();
       std::size_t i = slot(p.seq);
-      while (used_[i] && slots_[i].seq != p.seq) i = (i + 1) & mask();
-      if (!used_[i]) ++size_;
-      used_[i] = 1;
+      while (slots_[i].seq != kFree && slots_[i].seq != p.seq) i = (i + 1) & mask();
+      if (slots_[i].seq == kFree) ++size_;
       slots_[i] = p;
     }
     void erase(const PendingRequest* entry) noexcept {  // backward-shift deletion keeps probe chains whole
       std::size_t i = static_cast<std::size_t>(entry - slots_.data());
-      used_[i] = 0;
+      slots_[i].seq = kFree;
       --size_;
-      for (std::size_t j = (i + 1) & mask(); used_[j]; j = (j + 1) & mask()) {
+      for (std::size_t j = (i + 1) & mask(); slots_[j].seq != kFree; j = (j + 1) & mask()) {
         const std::size_t home = slot(slots_[j].seq);
         if (((j - home) & mask()) >= ((j - i) & mask())) {
           slots_[i] = slots_[j];
-          used_[i] = 1;
-          used_[j] = 0;
+          slots_[j].seq = kFree;
           i = j;
         }
       }
@@ -119,30 +117,61 @@ class ExchangeTracker {
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
     void clear() noexcept {
-      std::fill(used_.begin(), used_.end(), 0);
+      for (PendingRequest& p : slots_) p.seq = kFree;
       size_ = 0;
     }
 
    private:
+    static constexpr std::uint32_t kFree = 0xFFFFFFFFu;
+    static_assert(kSeqMask < kFree);
     std::size_t mask() const noexcept { return slots_.size() - 1; }
     std::size_t slot(std::uint32_t seq) const noexcept { return (seq * 2654435761u) & mask(); }
     void grow() {
-      std::vector<PendingRequest> old_slots = std::move(slots_);
-      std::vector<std::uint8_t> old_used = std::move(used_);
-      const std::size_t n = old_slots.empty() ? 8 : old_slots.size() * 2;
-      slots_.assign(n, PendingRequest{});
-      used_.assign(n, 0);
+      std::vector<PendingRequest> old = std::move(slots_);
+      PendingRequest free;
+      free.seq = kFree;
+      slots_.assign(old.empty() ? 8 : old.size() * 2, free);
       size_ = 0;
-      for (std::size_t i = 0; i < old_slots.size(); ++i) {
-        if (old_used[i]) insert(old_slots[i]);
+      for (const PendingRequest& p : old) {
+        if (p.seq != kFree) insert(p);
       }
     }
     std::vector<PendingRequest> slots_;
-    std::vector<std::uint8_t> used_;
     std::size_t size_ = 0;
   };
-  PendingTable pending_[2];                                       // per sending direction
-  std::deque<std::pair<std::uint32_t, std::uint64_t>> order_[2];  // (seq, id) in arrival order, for expiry
+  // Requests in arrival order (sequence, id), for expiry: a ring that grows
+  // by doubling and never shrinks, so steady traffic allocates nothing.
+  class ArrivalQueue {
+   public:
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+    const std::pair<std::uint32_t, std::uint64_t>& front() const noexcept { return ring_[head_]; }
+    const std::pair<std::uint32_t, std::uint64_t>& operator[](std::size_t i) const noexcept {
+      return ring_[(head_ + i) & (ring_.size() - 1)];
+    }
+    void pop_front() noexcept {
+      head_ = (head_ + 1) & (ring_.size() - 1);
+      --size_;
+    }
+    void emplace_back(std::uint32_t seq, std::uint64_t id) {
+      if (size_ == ring_.size()) grow();
+      ring_[(head_ + size_) & (ring_.size() - 1)] = {seq, id};
+      ++size_;
+    }
+    void clear() noexcept { head_ = size_ = 0; }
+
+   private:
+    void grow() {
+      std::vector<std::pair<std::uint32_t, std::uint64_t>> bigger(ring_.empty() ? 8 : 2 * ring_.size());
+      for (std::size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
+      ring_ = std::move(bigger);
+      head_ = 0;
+    }
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> ring_;
+    std::size_t head_ = 0, size_ = 0;
+  };
+  PendingTable pending_[2];  // per sending direction
+  ArrivalQueue order_[2];
   // The last few sequence numbers of one kind, to tell an ACK of an ACK and a
   // repeated ACK from an unsolicited one.
   struct SeqRing {

@@ -85,7 +85,11 @@ struct OptionView {
   bool is(OptType t, std::uint8_t sub) const noexcept { return type == u8(t) && subtype == sub; }
 
   // Typed accessors: std::nullopt when the length does not fit the type.
-  std::optional<std::uint32_t> u32() const noexcept;  // Node ID, Function ID
+  std::optional<std::uint32_t> u32() const noexcept {  // Node ID, Function ID
+    if (value.size() != 4) return std::nullopt;
+    return static_cast<std::uint32_t>(value[0]) << 24 | static_cast<std::uint32_t>(value[1]) << 16 |
+           static_cast<std::uint32_t>(value[2]) << 8 | value[3];
+  }
   std::optional<std::uint16_t> u16() const noexcept;  // Port
   std::optional<std::array<std::uint8_t, 4>> ipv4() const noexcept;
   std::optional<std::array<std::uint8_t, 16>> ipv6() const noexcept;
@@ -148,6 +152,10 @@ class MessageView {
   DecodeError error;
   LengthConvention convention = LengthConvention::Total4;
   bool other_convention_fits = false;  // the chain fills the message exactly under the other convention
+  // Where decode() saw the options that the tracker and the rules ask for on
+  // every message (offset of the option header; 0: none in the valid chain).
+  std::uint32_t node_id_at[2] = {0, 0};  // first and second Node ID
+  std::uint32_t function_id_at = 0;      // first Function ID
 
   bool ok() const noexcept { return !error; }
   bool has_header() const noexcept { return bytes.size() >= kHeaderSize; }
@@ -161,10 +169,20 @@ class MessageView {
   std::optional<OptionView> find(OptType t, std::uint8_t sub) const noexcept;
   std::size_t count(OptType t) const noexcept;
   // Node ID options in order: first (target / source) and second (destination).
-  std::optional<std::uint32_t> node_id(unsigned index = 0) const noexcept;
-  std::optional<std::uint32_t> function_id() const noexcept;
+  std::optional<std::uint32_t> node_id(unsigned index = 0) const noexcept {
+    if (index < 2) return u32_at(node_id_at[index]);
+    return nth_node_id(index);
+  }
+  std::optional<std::uint32_t> function_id() const noexcept { return u32_at(function_id_at); }
   bool is(MsgType t) const noexcept { return header.type == u8(t); }
   bool is_ack() const noexcept { return is(MsgType::Ack); }
+
+ private:
+  std::optional<std::uint32_t> u32_at(std::uint32_t at) const noexcept {
+    if (at == 0) return std::nullopt;
+    return OptionIterator(bytes.data(), at, options_end).operator*().u32();
+  }
+  std::optional<std::uint32_t> nth_node_id(unsigned index) const noexcept;
 };
 
 // Size that the Length field announces, or 0 when the field is impossible.

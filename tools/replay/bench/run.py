@@ -69,7 +69,7 @@ def tshark_command(build, capture):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    ap.add_argument("--build", default=os.path.join(root, "build", "he"))
+    ap.add_argument("--build", default=os.path.join(root, "build", "default"))
     ap.add_argument("--sizes", default="1024,2048", help="capture sizes in MB (tshark runs on the first)")
     ap.add_argument("--connections", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=2, help="runs of the fast tools (best time kept)")

@@ -42,14 +42,82 @@ std::string Conn::name() const {
   return "c" + std::to_string(id) + " " + endpoint(Dir::FromInitiator) + "-" + endpoint(Dir::FromResponder);
 }
 
-std::size_t Engine::KeyHash::operator()(const Key& k) const noexcept {
+std::uint64_t Engine::hash(const Key& k) noexcept {
   std::uint64_t w[4];
   std::memcpy(w, k.a.data(), 16);
   std::memcpy(w + 2, k.b.data(), 16);
   std::uint64_t h = (static_cast<std::uint64_t>(k.pa) << 32 | static_cast<std::uint64_t>(k.pb) << 8 | k.proto) *
                     0x9E3779B97F4A7C15ull;
   for (std::uint64_t x : w) h = (h ^ x) * 0xBF58476D1CE4E5B9ull + (h >> 29);
-  return static_cast<std::size_t>(h ^ (h >> 32));
+  return h ^ (h >> 32);
+}
+
+Engine::ConnTable::~ConnTable() {
+  for (Slot& s : slots_) delete s.conn;
+}
+
+Conn* Engine::ConnTable::find(const Key& k, std::uint64_t h) const noexcept {
+  if (size_ == 0) return nullptr;
+  for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+    const Slot& s = slots_[i];
+    if (s.conn == nullptr) return nullptr;
+    if (s.hash == h && s.key == k) return s.conn;
+  }
+}
+
+Conn* Engine::ConnTable::insert(const Key& k, std::uint64_t h, std::unique_ptr<Conn> c) {
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  std::size_t i = h & mask();
+  while (slots_[i].conn != nullptr) i = (i + 1) & mask();
+  slots_[i].key = k;
+  slots_[i].hash = h;
+  slots_[i].conn = c.release();
+  ++size_;
+  return slots_[i].conn;
+}
+
+std::unique_ptr<Conn> Engine::ConnTable::erase(const Key& k, std::uint64_t h) noexcept {
+  if (size_ == 0) return nullptr;
+  std::size_t i = h & mask();
+  for (;; i = (i + 1) & mask()) {
+    if (slots_[i].conn == nullptr) return nullptr;
+    if (slots_[i].hash == h && slots_[i].key == k) break;
+  }
+  std::unique_ptr<Conn> out(slots_[i].conn);
+  slots_[i].conn = nullptr;
+  --size_;
+  // Backward-shift deletion: later entries of the probe run move up so that every run stays unbroken.
+  for (std::size_t j = (i + 1) & mask(); slots_[j].conn != nullptr; j = (j + 1) & mask()) {
+    const std::size_t home = slots_[j].hash & mask();
+    if (((j - home) & mask()) >= ((j - i) & mask())) {
+      slots_[i] = slots_[j];
+      slots_[j].conn = nullptr;
+      i = j;
+    }
+  }
+  return out;
+}
+
+std::vector<std::unique_ptr<Conn>> Engine::ConnTable::take_all() {
+  std::vector<std::unique_ptr<Conn>> all;
+  all.reserve(size_);
+  for (Slot& s : slots_) {
+    if (s.conn != nullptr) all.emplace_back(s.conn);
+    s.conn = nullptr;
+  }
+  size_ = 0;
+  return all;
+}
+
+void Engine::ConnTable::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
+  for (const Slot& s : old) {
+    if (s.conn == nullptr) continue;
+    std::size_t i = s.hash & mask();
+    while (slots_[i].conn != nullptr) i = (i + 1) & mask();
+    slots_[i] = s;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -67,39 +135,63 @@ class Engine::Pipeline {
   }
   ~Pipeline() { stop(); }
 
-  void pdu(Conn& c, Dir d, std::uint64_t frame, double time, std::uint64_t offset, ByteSpan bytes) {
+  // `bytes` holds `count` whole messages back to back (the framer's sizes).
+  void pdus(Conn& c, Dir d, std::uint64_t frame, double time, std::uint64_t offset, ByteSpan bytes,
+            std::uint32_t count) {
     Batch& b = *cur_;
-    b.events.push_back(Event{Kind::Pdu, &c, d, frame, time, offset, b.used, bytes.size()});
-    b.append(bytes);
+    std::uint32_t checked = kNone;
     if (front_checks_) {
       // The worker is behind: the single-message rules are run here instead
-      // (they need nothing but the message), and only their findings travel.
-      front_list_.clear();
-      Event& ev = b.events.back();
-      // The decoded view travels too (its span is re-pointed at the batch's copy), so the worker does not decode again.
-      ev.view = decode(bytes, e_.opt_.convention);
-      check_message(ev.view, front_list_);
-      ev.prechecked = true;
-      ev.pre_at = b.findings.size();
-      ev.pre_n = front_list_.size();
-      b.findings.insert(b.findings.end(), front_list_.begin(), front_list_.end());
+      // (they need nothing but the message), and only their findings travel,
+      // with the decoded views (their spans are re-pointed at the batch's copy),
+      // so the worker does not decode again.
+      checked = static_cast<std::uint32_t>(b.checked.size());
+      for_each_message(bytes, count, [&](ByteSpan m, std::size_t) {
+        front_list_.clear();
+        Checked& k = b.checked.emplace_back();
+        k.view = decode(m, e_.opt_.convention);
+        check_message(k.view, front_list_);
+        k.pre_at = static_cast<std::uint32_t>(b.findings.size());
+        k.pre_n = static_cast<std::uint32_t>(front_list_.size());
+        b.findings.insert(b.findings.end(), front_list_.begin(), front_list_.end());
+      });
     }
+    b.events.push_back(Event{&c, frame, time, offset, static_cast<std::uint32_t>(b.used),
+                             static_cast<std::uint32_t>(bytes.size()), checked, count, Kind::Pdu, d});
+    b.append(bytes);
     if (b.events.size() >= kEvents || b.used >= kBytes) flush();
+  }
+  // Calls f(message, offset in bytes) for the `count` whole messages in bytes.
+  template <typename F>
+  void for_each_message(ByteSpan bytes, std::uint32_t count, F&& f) const {
+    if (count == 1) {
+      f(bytes, 0);
+      return;
+    }
+    std::size_t at = 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::uint8_t* p = bytes.data() + at;
+      const std::uint32_t size =
+          declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), e_.opt_.convention);
+      f(bytes.subspan(at, size), at);
+      at += size;
+    }
   }
   void notice(Notice n) {
     Batch& b = *cur_;
-    b.events.push_back(Event{Kind::Notice, nullptr, Dir::FromInitiator, 0, 0, 0, b.notices.size(), 0});
+    b.events.push_back(Event{nullptr, 0, 0, 0, static_cast<std::uint32_t>(b.notices.size()), 0, kNone, 0, Kind::Notice,
+                             Dir::FromInitiator});
     b.notices.push_back(std::move(n));
   }
   void finding(Conn& c, std::optional<Dir> d, std::uint64_t frame, const Finding& f) {
     Batch& b = *cur_;
-    b.events.push_back(Event{d ? Kind::Finding : Kind::FindingNoDir, &c, d.value_or(Dir::FromInitiator), frame, 0, 0,
-                             b.findings.size(), 0});
+    b.events.push_back(Event{&c, frame, 0, 0, static_cast<std::uint32_t>(b.findings.size()), 0, kNone, 0,
+                             d ? Kind::Finding : Kind::FindingNoDir, d.value_or(Dir::FromInitiator)});
     b.findings.push_back(f);
   }
   void close(std::unique_ptr<Conn> c) {
     Batch& b = *cur_;
-    b.events.push_back(Event{Kind::Close, c.get(), Dir::FromInitiator, 0, 0, 0, 0, 0});
+    b.events.push_back(Event{c.get(), 0, 0, 0, 0, 0, kNone, 0, Kind::Close, Dir::FromInitiator});
     b.closed.push_back(std::move(c));
     if (b.closed.size() >= kEvents) flush();
   }
@@ -116,26 +208,33 @@ class Engine::Pipeline {
 
  private:
   enum class Kind : std::uint8_t { Pdu, Notice, Finding, FindingNoDir, Close };
+  static constexpr std::uint32_t kNone = ~0u;
+  // Small on purpose: the front end writes one per message.
   struct Event {
-    Kind kind;
     Conn* conn;
-    Dir dir;
     std::uint64_t frame;
     double time;
-    std::uint64_t offset;
-    std::size_t at;   // Pdu: offset in bytes; Notice / Finding: index
-    std::size_t len;  // Pdu: size
-    // Pdu: the message rules already ran on the front end; their findings are findings[pre_at, +pre_n).
-    bool prechecked = false;
-    std::size_t pre_at = 0, pre_n = 0;
-    MessageView view{};  // prechecked: the decoded message (bytes re-pointed at the batch on use)
+    std::uint64_t offset;   // Pdu: stream offset of the first message
+    std::uint32_t at;       // Pdu: offset in bytes; Notice / Finding: index
+    std::uint32_t len;      // Pdu: size of all the messages
+    std::uint32_t checked;  // Pdu: index in checked of the first message, or kNone
+    std::uint32_t count;    // Pdu: whole messages back to back
+    Kind kind;
+    Dir dir;
+  };
+  // A message whose rules already ran on the front end: its findings are findings[pre_at, +pre_n).
+  struct Checked {
+    MessageView view;
+    std::uint32_t pre_at = 0, pre_n = 0;
   };
   struct Batch {
     Batch() {
       events.reserve(kEvents);
+      checked.reserve(kEvents);
       bytes.resize(kBytes + 64 * 1024);
     }
     std::vector<Event> events;
+    std::vector<Checked> checked;
     // The messages' bytes: [0, used) of a buffer that only grows (no zero-filling, no per-message insert).
     std::vector<std::uint8_t> bytes;
     std::size_t used = 0;
@@ -149,6 +248,7 @@ class Engine::Pipeline {
     std::vector<std::unique_ptr<Conn>> closed;
     void clear() {
       events.clear();
+      checked.clear();
       used = 0;
       notices.clear();
       findings.clear();
@@ -189,15 +289,17 @@ class Engine::Pipeline {
       for (const Event& ev : b->events) {
         switch (ev.kind) {
           case Kind::Pdu: {
-            const ByteSpan bytes(b->bytes.data() + ev.at, ev.len);
-            MessageView view;
-            if (ev.prechecked) {
-              view = ev.view;
-              view.bytes = bytes;
-            }
-            e_.back_pdu(*ev.conn, ev.dir, bytes, ev.frame, ev.time, ev.offset,
-                        ev.prechecked ? b->findings.data() + ev.pre_at : nullptr, ev.pre_n, ev.prechecked,
-                        ev.prechecked ? &view : nullptr);
+            std::uint32_t n = 0;
+            for_each_message(ByteSpan(b->bytes.data() + ev.at, ev.len), ev.count, [&](ByteSpan m, std::size_t at) {
+              if (ev.checked == kNone) {
+                e_.back_pdu(*ev.conn, ev.dir, m, ev.frame, ev.time, ev.offset + at, nullptr, 0, false);
+                return;
+              }
+              Checked& k = b->checked[ev.checked + n++];
+              k.view.bytes = m;
+              e_.back_pdu(*ev.conn, ev.dir, m, ev.frame, ev.time, ev.offset + at, b->findings.data() + k.pre_at,
+                          k.pre_n, true, &k.view);
+            });
             break;
           }
           case Kind::Notice: e_.sink().notice(b->notices[ev.at]); break;
@@ -315,19 +417,14 @@ void Engine::back_close(Conn& c) {
 }
 
 void Engine::close(const Key& k) {
-  auto it = conns_.find(k);
-  if (it == conns_.end()) return;
-  std::unique_ptr<Conn> c = std::move(it->second);
-  conns_.erase(it);
+  std::unique_ptr<Conn> c = conns_.erase(k, hash(k));
+  if (!c) return;
   close_front(*c);
   retire(std::move(c));
 }
 
 void Engine::finish() {
-  std::vector<std::unique_ptr<Conn>> all;
-  all.reserve(conns_.size());
-  for (auto& [k, c] : conns_) all.push_back(std::move(c));
-  conns_.clear();
+  std::vector<std::unique_ptr<Conn>> all = conns_.take_all();
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
   for (auto& c : all) {
     close_front(*c);
@@ -339,7 +436,8 @@ void Engine::finish() {
 Conn* Engine::lookup(const Packet& p, bool create, bool& created) {
   created = false;
   const Key k = key_of(p);
-  if (auto it = conns_.find(k); it != conns_.end()) return it->second.get();
+  const std::uint64_t h = hash(k);
+  if (Conn* c = conns_.find(k, h)) return c;
   if (!create) return nullptr;
   auto c = std::make_unique<Conn>();
   c->id = next_id_++;
@@ -359,8 +457,7 @@ Conn* Engine::lookup(const Packet& p, bool create, bool& created) {
   c->ep[1] = src_initiates ? p.dst : p.src;
   ++stats_.connections;
   created = true;
-  Conn* raw = c.get();
-  conns_.emplace(k, std::move(c));
+  Conn* raw = conns_.insert(k, h, std::move(c));
   stats_.peak_open = std::max(stats_.peak_open, conns_.size());
   return raw;
 }
@@ -555,17 +652,18 @@ void Engine::push(Conn& c, Dir d, ByteSpan data) {
   // Fast path: nothing buffered, so the whole messages at the start of the
   // segment are taken straight from it; only the rest goes through the framer.
   if (!s.resyncing && f.buffered() == 0) {
-    const std::uint64_t base = f.stream_offset();
     std::size_t used = 0;
+    std::uint32_t count = 0;
     while (data.size() - used >= 4) {
       const std::uint8_t* p = data.data() + used;
       const std::uint32_t size =
           declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), opt_.convention);
       if (size == 0 || size > data.size() - used) break;
-      pdu(c, d, data.subspan(used, size), base + used);
       used += size;
+      ++count;
     }
     if (used > 0) {
+      pdus(c, d, data.first(used), f.stream_offset(), count);
       f.reset(used);
       data = data.subspan(used);
     }
@@ -594,7 +692,7 @@ void Engine::pump(Conn& c, Dir d) {
     const FrameResult r = f.next();
     if (r.status == FrameStatus::NeedMore) return;
     if (r.status == FrameStatus::Pdu) {
-      pdu(c, d, r.pdu, r.stream_offset);
+      pdus(c, d, r.pdu, r.stream_offset, 1);
       continue;
     }
     // An impossible Length: report it on this frame and look for the next header.
@@ -607,14 +705,23 @@ void Engine::pump(Conn& c, Dir d) {
   }
 }
 
-void Engine::pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t offset) {
-  ++c.messages;
-  ++c.s[idx(d)].messages;
-  ++stats_.messages;
+void Engine::pdus(Conn& c, Dir d, ByteSpan bytes, std::uint64_t offset, std::uint32_t count) {
+  c.messages += count;
+  c.s[idx(d)].messages += count;
+  stats_.messages += count;
   if (pipe_) {
-    pipe_->pdu(c, d, frame_, time_, offset, bytes);
-  } else {
-    back_pdu(c, d, bytes, frame_, time_, offset, nullptr, 0, false);
+    pipe_->pdus(c, d, frame_, time_, offset, bytes, count);
+    return;
+  }
+  std::size_t at = 0;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint8_t* p = bytes.data() + at;
+    const std::uint32_t size =
+        count == 1
+            ? static_cast<std::uint32_t>(bytes.size())
+            : declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), opt_.convention);
+    back_pdu(c, d, bytes.subspan(at, size), frame_, time_, offset + at, nullptr, 0, false);
+    at += size;
   }
 }
 
@@ -758,7 +865,7 @@ void Engine::sctp(std::uint64_t frame, double time, const Packet& p) {
       if ((flags & kDataBegin) && (flags & kDataEnd)) {
         s.in_fragment = false;
         s.fragments.clear();
-        pdu(*c, dir, user, s.bytes - user.size());
+        pdus(*c, dir, user, s.bytes - user.size(), 1);
         return;
       }
       if (flags & kDataBegin) {
@@ -777,7 +884,7 @@ void Engine::sctp(std::uint64_t frame, double time, const Packet& p) {
         s.in_fragment = false;
         std::vector<std::uint8_t> whole;
         whole.swap(s.fragments);
-        pdu(*c, dir, whole, s.bytes - whole.size());
+        pdus(*c, dir, whole, s.bytes - whole.size(), 1);
       }
     });
   }

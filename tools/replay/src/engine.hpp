@@ -16,7 +16,6 @@
 #include <optional>
 #include <string>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
 #include "packet.hpp"
@@ -70,16 +69,19 @@ struct Conn {
   Endpoint ep[2];  // [0] initiator, [1] responder
   bool saw_start = false;
   enum class Claim : std::uint8_t { Unknown, Vsm, NotVsm } claim = Claim::Unknown;
-  // Back end only (the worker thread when there is one).
-  std::unique_ptr<ExchangeTracker> tracker;
+  // Front end (the reading thread).
+  alignas(64) Stream s[2];
+  std::uint64_t first_frame = 0, last_frame = 0;
+  double first_time = 0, last_time = 0;
+  std::uint64_t messages = 0;
+  // Back end only (the worker thread when there is one), on cache lines of its
+  // own so that the two threads do not pass lines back and forth.
+  alignas(64) std::unique_ptr<ExchangeTracker> tracker;
   double last_expire = -std::numeric_limits<double>::infinity();  // capture time of the last tracker->expire
   // The last few requests sent per direction (frame, sequence, type): names a request the tracker replaced.
   std::tuple<std::uint64_t, std::uint32_t, std::uint8_t> recent_requests[2][4] = {};
   std::uint8_t recent_next[2] = {};
-  Stream s[2];
-  std::uint64_t first_frame = 0, last_frame = 0;
-  double first_time = 0, last_time = 0;
-  std::uint64_t messages = 0;
+
   std::string name() const;  // "c1 10.0.0.3:40091-10.0.0.1:7750"
   std::string endpoint(Dir d) const { return endpoint_text(ep[static_cast<int>(d)], v6); }
 };
@@ -157,8 +159,28 @@ class Engine {
              ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
     }
   };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept;
+  static std::uint64_t hash(const Key& k) noexcept;
+  // Open connections by key: open addressing with linear probing, one cache
+  // line a slot holding the key, so that a lookup usually reads one line.
+  class ConnTable {
+   public:
+    Conn* find(const Key& k, std::uint64_t h) const noexcept;
+    Conn* insert(const Key& k, std::uint64_t h, std::unique_ptr<Conn> c);  // k must not be present
+    std::unique_ptr<Conn> erase(const Key& k, std::uint64_t h) noexcept;   // null when absent
+    std::vector<std::unique_ptr<Conn>> take_all();
+    std::size_t size() const noexcept { return size_; }
+    ~ConnTable();
+
+   private:
+    struct alignas(64) Slot {
+      Key key;
+      std::uint64_t hash = 0;
+      Conn* conn = nullptr;  // owned; null: empty slot
+    };
+    std::size_t mask() const noexcept { return slots_.size() - 1; }
+    void grow();
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
   };
   static Key key_of(const Packet& p);
   bool vsm_port(std::uint16_t port) const noexcept;
@@ -176,7 +198,8 @@ class Engine {
   void gap(Conn& c, Dir d, std::uint64_t size, const char* why);
   void push(Conn& c, Dir d, ByteSpan data);
   void pump(Conn& c, Dir d);
-  void pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t offset);
+  // `count` whole messages back to back (one when the framer or SCTP gives them one by one).
+  void pdus(Conn& c, Dir d, ByteSpan bytes, std::uint64_t offset, std::uint32_t count);
 
  public:  // for the pipeline's worker
   // pre: the message rules' findings when the front end ran them (prechecked).
@@ -192,15 +215,17 @@ class Engine {
 
   Options opt_;
   Sink& sink_;
-  std::unordered_map<Key, std::unique_ptr<Conn>, KeyHash> conns_;
-  std::vector<Finding> scratch_;  // back end
-  FindingList findings_;          // of the message being handled (reused: no per-message initialisation)
+  std::int64_t epoch_ = 0;
+  std::uint16_t port_bits_[65536 / 16] = {};
+  // Front end.
+  alignas(64) ConnTable conns_;
   EngineStats stats_;
   std::uint64_t next_id_ = 1;
-  std::int64_t epoch_ = 0;
   std::uint64_t frame_ = 0;
   double time_ = 0;
-  std::uint16_t port_bits_[65536 / 16] = {};
+  // Back end: on cache lines of their own.
+  alignas(64) std::vector<Finding> scratch_;
+  FindingList findings_;  // of the message being handled (reused: no per-message initialisation)
 };
 
 }  // namespace vsm::replay

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 
@@ -18,7 +19,12 @@ enum class Transport : std::uint8_t { Tcp, Sctp };
 struct Endpoint {
   std::array<std::uint8_t, 16> addr{};  // IPv4 in the first 4 octets
   std::uint16_t port = 0;
-  bool operator==(const Endpoint&) const = default;
+  bool operator==(const Endpoint& o) const noexcept {  // word compares (the defaulted one calls memcmp)
+    std::uint64_t x[2], y[2];
+    std::memcpy(x, addr.data(), 16);
+    std::memcpy(y, o.addr.data(), 16);
+    return port == o.port && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+  }
 };
 
 std::string endpoint_text(const Endpoint& e, bool v6);

@@ -14,6 +14,8 @@ namespace vsm::replay {
 
 namespace {
 
+constexpr std::size_t kReadBuffer = 1 << 20;
+
 class Progress {
  public:
   Progress(const std::string& path, std::uint64_t size, bool wanted)
@@ -53,9 +55,20 @@ ReadResult read_capture(const std::string& path, Engine& engine, const ReadOptio
     return res;
   }
   res.file_bytes = static_cast<std::uint64_t>(st.st_size);
+  // The file is opened here so that its stdio buffer can be large: libpcap
+  // reads every record with two fread calls, and the default 4 KiB buffer
+  // would turn a large capture into a read system call every few records.
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    res.status = exit_code::kUnreadable;
+    res.error = path + ": cannot open: " + std::strerror(errno);
+    return res;
+  }
+  std::setvbuf(file, nullptr, _IOFBF, kReadBuffer);
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* pc = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (pc == nullptr) {
+  pcap_t* pc = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (pc == nullptr) {  // on failure the file stays ours to close (on success pcap_close closes it)
+    std::fclose(file);
     res.status = exit_code::kUnreadable;
     res.error = path + ": not a readable pcap or pcapng capture: " + errbuf;
     return res;
