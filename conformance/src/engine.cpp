@@ -565,7 +565,7 @@ struct Engine::Impl {
         if (ec != asio::error::operation_aborted) do_accept();
         return;
       }
-      s.set_option(tcp::no_delay(true));
+      transport::no_delay(s, cfg.sctp);
       accepted.push_back(std::move(s));
       do_accept();
     });
@@ -1263,7 +1263,7 @@ struct Engine::Impl {
     while (true) {
       tcp::socket s(io);
       if (try_connect(s, bind, deadline)) {
-        s.set_option(tcp::no_delay(true));
+        transport::no_delay(s, cfg.sctp);
         add_conn(name, std::move(s));
         return;
       }

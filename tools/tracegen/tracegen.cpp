@@ -11,6 +11,7 @@
 // info the dissector must show there ("<frame> <ID> [<ID>...]"), and lines
 // "# two-pass <frame> <ID>" for findings that need the whole capture.
 #include <array>
+#include <boost/crc.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -121,12 +122,9 @@ std::uint16_t fold(std::uint32_t acc) {
 }
 
 std::uint32_t crc32c(const std::uint8_t* p, std::size_t n) {
-  std::uint32_t crc = 0xFFFFFFFF;
-  for (std::size_t i = 0; i < n; ++i) {
-    crc ^= p[i];
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
-  }
-  return ~crc;
+  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
+  crc.process_bytes(p, n);
+  return crc.checksum();
 }
 
 struct Host {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/crc.hpp>
 #include <vector>
 
 #ifdef VSM_EVIDENCE_HAVE_WIRETAP
@@ -19,6 +20,10 @@ namespace vsm::evidence {
 namespace {
 
 enum : std::uint8_t { kFin = 0x01, kSyn = 0x02, kPsh = 0x08, kAck = 0x10 };
+// SCTP chunk types and DATA flags.
+enum : std::uint8_t { kData = 0, kInit = 1, kInitAck = 2, kShutdown = 7, kCookieEcho = 10, kCookieAck = 11 };
+enum : std::uint8_t { kEnd = 0x01, kBegin = 0x02 };
+constexpr std::size_t kMaxChunk = 65000;  // user data per DATA chunk or TCP segment
 
 bool same(const Endpoint& a, const Endpoint& b) { return a.v6 == b.v6 && a.port == b.port && a.addr == b.addr; }
 
@@ -40,16 +45,15 @@ std::uint16_t fold(std::uint32_t acc) {
   return static_cast<std::uint16_t>(~acc & 0xFFFF);
 }
 
-// One IP packet carrying one TCP segment from `src` to `dst`.
-std::vector<std::uint8_t> packet(const Endpoint& src, const Endpoint& dst, std::uint32_t seq, std::uint32_t ack,
-                                 std::uint8_t flags, std::span<const std::uint8_t> payload) {
-  const std::size_t ip_len = src.v6 ? 40 : 20, tcp_len = 20;
-  std::vector<std::uint8_t> b(ip_len + tcp_len + payload.size(), 0);
-  const std::size_t seg = tcp_len + payload.size();
+// The IP header for `proto` in front of `body` (a TCP segment or an SCTP packet).
+std::vector<std::uint8_t> ip_packet(const Endpoint& src, const Endpoint& dst, std::uint8_t proto,
+                                    std::span<const std::uint8_t> body) {
+  const std::size_t ip_len = src.v6 ? 40 : 20;
+  std::vector<std::uint8_t> b(ip_len + body.size(), 0);
   if (src.v6) {
     b[0] = 0x60;
-    put16(b, 4, static_cast<std::uint16_t>(seg));
-    b[6] = 6;  // TCP
+    put16(b, 4, static_cast<std::uint16_t>(body.size()));
+    b[6] = proto;
     b[7] = 64;
     std::copy(src.addr.begin(), src.addr.end(), b.begin() + 8);
     std::copy(dst.addr.begin(), dst.addr.end(), b.begin() + 24);
@@ -58,31 +62,66 @@ std::vector<std::uint8_t> packet(const Endpoint& src, const Endpoint& dst, std::
     put16(b, 2, static_cast<std::uint16_t>(b.size()));
     b[6] = 0x40;  // don't fragment
     b[8] = 64;
-    b[9] = 6;
+    b[9] = proto;
     std::copy(src.addr.begin(), src.addr.begin() + 4, b.begin() + 12);
     std::copy(dst.addr.begin(), dst.addr.begin() + 4, b.begin() + 16);
     put16(b, 10, fold(sum16(b.data(), 20)));
   }
-  const std::size_t t = ip_len;
-  put16(b, t, src.port);
-  put16(b, t + 2, dst.port);
-  put32(b, t + 4, seq);
-  put32(b, t + 8, ack);
-  b[t + 12] = 5 << 4;
-  b[t + 13] = flags;
-  put16(b, t + 14, 65535);
-  std::copy(payload.begin(), payload.end(), b.begin() + static_cast<std::ptrdiff_t>(t + tcp_len));
+  std::copy(body.begin(), body.end(), b.begin() + static_cast<std::ptrdiff_t>(ip_len));
+  return b;
+}
+
+// One IP packet carrying one TCP segment from `src` to `dst`.
+std::vector<std::uint8_t> tcp_packet(const Endpoint& src, const Endpoint& dst, std::uint32_t seq, std::uint32_t ack,
+                                     std::uint8_t flags, std::span<const std::uint8_t> payload) {
+  const std::size_t tcp_len = 20, seg = tcp_len + payload.size();
+  std::vector<std::uint8_t> t(seg, 0);
+  put16(t, 0, src.port);
+  put16(t, 2, dst.port);
+  put32(t, 4, seq);
+  put32(t, 8, ack);
+  t[12] = 5 << 4;
+  t[13] = flags;
+  put16(t, 14, 65535);
+  std::copy(payload.begin(), payload.end(), t.begin() + static_cast<std::ptrdiff_t>(tcp_len));
   // Checksum over the pseudo-header and the segment.
   std::uint32_t acc = 0;
   if (src.v6) {
-    acc = sum16(b.data() + 8, 32);
+    acc = sum16(src.addr.data(), 16) + sum16(dst.addr.data(), 16);
     acc += static_cast<std::uint32_t>(seg >> 16) + static_cast<std::uint32_t>(seg & 0xFFFF) + 6;
   } else {
-    acc = sum16(b.data() + 12, 8);
+    acc = sum16(src.addr.data(), 4) + sum16(dst.addr.data(), 4);
     acc += 6 + static_cast<std::uint32_t>(seg);
   }
-  put16(b, t + 16, fold(sum16(b.data() + t, seg, acc)));
-  return b;
+  put16(t, 16, fold(sum16(t.data(), seg, acc)));
+  return ip_packet(src, dst, 6, t);
+}
+
+// One IP packet carrying an SCTP packet with one chunk (RFC 9260): the common
+// header with the receiver's verification tag and the CRC32c checksum.
+std::vector<std::uint8_t> sctp_packet(const Endpoint& src, const Endpoint& dst, std::uint32_t vtag,
+                                      std::span<const std::uint8_t> chunk) {
+  std::vector<std::uint8_t> p(12 + chunk.size(), 0);
+  put16(p, 0, src.port);
+  put16(p, 2, dst.port);
+  put32(p, 4, vtag);
+  std::copy(chunk.begin(), chunk.end(), p.begin() + 12);
+  while (p.size() % 4) p.push_back(0);
+  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;  // CRC32c
+  crc.process_bytes(p.data(), p.size());
+  const std::uint32_t sum = crc.checksum();
+  for (int i = 0; i < 4; ++i) p[8 + i] = static_cast<std::uint8_t>(sum >> (8 * i));  // as Linux stores it
+  return ip_packet(src, dst, 132, p);
+}
+
+// An SCTP chunk: type, flags, length and `body` (padding is the packet's).
+std::vector<std::uint8_t> chunk(std::uint8_t type, std::uint8_t flags, std::span<const std::uint8_t> body) {
+  std::vector<std::uint8_t> c(4 + body.size(), 0);
+  c[0] = type;
+  c[1] = flags;
+  put16(c, 2, static_cast<std::uint16_t>(c.size()));
+  std::copy(body.begin(), body.end(), c.begin() + 4);
+  return c;
 }
 #endif
 
@@ -152,8 +191,16 @@ std::unique_ptr<Writer> Writer::open(const std::string& path, const std::string&
 
 bool Writer::put(double wall, const Endpoint& src, const Endpoint& dst, std::uint32_t seq, std::uint32_t ack,
                  std::uint8_t flags, std::span<const std::uint8_t> payload, const std::string& comment) {
+  return put_packet(wall, tcp_packet(src, dst, seq, ack, flags, payload), comment);
+}
+
+bool Writer::put_sctp(double wall, const Endpoint& src, const Endpoint& dst, std::uint32_t vtag, std::uint8_t type,
+                      std::uint8_t flags, std::span<const std::uint8_t> body, const std::string& comment) {
+  return put_packet(wall, sctp_packet(src, dst, vtag, chunk(type, flags, body)), comment);
+}
+
+bool Writer::put_packet(double wall, const std::vector<std::uint8_t>& pkt, const std::string& comment) {
   if (!ok_ || finished_) return false;
-  const std::vector<std::uint8_t> pkt = packet(src, dst, seq, ack, flags, payload);
   wtap_rec rec;
   wtap_rec_init(&rec);
   rec.rec_type = REC_TYPE_PACKET;
@@ -209,6 +256,11 @@ bool Writer::put(double, const Endpoint&, const Endpoint&, std::uint32_t, std::u
   return false;
 }
 
+bool Writer::put_sctp(double, const Endpoint&, const Endpoint&, std::uint32_t, std::uint8_t, std::uint8_t,
+                      std::span<const std::uint8_t>, const std::string&) {
+  return false;
+}
+
 bool Writer::finish() {
   finished_ = true;
   return ok_;
@@ -220,6 +272,38 @@ Writer::Writer(std::unique_ptr<Impl> impl, std::string path) : impl_(std::move(i
 
 Writer::~Writer() { finish(); }
 
+namespace {
+
+void be16(std::vector<std::uint8_t>& b, std::uint16_t v) {
+  b.push_back(static_cast<std::uint8_t>(v >> 8));
+  b.push_back(static_cast<std::uint8_t>(v));
+}
+void be32(std::vector<std::uint8_t>& b, std::uint32_t v) {
+  be16(b, static_cast<std::uint16_t>(v >> 16));
+  be16(b, static_cast<std::uint16_t>(v));
+}
+
+// INIT and INIT ACK bodies: initiate tag, a_rwnd, one stream each way, initial TSN (and a state cookie).
+std::vector<std::uint8_t> init_body(std::uint32_t tag, std::uint32_t tsn, bool with_cookie) {
+  std::vector<std::uint8_t> b;
+  be32(b, tag);
+  be32(b, 65535);
+  be16(b, 1);
+  be16(b, 1);
+  be32(b, tsn);
+  if (with_cookie) {  // State Cookie parameter (type 7): an opaque 8 octets
+    be16(b, 7);
+    be16(b, 12);
+    be32(b, tag);
+    be32(b, tsn);
+  }
+  return b;
+}
+
+}  // namespace
+
+void Writer::set_transport(Transport t) { transport_ = t; }
+
 bool Writer::open_conn(std::uint64_t conn, const Endpoint& client, const Endpoint& server, double wall,
                        const std::string& comment, std::uint32_t client_isn, std::uint32_t server_isn) {
   if (flows_.count(conn)) return ok_;
@@ -227,6 +311,18 @@ bool Writer::open_conn(std::uint64_t conn, const Endpoint& client, const Endpoin
   f.client = client;
   f.seq_client = client_isn;
   f.seq_server = server_isn;
+  f.sctp = transport_ == Transport::Sctp;
+  if (f.sctp) {
+    // The four-way handshake; the verification tags are derived from the ISNs, which become the initial TSNs.
+    f.tag_client = 0x10000000u ^ client_isn ^ static_cast<std::uint32_t>(conn);
+    f.tag_server = 0x20000000u ^ server_isn ^ static_cast<std::uint32_t>(conn);
+    const std::vector<std::uint8_t> init_ack = init_body(f.tag_server, f.seq_server, true);
+    const std::span<const std::uint8_t> cookie = std::span(init_ack).subspan(20);  // the State Cookie's value
+    return put_sctp(wall, client, server, 0, kInit, 0, init_body(f.tag_client, f.seq_client, false), comment) &&
+           put_sctp(wall, server, client, f.tag_client, kInitAck, 0, init_ack, "") &&
+           put_sctp(wall, client, server, f.tag_server, kCookieEcho, 0, cookie, "") &&
+           put_sctp(wall, server, client, f.tag_client, kCookieAck, 0, {}, "");
+  }
   return put(wall, client, server, f.seq_client - 1, 0, kSyn, {}, comment) &&
          put(wall, server, client, f.seq_server - 1, f.seq_client, kSyn | kAck, {}, "") &&
          put(wall, client, server, f.seq_client, f.seq_server, kAck, {}, "");
@@ -237,7 +333,8 @@ std::optional<Writer::Side> Writer::side(std::uint64_t conn, const Endpoint& src
   if (!flows_.count(conn) && !open_conn(conn, src, dst, wall, "")) return std::nullopt;
   Flow& f = flows_[conn];
   const bool from_client = same(src, f.client);
-  return Side{&f, from_client ? &f.seq_client : &f.seq_server, from_client ? f.seq_server : f.seq_client};
+  return Side{&f, from_client ? &f.seq_client : &f.seq_server, from_client ? f.seq_server : f.seq_client,
+              from_client ? &f.ssn_client : &f.ssn_server, from_client ? f.tag_server : f.tag_client};
 }
 
 bool Writer::message(std::uint64_t conn, const Endpoint& src, const Endpoint& dst, double wall,
@@ -247,12 +344,28 @@ bool Writer::message(std::uint64_t conn, const Endpoint& src, const Endpoint& ds
   if (s->flow->closed) return true;
   std::uint32_t& seq = *s->seq;
   const std::uint32_t ack = s->ack;
-  // Segments of at most 65000 octets (one per message in practice).
-  for (std::size_t at = 0; at < bytes.size(); at += 65000) {
-    const std::size_t n = std::min<std::size_t>(65000, bytes.size() - at);
-    if (!put(wall, src, dst, seq, ack, kPsh | kAck, bytes.subspan(at, n), at == 0 ? comment : "")) return false;
-    seq += static_cast<std::uint32_t>(n);
+  // TCP: segments of at most kMaxChunk octets (one per message in practice).
+  // SCTP: one message is one DATA chunk, fragmented (B ... E) above kMaxChunk;
+  // TSNs count chunks, the stream sequence number counts messages.
+  for (std::size_t at = 0; at < bytes.size(); at += kMaxChunk) {
+    const std::size_t n = std::min<std::size_t>(kMaxChunk, bytes.size() - at);
+    const std::string& note = at == 0 ? comment : std::string();
+    if (s->flow->sctp) {
+      const auto flags = static_cast<std::uint8_t>((at == 0 ? kBegin : 0) | (at + n == bytes.size() ? kEnd : 0));
+      std::vector<std::uint8_t> body;
+      be32(body, seq++);
+      be16(body, 0);          // stream 0
+      be16(body, *s->ssn);    // stream sequence number
+      be32(body, kSctpPpid);  // payload protocol identifier
+      body.insert(body.end(), bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                  bytes.begin() + static_cast<std::ptrdiff_t>(at + n));
+      if (!put_sctp(wall, src, dst, s->peer_tag, kData, flags, body, note)) return false;
+    } else {
+      if (!put(wall, src, dst, seq, ack, kPsh | kAck, bytes.subspan(at, n), note)) return false;
+      seq += static_cast<std::uint32_t>(n);
+    }
   }
+  if (s->flow->sctp) ++*s->ssn;
   return true;
 }
 
@@ -261,8 +374,14 @@ bool Writer::close_conn(std::uint64_t conn, const Endpoint& src, const Endpoint&
   const auto s = side(conn, src, dst, wall);
   if (!s) return false;
   if (s->flow->closed) return true;
-  if (!put(wall, src, dst, *s->seq, s->ack, kFin | kAck, {}, comment)) return false;
-  ++*s->seq;
+  if (s->flow->sctp) {
+    std::vector<std::uint8_t> body;
+    be32(body, s->ack - 1);  // cumulative TSN of the peer's data received
+    if (!put_sctp(wall, src, dst, s->peer_tag, kShutdown, 0, body, comment)) return false;
+  } else {
+    if (!put(wall, src, dst, *s->seq, s->ack, kFin | kAck, {}, comment)) return false;
+    ++*s->seq;
+  }
   s->flow->closed = true;
   return true;
 }

@@ -6,6 +6,7 @@
 // target vsm_transport, header only).
 #pragma once
 
+#include <linux/sctp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,6 +38,20 @@ void open(Socket& s, const boost::asio::ip::tcp& family, bool sctp) {
   const int fd = ::socket(family.family(), SOCK_STREAM, IPPROTO_SCTP);
   if (fd < 0) throw boost::system::system_error(errno, boost::system::system_category(), "socket(IPPROTO_SCTP)");
   s.assign(family, fd);
+}
+
+// Sends small messages at once: TCP_NODELAY, or SCTP_NODELAY on an SCTP
+// socket (the SCTP stack bundles small chunks otherwise). Errors are ignored:
+// only timing depends on it.
+template <typename Socket>
+void no_delay(Socket& s, bool sctp) {
+  if (!sctp) {
+    boost::system::error_code ignored;
+    s.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+    return;
+  }
+  const int on = 1;
+  ::setsockopt(s.native_handle(), IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof on);
 }
 
 }  // namespace vsm::transport

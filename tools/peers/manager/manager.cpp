@@ -89,8 +89,7 @@ void Manager::accept() {
       t->async_wait([this, t](boost::system::error_code) { accept(); });
       return;
     }
-    boost::system::error_code ec2;
-    if (!cfg_.conn.sctp) s.set_option(tcp::no_delay(true), ec2);
+    transport::no_delay(s, cfg_.conn.sctp);
     auto conn = std::make_shared<Connection>(std::move(s), cfg_.conn, "");
     conn->set_label(fmt::format("node ?@{}", endpoint_text(conn->remote())));
     Connection* c = conn.get();

@@ -27,6 +27,7 @@
 #include "engine.hpp"
 #include "evidence.hpp"
 #include "reader.hpp"
+#include "transport.hpp"
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
 #include "vsm/message.hpp"
@@ -64,6 +65,7 @@ struct ConvInfo {
   std::uint64_t id = 0;  // the engine's connection number (c1, c2, ...)
   std::string name;
   Role initiator_role = Role::Unknown;
+  Transport transport = Transport::Tcp;  // as recorded
 };
 
 struct Recording {
@@ -79,7 +81,7 @@ class RecordSink : public Sink {
     auto it = index_.find(e.conn.id);
     if (it == index_.end()) {
       it = index_.emplace(e.conn.id, r_.convs.size()).first;
-      r_.convs.push_back(ConvInfo{e.conn.id, e.conn.name(), Role::Unknown});
+      r_.convs.push_back(ConvInfo{e.conn.id, e.conn.name(), Role::Unknown, e.conn.transport});
     }
     if (e.conn.tracker && e.conn.tracker->role(Dir::FromInitiator) != Role::Unknown) {
       r_.convs[it->second].initiator_role = e.conn.tracker->role(Dir::FromInitiator);
@@ -175,9 +177,11 @@ struct ReplayCli {
   double speed = 1.0;
   bool asap = false;
   double timeout = 5.0;
-  std::set<std::string> ignore;
+  std::set<std::string> ignore;        // fields not compared at all
+  std::set<std::string> ignore_value;  // options compared by presence and count, not by value
   bool verbose = false;
-  std::string pcap;  // --pcap: the live exchange as pcapng evidence
+  std::string pcap;   // --pcap: the live exchange as pcapng evidence
+  bool sctp = false;  // the live connections are SCTP associations (--transport)
 };
 
 bool split_hostport(const std::string& s, std::string& host, std::uint16_t& port) {
@@ -226,7 +230,7 @@ class Replayer {
         std::uint16_t port = 0;
         split_hostport(cli_.listen, host, port);
         const tcp::endpoint ep(asio::ip::make_address(host), port);
-        acceptor_.open(ep.protocol());
+        transport::open(acceptor_, ep.protocol(), cli_.sctp);
         acceptor_.set_option(tcp::acceptor::reuse_address(true));
         acceptor_.bind(ep);
         acceptor_.listen();
@@ -244,6 +248,7 @@ class Replayer {
         err_ << "vsm-replay replay: " << error << "\n";
         return exit_code::kUsage;
       }
+      pcap_->set_transport(cli_.sctp ? evidence::Transport::Sctp : evidence::Transport::Tcp);
     }
     start_ = Clock::now();
     prev_done_ = start_;
@@ -406,11 +411,13 @@ class Replayer {
     return out;
   }
 
-  bool ignored(const std::string& key) const {
-    if (cli_.ignore.count(key)) return true;
+  // Whether `key` ("node_info.mem_total") or its option ("node_info") is in `set`.
+  static bool listed(const std::set<std::string>& set, const std::string& key) {
+    if (set.count(key)) return true;
     const auto dot = key.find('.');
-    return dot != std::string::npos && cli_.ignore.count(key.substr(0, dot));
+    return dot != std::string::npos && set.count(key.substr(0, dot));
   }
+  bool ignored(const std::string& key) const { return listed(cli_.ignore, key); }
 
   // Compares a live message with the recorded one; learns Node and Function IDs.
   void compare(std::size_t ri, const Message& live) {
@@ -459,6 +466,7 @@ class Replayer {
           difference(&r, r.conv, "option " + k + ": live " + value_text(*lb[i]) + ", not in the recording");
           continue;
         }
+        if (listed(cli_.ignore_value, k)) continue;
         const Option& x = *ra[i];
         const Option& y = *lb[i];
         if (learnable(x) && learnable(y)) {
@@ -520,14 +528,23 @@ class Replayer {
       fail_io();
       return;
     }
-    c.sock.async_connect(tcp::endpoint(addr, port), [this, &c](boost::system::error_code e) {
+    const tcp::endpoint ep(addr, port);
+    try {
+      // Opened here: async_connect would open a closed socket as TCP.
+      transport::open(c.sock, ep.protocol(), cli_.sctp);
+    } catch (const boost::system::system_error& e) {
+      err_ << "vsm-replay replay: cannot open a socket: " << e.what() << "\n";
+      fail_io();
+      return;
+    }
+    c.sock.async_connect(ep, [this, &c](boost::system::error_code e) {
       c.connecting = false;
       if (e) {
         err_ << "vsm-replay replay: cannot connect to " << cli_.target << ": " << e.message() << "\n";
         fail_io();
         return;
       }
-      c.sock.set_option(tcp::no_delay(true));
+      transport::no_delay(c.sock, cli_.sctp);
       c.open = true;
       evidence_open(c);
       read(c);
@@ -1140,7 +1157,9 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   Options eo;
   std::string role, output;
   std::vector<unsigned> ports;
-  std::vector<std::string> ignore;
+  std::vector<std::uint32_t> ppids;
+  std::string transport_name = "recorded";
+  std::vector<std::string> ignore, ignore_value;
   unsigned conversation = 0;
   po::options_description desc("options");
   desc.add_options()("help,h", "this text")("role", po::value(&role),
@@ -1150,15 +1169,22 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       "speed", po::value(&cli.speed), "replay: play the recorded timing F times faster (default 1: original)")(
       "asap", po::bool_switch(&cli.asap), "replay: as fast as the live ACKs allow")(
       "timeout", po::value(&cli.timeout), "replay: seconds to wait for each recorded live message (default 5)")(
+      "transport", po::value(&transport_name),
+      "replay: tcp, sctp, or recorded (default: the transport the conversations were captured on)")(
       "ignore", po::value(&ignore)->composing(),
       "replay: field not compared (repeatable): type, subtype, code, or an option keyword (node_info, "
-      "node_info.mem_available)")("verbose,v", po::bool_switch(&cli.verbose), "replay: print every message")(
+      "node_info.mem_available)")(
+      "ignore-value", po::value(&ignore_value)->composing(),
+      "replay: option whose value is not compared (repeatable); its presence and count still are")(
+      "verbose,v", po::bool_switch(&cli.verbose), "replay: print every message")(
       "pcap", po::value(&cli.pcap),
       "replay: write every message sent and received on the live connections to OUT (pcapng, with the live "
       "addresses and ports; comments name the recorded frame and any difference or finding)")(
       "conversation", po::value(&conversation), "to-scenario: only this conversation (c1 = 1); default all")(
       "output,o", po::value(&output), "to-scenario: the scenario file to write")(
-      "port,p", po::value(&ports)->composing(), "TCP port carrying VSM in the capture (repeatable; default 7750)")(
+      "port,p", po::value(&ports)->composing(),
+      "TCP or SCTP port carrying VSM in the capture (repeatable; default 7750)")(
+      "ppid", po::value(&ppids)->composing(), "SCTP payload protocol identifier carrying VSM (repeatable)")(
       "auto", po::bool_switch(&eo.auto_detect), "also claim connections passing the codec's strict VSM heuristic")(
       "file", po::value(&cli.file), "capture file");
   po::positional_options_description pos;
@@ -1195,7 +1221,12 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       eo.ports.push_back(static_cast<std::uint16_t>(p));
     }
   }
+  eo.ppids = ppids;
   cli.ignore.insert(ignore.begin(), ignore.end());
+  cli.ignore_value.insert(ignore_value.begin(), ignore_value.end());
+  if (transport_name != "recorded" && transport_name != "tcp" && transport_name != "sctp") {
+    return usage("--transport must be tcp, sctp or recorded");
+  }
   std::string host;
   std::uint16_t port = 0;
   if (command == "replay") {
@@ -1227,6 +1258,26 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     out << output << ": " << (only ? 1 : rec.convs.size()) << " conversation(s) written\n";
     return exit_code::kOk;
   }
+  // One transport for the whole replay: as recorded unless --transport says.
+  if (transport_name == "recorded") {
+    const auto sctp = [](const ConvInfo& c) { return c.transport == Transport::Sctp; };
+    const bool all = std::all_of(rec.convs.begin(), rec.convs.end(), sctp);
+    if (!all && std::any_of(rec.convs.begin(), rec.convs.end(), sctp)) {
+      return usage("the capture holds TCP and SCTP conversations: choose one with --transport tcp|sctp");
+    }
+    cli.sctp = all && !rec.convs.empty();
+  } else {
+    cli.sctp = transport_name == "sctp";
+  }
+  if (cli.sctp) {
+    if (const std::string why = transport::sctp_unavailable_reason(); !why.empty()) {
+      err << "vsm-replay replay: the conversations are replayed over SCTP (--transport), which this machine "
+             "does not offer: "
+          << why << "\n";
+      return exit_code::kUsage;
+    }
+  }
+  if (cli.verbose) out << "live transport: " << (cli.sctp ? "SCTP" : "TCP") << "\n";
   Replayer r(rec, cli, out, err);
   return r.run();
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """vsm-replay replay and to-scenario against the live reference manager.
 
-usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR
+usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR [--agent-faults]
 
 - replay of traces/recorded/peers-story.pcapng with --role node (the tool plays
   both agents) against vsm-manager running the same plan
@@ -13,7 +13,13 @@ usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR
 - replay with --role manager --listen (the tool plays the manager) with two
   live vsm-agents: agent 1 is stopped (SIGTERM: it de-registers) once the tool
   has de-registered node 2, as in the recording; no difference with
-  --ignore node_info (the agents report this machine's resources);
+  --ignore-value node_info (the agents report this machine's resources: the
+  items are compared, their values are not);
+- SCTP: the story replayed over SCTP (--transport sctp) against vsm-manager
+  --transport sctp, with SCTP evidence decoded by tshark, where the kernel
+  offers SCTP (else skipped with the reason); a capture of SCTP conversations
+  replays over SCTP by default, so where the kernel has none the tool refuses
+  with exit 2 and says why;
 - to-scenario of the same trace: vsm-conform lint accepts the file, the
   scenario passes against the reference manager with the plan and fails
   against ack-subtype-not-copied; --role manager --conversation 1 lints too;
@@ -22,11 +28,20 @@ usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR
   replay sent and received; with a fault, a packet comment names the
   difference (skipped when tshark or the plugin is missing);
 - usage errors exit 2.
+
+With --agent-faults, only this instead: the tool as the manager against two
+vsm-agents started with each of the agent's --fault switches in turn
+(--asap): every fault is reported, as a difference from the recording or as
+a finding naming its requirement ID, except the few the recorded story does
+not exercise (listed below with the reason; such a fault that starts being
+reported fails the test, so that the list stays true). A clean run first
+shows that the comparison finds nothing without a fault.
 """
 import glob
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +49,7 @@ import threading
 import time
 
 replay, manager, conform, agent, src = sys.argv[1:6]
+agent_faults_only = "--agent-faults" in sys.argv[6:]
 trace = os.path.join(src, "traces", "recorded", "peers-story.pcapng")
 plan = os.path.join(src, "tools", "peers", "examples", "story.yaml")
 failures = []
@@ -48,6 +64,15 @@ def check(cond, what):
 def fault_requirements():
     out = subprocess.run([manager, "--list-faults"], capture_output=True, text=True, check=True).stdout
     return {f[0]: f[1] for f in (line.split() for line in out.splitlines()) if len(f) >= 2}
+
+
+def sctp_unavailable():
+    """None when the kernel offers SCTP sockets, else why not."""
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP).close()
+        return None
+    except OSError as e:
+        return str(e)
 
 
 class Manager:
@@ -130,6 +155,75 @@ def check_evidence(pcap, r, what, want_comment=None):
         check(want_comment in comments, f"{what}: an evidence comment names the {want_comment}")
 
 
+def replay_as_manager(*extra, agent_args=(), pcap=None):
+    """The tool plays the recorded manager (--listen); two live vsm-agents connect to it. Agent 1 is stopped
+    (SIGTERM: it de-registers) once the tool has de-registered node 2, as in the recording.
+    Returns (exit code, output)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rp = subprocess.Popen([replay, "replay", "--auto", trace, "--role", "manager", "--listen", "127.0.0.1:0",
+                               "--ignore-value", "node_info", "-v", *extra, *(["--pcap", pcap] if pcap else [])],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        agents = []
+        lines = []
+        port = None
+        deadline = threading.Timer(60, rp.kill)
+        deadline.start()
+        for line in rp.stdout:
+            lines.append(line)
+            m = re.search(r"^listening on 127\.0\.0\.1:(\d+)", line)
+            if m or line.startswith("c1: accepted"):
+                port = m.group(1) if m else port
+                agents.append(subprocess.Popen([agent, "--manager", f"127.0.0.1:{port}", *agent_args, "--state-file",
+                                                os.path.join(tmp, f"agent{len(agents) + 1}.json")],
+                                               stderr=subprocess.DEVNULL))
+            if re.match(r"^c\d+ > De-registration", line) and agents:
+                agents[0].terminate()
+        rp.wait()
+        deadline.cancel()
+        for a in agents:
+            if a.poll() is None:
+                a.terminate()
+            a.wait(10)
+    return rp.returncode, "".join(lines)
+
+
+def finish():
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        sys.exit(1)
+    sys.exit(0)
+
+
+# Agent faults the recorded story cannot show, and why.
+NOT_EXERCISED = {
+    "no-ack-keepalive": "the recorded story has no Keep-Alive (the manager's interval is longer than the story)",
+    "no-spontaneous-report": "the agents' load does not cross a threshold during the story",
+}
+
+if agent_faults_only:
+    start = time.monotonic()
+    rc, out = replay_as_manager("--asap", "--timeout", "1")
+    check(rc == 0 and "0 differences, 0 findings" in out, "clean agents: exit 0, no difference, no finding")
+    listed = subprocess.run([agent, "--list-faults"], capture_output=True, text=True, check=True).stdout
+    faults = [line.split()[:2] for line in listed.splitlines() if len(line.split()) >= 2]
+    print(f"{'fault':34} {'requirement':26} exit  differences findings  reported")
+    for fault, req in faults:
+        rc, out = replay_as_manager("--asap", "--timeout", "1", agent_args=("--fault", fault))
+        m = re.search(r"(\d+) differences, (\d+) findings", out)
+        diffs, finds = (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
+        named = f"[{req}]" in out
+        reported = rc in (0, 1) and m is not None and (diffs > 0 or named)
+        print(f"{fault:34} {req:26} {rc:4} {diffs:11} {finds:8}  "
+              f"{'requirement named' if named else 'difference' if diffs > 0 else 'no'}", flush=True)
+        if fault in NOT_EXERCISED:
+            check(not reported, f"--fault {fault} is not exercised by the story ({NOT_EXERCISED[fault]})")
+        else:
+            check(reported, f"--fault {fault}: reported as a difference or as {req}")
+            if not reported:
+                print(out[-3000:])
+    print(f"{time.monotonic() - start:.1f} s")
+    finish()
+
 evidence_dir = tempfile.TemporaryDirectory()
 start = time.monotonic()
 
@@ -156,36 +250,32 @@ for fault in ("ack-wrong-seq", "ack-subtype-not-copied"):
     check(f"[{reqs[fault]}]" in r.stdout, f"--fault {fault}: finding {reqs[fault]} reported")
 
 # 2b. The tool as the manager, two live agents connecting to it.
-with tempfile.TemporaryDirectory() as tmp:
-    rp = subprocess.Popen([replay, "replay", "--auto", trace, "--role", "manager", "--listen", "127.0.0.1:0",
-                           "--ignore", "node_info", "--timeout", "3", "-v", "--pcap",
-                           os.path.join(evidence_dir.name, "listen.pcapng")],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    agents = []
-    lines = []
-    deadline = threading.Timer(60, rp.kill)
-    deadline.start()
-    for line in rp.stdout:
-        lines.append(line)
-        m = re.search(r"^listening on 127\.0\.0\.1:(\d+)", line)
-        if m or line.startswith("c1: accepted"):
-            port = m.group(1) if m else port
-            agents.append(subprocess.Popen([agent, "--manager", f"127.0.0.1:{port}", "--state-file",
-                                            os.path.join(tmp, f"agent{len(agents) + 1}.json")],
-                                           stderr=subprocess.DEVNULL))
-        if re.match(r"^c\d+ > De-registration", line) and agents:
-            agents[0].terminate()
-    rp.wait()
-    deadline.cancel()
-    for a in agents:
-        if a.poll() is None:
-            a.terminate()
-        a.wait(10)
-    print("".join(lines))
-    check(rp.returncode == 0, "replay --role manager --listen with two live vsm-agents: exit 0")
-    check(any("0 differences, 0 findings" in x for x in lines), "replay --role manager: no difference")
-    check_evidence(os.path.join(evidence_dir.name, "listen.pcapng"), subprocess.CompletedProcess([], 0, "".join(lines)),
-                   "replay --listen --pcap")
+listen_pcap = os.path.join(evidence_dir.name, "listen.pcapng")
+rc, out = replay_as_manager("--timeout", "3", pcap=listen_pcap)
+print(out)
+check(rc == 0, "replay --role manager --listen with two live vsm-agents: exit 0")
+check("0 differences, 0 findings" in out, "replay --role manager: no difference")
+check_evidence(listen_pcap, subprocess.CompletedProcess([], 0, out), "replay --listen --pcap")
+
+# 2c. SCTP.
+why = sctp_unavailable()
+if why is None:
+    m = Manager("--transport", "sctp")
+    ev = os.path.join(evidence_dir.name, "sctp.pcapng")
+    r = run_replay(m.port, "--transport", "sctp", "--pcap", ev)
+    rc, out = m.wait(15)
+    check(r.returncode == 0 and "0 differences, 0 findings" in r.stdout,
+          "replay --transport sctp against vsm-manager --transport sctp: exit 0, no difference")
+    check(rc == 0 and "plan succeeded" in out, "the live SCTP manager's plan succeeded")
+    check_evidence(ev, r, "replay --transport sctp --pcap")
+else:
+    print(f"skip the live SCTP replay: this kernel offers no SCTP ({why})")
+r = subprocess.run([replay, "replay", os.path.join(src, "traces", "sctp.pcapng"), "--role", "node", "--target",
+                    "127.0.0.1:1", "--timeout", "1"], capture_output=True, text=True, timeout=60)
+check(r.returncode == 2, "replay of an SCTP capture where nothing listens (or SCTP is missing): exit 2")
+if why is not None:
+    check("SCTP" in r.stderr and "does not offer" in r.stderr,
+          "replay of an SCTP capture says this machine has no SCTP: " + r.stderr.strip())
 
 # 3. to-scenario: lint, run against the reference manager, and against a fault.
 with tempfile.TemporaryDirectory() as tmp:
@@ -232,12 +322,11 @@ with tempfile.TemporaryDirectory() as tmp:
 
 # 4. Usage errors.
 for args in (["replay", trace, "--role", "node"], ["replay", trace, "--role", "x", "--target", "127.0.0.1:1"],
-             ["to-scenario", trace, "--role", "node"], ["replay", "--role", "node", "--target", "127.0.0.1:1"]):
+             ["to-scenario", trace, "--role", "node"], ["replay", "--role", "node", "--target", "127.0.0.1:1"],
+             ["replay", trace, "--role", "node", "--target", "127.0.0.1:1", "--transport", "udp"]):
     r = subprocess.run([replay, *args], capture_output=True, text=True)
     check(r.returncode == 2, "usage error exits 2: " + " ".join(args[:1] + args[2:]))
 
 evidence_dir.cleanup()
 print(f"{time.monotonic() - start:.1f} s")
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
+finish()
