@@ -346,7 +346,7 @@ int main(int argc, char** argv) {
     if (!json.empty()) write_json(json, results, meta, code);
     if (!pcap.empty()) {
       std::string error;
-      if (!write_pcap(pcap, results, error)) {
+      if (!write_pcap(pcap, results, cfg.sctp, error)) {
         fmt::print(stderr, "vsm-conform: --pcap: {}\n", error);
         if (code == 0) code = 2;
       } else {

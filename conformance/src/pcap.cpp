@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Evidence capture: every byte the runner sent and received, as pcapng
 // written by the vsm_evidence library (tools/evidence/): raw IP packets with
-// the connections' real addresses and ports, a synthesized three-way
-// handshake per connection, consistent TCP sequence and acknowledgement
-// numbers, and a FIN when it ended. Every packet carries a comment naming
+// the connections' real addresses and ports, a synthesized handshake per
+// connection (TCP or SCTP, as the run used), consistent sequence numbers, and
+// a FIN (SHUTDOWN) when it ended. Every packet carries a comment naming
 // the test and any finding about the message.
 #include "pcap.hpp"
 
@@ -21,13 +21,14 @@ evidence::Endpoint ep(const Endpoint& e) { return evidence::Endpoint{e.addr, e.v
 
 bool pcap_available() { return evidence::available(); }
 
-bool write_pcap(const std::string& path, const std::vector<Result>& results, std::string& error) {
+bool write_pcap(const std::string& path, const std::vector<Result>& results, bool sctp, std::string& error) {
   if (!evidence::available()) {
     error = "this build of vsm-conform has no libwiretap";
     return false;
   }
   auto w = evidence::Writer::open(path, "vsm-conform", error);
   if (!w) return false;
+  w->set_transport(sctp ? evidence::Transport::Sctp : evidence::Transport::Tcp);
   bool ok = true;
   for (const auto& r : results) {
     for (const auto& e : r.ladder) {

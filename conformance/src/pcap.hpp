@@ -10,7 +10,7 @@
 namespace vsm::conform {
 
 bool pcap_available();
-// Writes every message of every result, in order; false with `error` set on failure.
-bool write_pcap(const std::string& path, const std::vector<Result>& results, std::string& error);
+// Writes every message of every result, in order, as TCP or SCTP (sctp); false with `error` set on failure.
+bool write_pcap(const std::string& path, const std::vector<Result>& results, bool sctp, std::string& error);
 
 }  // namespace vsm::conform
