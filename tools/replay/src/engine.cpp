@@ -36,6 +36,23 @@ bool endpoint_less(const Endpoint& x, const Endpoint& y) noexcept {
   return x.port < y.port;
 }
 
+// Calls f(message, offset in bytes) for each of the `count` whole messages
+// that lie back to back in `bytes` (their sizes were checked by the framing).
+template <typename F>
+void for_each_message(ByteSpan bytes, std::uint32_t count, LengthConvention c, F&& f) {
+  if (count == 1) {
+    f(bytes, std::size_t{0});
+    return;
+  }
+  std::size_t at = 0;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint8_t* p = bytes.data() + at;
+    const std::uint32_t size = declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), c);
+    f(bytes.subspan(at, size), at);
+    at += size;
+  }
+}
+
 }  // namespace
 
 std::string Conn::name() const {
@@ -146,7 +163,7 @@ class Engine::Pipeline {
       // with the decoded views (their spans are re-pointed at the batch's copy),
       // so the worker does not decode again.
       checked = static_cast<std::uint32_t>(b.checked.size());
-      for_each_message(bytes, count, [&](ByteSpan m, std::size_t) {
+      for_each_message(bytes, count, e_.opt_.convention, [&](ByteSpan m, std::size_t) {
         front_list_.clear();
         Checked& k = b.checked.emplace_back();
         k.view = decode(m, e_.opt_.convention);
@@ -160,22 +177,6 @@ class Engine::Pipeline {
                              static_cast<std::uint32_t>(bytes.size()), checked, count, Kind::Pdu, d});
     b.append(bytes);
     if (b.events.size() >= kEvents || b.used >= kBytes) flush();
-  }
-  // Calls f(message, offset in bytes) for the `count` whole messages in bytes.
-  template <typename F>
-  void for_each_message(ByteSpan bytes, std::uint32_t count, F&& f) const {
-    if (count == 1) {
-      f(bytes, 0);
-      return;
-    }
-    std::size_t at = 0;
-    for (std::uint32_t i = 0; i < count; ++i) {
-      const std::uint8_t* p = bytes.data() + at;
-      const std::uint32_t size =
-          declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), e_.opt_.convention);
-      f(bytes.subspan(at, size), at);
-      at += size;
-    }
   }
   void notice(Notice n) {
     Batch& b = *cur_;
@@ -290,7 +291,8 @@ class Engine::Pipeline {
         switch (ev.kind) {
           case Kind::Pdu: {
             std::uint32_t n = 0;
-            for_each_message(ByteSpan(b->bytes.data() + ev.at, ev.len), ev.count, [&](ByteSpan m, std::size_t at) {
+            const ByteSpan run(b->bytes.data() + ev.at, ev.len);
+            for_each_message(run, ev.count, e_.opt_.convention, [&](ByteSpan m, std::size_t at) {
               if (ev.checked == kNone) {
                 e_.back_pdu(*ev.conn, ev.dir, m, ev.frame, ev.time, ev.offset + at, nullptr, 0, false);
                 return;
@@ -713,16 +715,9 @@ void Engine::pdus(Conn& c, Dir d, ByteSpan bytes, std::uint64_t offset, std::uin
     pipe_->pdus(c, d, frame_, time_, offset, bytes, count);
     return;
   }
-  std::size_t at = 0;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const std::uint8_t* p = bytes.data() + at;
-    const std::uint32_t size =
-        count == 1
-            ? static_cast<std::uint32_t>(bytes.size())
-            : declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), opt_.convention);
-    back_pdu(c, d, bytes.subspan(at, size), frame_, time_, offset + at, nullptr, 0, false);
-    at += size;
-  }
+  for_each_message(bytes, count, opt_.convention, [&](ByteSpan m, std::size_t at) {
+    back_pdu(c, d, m, frame_, time_, offset + at, nullptr, 0, false);
+  });
 }
 
 void Engine::notice(Notice n) {
