@@ -2,8 +2,8 @@
 // TCP or SCTP for the manager connection. SCTP one-to-one style sockets have
 // TCP's stream API (connect, accept, read, write), so Asio's tcp socket and
 // acceptor types carry them: only the protocol number given to socket()
-// differs. Shared by the reference peers and the conformance runner (CMake
-// target vsm_transport, header only).
+// differs. Shared by the reference peers, the conformance runner and
+// vsm-replay (CMake target vsm_transport, header only).
 #pragma once
 
 #include <linux/sctp.h>
