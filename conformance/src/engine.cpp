@@ -1299,7 +1299,7 @@ struct Engine::Impl {
 
   // ---------------------------------------------------------- triggers
   void step_trigger(const YAML::Node& n) {
-    const std::string name = n.IsScalar() ? n.as<std::string>() : n["name"].as<std::string>();
+    const std::string name = target_name(n);
     auto it = profile.triggers.find(name);
     if (dry) return;
     if (it == profile.triggers.end()) {
@@ -1344,62 +1344,83 @@ struct Engine::Impl {
       const auto kind = s.begin()->first.as<std::string>();
       const YAML::Node a = s.begin()->second;
       phase = fmt::format("{} at line {}", kind, s.Mark().line + 1);
-      if (kind == "send") {
-        step_send(a);
-      } else if (kind == "batch") {
-        step_batch(a);
-      } else if (kind == "garbage") {
-        step_garbage(a);
-      } else if (kind == "ack") {
-        step_ack(a.IsNull() ? YAML::Node(YAML::NodeType::Map) : a);
-      } else if (kind == "expect") {
-        step_expect(a);
-      } else if (kind == "expect_all") {
-        step_expect_all(a);
-      } else if (kind == "expect_none") {
-        step_expect_none(a.IsNull() ? YAML::Node(YAML::NodeType::Map) : a);
-      } else if (kind == "expect_close") {
-        step_expect_close(a.IsNull() ? YAML::Node(YAML::NodeType::Map) : a);
-      } else if (kind == "wait") {
-        const std::string w = vars.resolve(a);
-        const double secs = w == "negative"    ? profile.negative_wait
-                            : w == "keepalive" ? profile.keepalive_interval
-                                               : std::stod(w);
-        if (!dry) pause(secs);
-      } else if (kind == "accept") {
-        step_accept(a);
-      } else if (kind == "connect") {
-        step_connect(a);
-      } else if (kind == "close") {
-        step_close(a);
-      } else if (kind == "reconnect") {
-        step_reconnect(a);
-      } else if (kind == "spawn") {
-        step_spawn(a);
-      } else if (kind == "trigger") {
-        step_trigger(a);
-      } else if (kind == "call") {
-        const std::string name = a.IsScalar() ? a.as<std::string>() : a["name"].as<std::string>();
-        auto it = suite.fragments.find(name);
-        if (it == suite.fragments.end()) throw ScenarioError(fmt::format("unknown fragment '{}'", name));
-        if (a.IsMap() && a["args"]) {
-          for (const auto& kv : a["args"]) vars.v[kv.first.as<std::string>()] = vars.resolve(kv.second);
-        }
-        run_steps(it->second, depth + 1);
-      } else if (kind == "set") {
-        for (const auto& kv : a) vars.v[kv.first.as<std::string>()] = vars.resolve(kv.second);
-      } else if (kind == "log") {
-        if (!dry && cfg.verbose) fmt::print(stderr, "  log: {}\n", vars.expand(a.as<std::string>()));
-        if (!dry && res) {
-          Exchange e;
-          e.kind = Exchange::Kind::Log;
-          e.t = now_s();
-          e.summary = "log: " + vars.expand(a.as<std::string>());
-          res->ladder.push_back(std::move(e));
-        }
+      const StepKind* k = find_step(kind);
+      if (k == nullptr) throw ScenarioError(fmt::format("unknown step '{}' at line {}", kind, s.Mark().line + 1));
+      // Steps whose arguments are all optional may be written without any ("- ack:").
+      const YAML::Node args = k->null_is_empty && a.IsNull() ? YAML::Node(YAML::NodeType::Map) : a;
+      if (k->nested) {
+        step_call(args, depth);
       } else {
-        throw ScenarioError(fmt::format("unknown step '{}' at line {}", kind, s.Mark().line + 1));
+        (this->*(k->run))(args);
       }
+    }
+  }
+
+  // The step kinds of a scenario and their handlers.
+  struct StepKind {
+    std::string_view name;
+    void (Impl::*run)(const YAML::Node&);
+    bool null_is_empty = false;  // "- name:" with no arguments means an empty map
+    bool nested = false;         // call: runs steps of a fragment (needs the depth)
+  };
+  static const StepKind* find_step(std::string_view name) {
+    static constexpr StepKind kSteps[] = {
+        {"send", &Impl::step_send},
+        {"batch", &Impl::step_batch},
+        {"garbage", &Impl::step_garbage},
+        {"ack", &Impl::step_ack, true},
+        {"expect", &Impl::step_expect},
+        {"expect_all", &Impl::step_expect_all},
+        {"expect_none", &Impl::step_expect_none, true},
+        {"expect_close", &Impl::step_expect_close, true},
+        {"wait", &Impl::step_wait},
+        {"accept", &Impl::step_accept},
+        {"connect", &Impl::step_connect},
+        {"close", &Impl::step_close},
+        {"reconnect", &Impl::step_reconnect},
+        {"spawn", &Impl::step_spawn},
+        {"trigger", &Impl::step_trigger},
+        {"call", nullptr, false, true},
+        {"set", &Impl::step_set},
+        {"log", &Impl::step_log},
+    };
+    for (const StepKind& k : kSteps) {
+      if (k.name == name) return &k;
+    }
+    return nullptr;
+  }
+  // trigger and call name their target as a scalar or with name:.
+  static std::string target_name(const YAML::Node& a) {
+    return a.IsScalar() ? a.as<std::string>() : a["name"].as<std::string>();
+  }
+
+  void step_wait(const YAML::Node& a) {
+    const std::string w = vars.resolve(a);
+    const double secs = w == "negative"    ? profile.negative_wait
+                        : w == "keepalive" ? profile.keepalive_interval
+                                           : std::stod(w);
+    if (!dry) pause(secs);
+  }
+  void step_call(const YAML::Node& a, int depth) {
+    const std::string name = target_name(a);
+    auto it = suite.fragments.find(name);
+    if (it == suite.fragments.end()) throw ScenarioError(fmt::format("unknown fragment '{}'", name));
+    if (a.IsMap() && a["args"]) {
+      for (const auto& kv : a["args"]) vars.v[kv.first.as<std::string>()] = vars.resolve(kv.second);
+    }
+    run_steps(it->second, depth + 1);
+  }
+  void step_set(const YAML::Node& a) {
+    for (const auto& kv : a) vars.v[kv.first.as<std::string>()] = vars.resolve(kv.second);
+  }
+  void step_log(const YAML::Node& a) {
+    if (!dry && cfg.verbose) fmt::print(stderr, "  log: {}\n", vars.expand(a.as<std::string>()));
+    if (!dry && res) {
+      Exchange e;
+      e.kind = Exchange::Kind::Log;
+      e.t = now_s();
+      e.summary = "log: " + vars.expand(a.as<std::string>());
+      res->ladder.push_back(std::move(e));
     }
   }
 
@@ -1411,10 +1432,9 @@ struct Engine::Impl {
       const auto kind = s.begin()->first.as<std::string>();
       const YAML::Node a = s.begin()->second;
       if (kind == "trigger") {
-        names.push_back(a.IsScalar() ? a.as<std::string>() : a["name"].as<std::string>());
+        names.push_back(target_name(a));
       } else if (kind == "call") {
-        const std::string name = a.IsScalar() ? a.as<std::string>() : a["name"].as<std::string>();
-        if (auto it = suite.fragments.find(name); it != suite.fragments.end()) {
+        if (auto it = suite.fragments.find(target_name(a)); it != suite.fragments.end()) {
           scan_triggers(it->second, names, depth + 1);
         }
       }

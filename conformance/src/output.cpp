@@ -10,30 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "vsm/catalogue.hpp"
+#include "xml.hpp"
 
 namespace vsm::conform {
 
 namespace {
 
-std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          o += ' ';
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o;
-}
+using text_out::xml_escape;
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string s;

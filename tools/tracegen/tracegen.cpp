@@ -11,7 +11,6 @@
 // info the dissector must show there ("<frame> <ID> [<ID>...]"), and lines
 // "# two-pass <frame> <ID>" for findings that need the whole capture.
 #include <array>
-#include <boost/crc.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "checksum.hpp"
 #include "vsm/message.hpp"
 
 namespace {
@@ -111,22 +111,6 @@ void be32(Buf& b, std::uint32_t v) {
   be16(b, static_cast<std::uint16_t>(v));
 }
 
-std::uint32_t sum16(const std::uint8_t* p, std::size_t n, std::uint32_t acc = 0) {
-  for (std::size_t i = 0; i + 1 < n; i += 2) acc += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
-  if (n & 1) acc += static_cast<std::uint32_t>(p[n - 1] << 8);
-  return acc;
-}
-std::uint16_t fold(std::uint32_t acc) {
-  while (acc >> 16) acc = (acc & 0xFFFF) + (acc >> 16);
-  return static_cast<std::uint16_t>(~acc);
-}
-
-std::uint32_t crc32c(const std::uint8_t* p, std::size_t n) {
-  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
-  crc.process_bytes(p, n);
-  return crc.checksum();
-}
-
 struct Host {
   std::array<std::uint8_t, 6> mac;
   std::array<std::uint8_t, 4> v4;
@@ -166,24 +150,12 @@ Buf ip_frame(const Host& src, const Host& dst, bool v6, std::uint8_t proto, cons
     be16(f, 0);
     f.insert(f.end(), src.v4.begin(), src.v4.end());
     f.insert(f.end(), dst.v4.begin(), dst.v4.end());
-    const std::uint16_t c = fold(sum16(f.data() + at, 20));
+    const std::uint16_t c = vsm::checksum::finish(vsm::checksum::ones_sum(std::span(f).subspan(at, 20)));
     f[at + 10] = static_cast<std::uint8_t>(c >> 8);
     f[at + 11] = static_cast<std::uint8_t>(c);
   }
   f.insert(f.end(), l4.begin(), l4.end());
   return f;
-}
-
-std::uint32_t pseudo_sum(const Host& src, const Host& dst, bool v6, std::uint8_t proto, std::size_t len) {
-  std::uint32_t acc = 0;
-  if (v6) {
-    acc = sum16(src.v6.data(), 16, acc);
-    acc = sum16(dst.v6.data(), 16, acc);
-  } else {
-    acc = sum16(src.v4.data(), 4, acc);
-    acc = sum16(dst.v4.data(), 4, acc);
-  }
-  return acc + proto + static_cast<std::uint32_t>(len);
 }
 
 // A capture being written: a clock, and the frames written so far.
@@ -255,7 +227,9 @@ class TcpConn {
     t.insert(t.end(), data.begin(), data.end());
     const Host& src = from_client ? c_ : s_;
     const Host& dst = from_client ? s_ : c_;
-    const std::uint16_t c = fold(sum16(t.data(), t.size(), pseudo_sum(src, dst, v6_, 6, t.size())));
+    const std::uint32_t pseudo = v6_ ? vsm::checksum::pseudo_header(src.v6, dst.v6, 6, t.size())
+                                     : vsm::checksum::pseudo_header(src.v4, dst.v4, 6, t.size());
+    const std::uint16_t c = vsm::checksum::finish(vsm::checksum::ones_sum(t, pseudo));
     t[16] = static_cast<std::uint8_t>(c >> 8);
     t[17] = static_cast<std::uint8_t>(c);
     cap_.advance(150);
@@ -291,7 +265,7 @@ class SctpAssoc {
       p.insert(p.end(), m.begin(), m.end());
       while (p.size() % 4) p.push_back(0);
     }
-    const std::uint32_t crc = crc32c(p.data(), p.size());
+    const std::uint32_t crc = vsm::checksum::crc32c(p);
     for (int i = 0; i < 4; ++i) p[8 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
     cap_.advance(200);
     return cap_.write(ip_frame(from_a ? a_ : b_, from_a ? b_ : a_, false, 132, p, cap_.ip_id()));

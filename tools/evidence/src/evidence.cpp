@@ -5,8 +5,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/crc.hpp>
 #include <vector>
+
+#include "checksum.hpp"
 
 #ifdef VSM_EVIDENCE_HAVE_WIRETAP
 extern "C" {
@@ -35,15 +36,6 @@ void put16(std::vector<std::uint8_t>& b, std::size_t at, std::uint16_t v) {
 void put32(std::vector<std::uint8_t>& b, std::size_t at, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
 }
-std::uint32_t sum16(const std::uint8_t* p, std::size_t n, std::uint32_t acc = 0) {
-  for (std::size_t i = 0; i + 1 < n; i += 2) acc += static_cast<std::uint32_t>((p[i] << 8) | p[i + 1]);
-  if (n % 2) acc += static_cast<std::uint32_t>(p[n - 1] << 8);
-  return acc;
-}
-std::uint16_t fold(std::uint32_t acc) {
-  while (acc >> 16) acc = (acc & 0xFFFF) + (acc >> 16);
-  return static_cast<std::uint16_t>(~acc & 0xFFFF);
-}
 
 // The IP header for `proto` in front of `body` (a TCP segment or an SCTP packet).
 std::vector<std::uint8_t> ip_packet(const Endpoint& src, const Endpoint& dst, std::uint8_t proto,
@@ -65,7 +57,7 @@ std::vector<std::uint8_t> ip_packet(const Endpoint& src, const Endpoint& dst, st
     b[9] = proto;
     std::copy(src.addr.begin(), src.addr.begin() + 4, b.begin() + 12);
     std::copy(dst.addr.begin(), dst.addr.begin() + 4, b.begin() + 16);
-    put16(b, 10, fold(sum16(b.data(), 20)));
+    put16(b, 10, checksum::finish(checksum::ones_sum(std::span(b).first(20))));
   }
   std::copy(body.begin(), body.end(), b.begin() + static_cast<std::ptrdiff_t>(ip_len));
   return b;
@@ -85,15 +77,10 @@ std::vector<std::uint8_t> tcp_packet(const Endpoint& src, const Endpoint& dst, s
   put16(t, 14, 65535);
   std::copy(payload.begin(), payload.end(), t.begin() + static_cast<std::ptrdiff_t>(tcp_len));
   // Checksum over the pseudo-header and the segment.
-  std::uint32_t acc = 0;
-  if (src.v6) {
-    acc = sum16(src.addr.data(), 16) + sum16(dst.addr.data(), 16);
-    acc += static_cast<std::uint32_t>(seg >> 16) + static_cast<std::uint32_t>(seg & 0xFFFF) + 6;
-  } else {
-    acc = sum16(src.addr.data(), 4) + sum16(dst.addr.data(), 4);
-    acc += 6 + static_cast<std::uint32_t>(seg);
-  }
-  put16(t, 16, fold(sum16(t.data(), seg, acc)));
+  const std::size_t alen = src.v6 ? 16 : 4;
+  const std::uint32_t pseudo =
+      checksum::pseudo_header(std::span(src.addr).first(alen), std::span(dst.addr).first(alen), 6, seg);
+  put16(t, 16, checksum::finish(checksum::ones_sum(t, pseudo)));
   return ip_packet(src, dst, 6, t);
 }
 
@@ -107,9 +94,7 @@ std::vector<std::uint8_t> sctp_packet(const Endpoint& src, const Endpoint& dst, 
   put32(p, 4, vtag);
   std::copy(chunk.begin(), chunk.end(), p.begin() + 12);
   while (p.size() % 4) p.push_back(0);
-  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;  // CRC32c
-  crc.process_bytes(p.data(), p.size());
-  const std::uint32_t sum = crc.checksum();
+  const std::uint32_t sum = checksum::crc32c(p);
   for (int i = 0; i < 4; ++i) p[8 + i] = static_cast<std::uint8_t>(sum >> (8 * i));  // as Linux stores it
   return ip_packet(src, dst, 132, p);
 }

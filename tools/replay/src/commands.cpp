@@ -15,6 +15,7 @@
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
 #include "vsm/text.hpp"
+#include "xml.hpp"
 
 namespace vsm::replay {
 namespace {
@@ -294,24 +295,7 @@ class CheckSink : public Sink {
   bool junit_;
 };
 
-std::string xml_escape(std::string_view s) {
-  std::string o;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\n' && ch != '\t') {
-          o += '?';
-        } else {
-          o += ch;
-        }
-    }
-  }
-  return o;
-}
+using text_out::xml_escape;
 
 bool write_junit(const std::string& path, const std::string& file, const CheckSink& sink, const ReadResult& rr) {
   std::ofstream x(path);

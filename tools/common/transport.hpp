@@ -3,7 +3,7 @@
 // TCP's stream API (connect, accept, read, write), so Asio's tcp socket and
 // acceptor types carry them: only the protocol number given to socket()
 // differs. Shared by the reference peers, the conformance runner and
-// vsm-replay (CMake target vsm_transport, header only).
+// vsm-replay (CMake target vsm_tools_common, header only).
 #pragma once
 
 #include <linux/sctp.h>
