@@ -4,6 +4,8 @@
 // input-chosen pieces, and the exchange tracker over the framed PDUs.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 
 #include "vsm/exchange.hpp"
 #include "vsm/framing.hpp"
@@ -26,6 +28,18 @@ void exercise_message(vsm::Bytes pdu, vsm::LengthConvention c) {
     (void)o.ntp();
   }
   (void)vsm::looks_like_vsm(pdu, c);
+  // The ID positions decode() remembers must agree with a walk of the options.
+  std::optional<std::uint32_t> nodes[2], function;
+  unsigned n = 0;
+  bool function_seen = false;
+  for (const vsm::OptionView o : m.options()) {
+    if (o.is(vsm::OptType::NodeId) && n < 2) nodes[n++] = o.u32();
+    if (o.is(vsm::OptType::FunctionId) && !function_seen) {
+      function_seen = true;
+      function = o.u32();
+    }
+  }
+  if (m.node_id(0) != nodes[0] || m.node_id(1) != nodes[1] || m.function_id() != function) std::abort();
 }
 
 }  // namespace

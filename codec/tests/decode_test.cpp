@@ -6,11 +6,14 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "vectors.hpp"
+#include "vsm/message.hpp"
 #include "vsm/rules.hpp"
+#include "vsm/samples.hpp"
 #include "vsm/text.hpp"
 #include "vsm/wire.hpp"
 
@@ -550,6 +553,39 @@ TEST(Decode, ArbitraryBytesNeverReadOutOfBounds) {
         (void)summarize(m);
         (void)looks_like_vsm(Bytes(heap.get(), n), conv);
       }
+    }
+  }
+}
+
+TEST(Decode, RemembersTheIdOptionsAWalkWouldFind) {
+  // node_id() and function_id() read positions that decode() notes; they must
+  // name the same options as a walk, also in cut messages and wrong lengths.
+  std::vector<Sample> all = typical_messages();
+  for (Sample& s : broken_messages()) all.push_back(std::move(s));
+  Message three_nodes = transfer(Operation::Copy, 9, 1, 2, 3);
+  three_nodes.add(Option::node_id(4));
+  all.push_back({"three Node IDs", three_nodes});
+  Message short_id = keep_alive(5, 1);
+  short_id.options.front().value.resize(2);
+  all.push_back({"2-octet Node ID", short_id});
+  for (const Sample& s : all) {
+    const Buf full = s.message.encode(s.convention);
+    for (std::size_t cut = 0; cut <= full.size(); ++cut) {
+      const MessageView m = decode(Bytes(full.data(), cut), s.convention);
+      std::vector<std::optional<std::uint32_t>> nodes;
+      std::optional<std::uint32_t> function;
+      bool function_seen = false;
+      for (const OptionView o : m.options()) {
+        if (o.is(OptType::NodeId)) nodes.push_back(o.u32());
+        if (o.is(OptType::FunctionId) && !function_seen) {
+          function_seen = true;
+          function = o.u32();
+        }
+      }
+      for (unsigned i = 0; i < 3; ++i) {
+        EXPECT_EQ(m.node_id(i), i < nodes.size() ? nodes[i] : std::nullopt) << s.name << " cut " << cut << " #" << i;
+      }
+      EXPECT_EQ(m.function_id(), function) << s.name << " cut " << cut;
     }
   }
 }
