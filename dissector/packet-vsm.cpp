@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Wireshark 4.0 dissector plugin for the VSM protocol
+// Wireshark dissector plugin (4.0 to 4.6, see ws_compat.hpp) for the VSM protocol
 // (draft-yokota-opsawg-virtnw-service-management-02).
 //
 // This file is Wireshark glue only: every constant, name, rule and piece of
@@ -34,6 +34,7 @@
 #include "vsm/rules.hpp"
 #include "vsm/text.hpp"
 #include "vsm/wire.hpp"
+#include "ws_compat.hpp"
 
 // ---------------------------------------------------------------------------
 // Plugin entry points. In C++ a namespace-scope const has internal linkage,
@@ -43,6 +44,9 @@ extern WS_DLL_PUBLIC_DEF const gchar plugin_version[];
 extern WS_DLL_PUBLIC_DEF const int plugin_want_major;
 extern WS_DLL_PUBLIC_DEF const int plugin_want_minor;
 WS_DLL_PUBLIC_DEF void plugin_register(void);
+#if VSM_WS_HAS_PLUGIN_DESCRIBE
+WS_DLL_PUBLIC_DEF uint32_t plugin_describe(void);
+#endif
 }
 
 const gchar plugin_version[] = VSM_PLUGIN_VERSION;
@@ -93,8 +97,8 @@ dissector_handle_t vsm_sctp_handle;
 
 // Preferences.
 gint pref_convention = static_cast<gint>(vsm::LengthConvention::Total4);
-gboolean pref_heuristic = TRUE;
-gboolean pref_desegment = TRUE;
+vsm::ws::PrefBool pref_heuristic = vsm::ws::as<vsm::ws::PrefBool>(true);
+vsm::ws::PrefBool pref_desegment = vsm::ws::as<vsm::ws::PrefBool>(true);
 guint pref_pairing_interval = 60;  // seconds, 0 = unlimited
 
 const enum_val_t kConventionPrefValues[] = {
@@ -178,9 +182,9 @@ struct ConvState {
   std::vector<vsm::Finding> expired;  // scratch for expire()
 };
 
-gboolean free_conv_state(wmem_allocator_t*, wmem_cb_event_t, void* user_data) {
+vsm::ws::WmemCbResult free_conv_state(wmem_allocator_t*, wmem_cb_event_t, void* user_data) {
   delete static_cast<ConvState*>(user_data);
-  return FALSE;
+  return vsm::ws::as<vsm::ws::WmemCbResult>(false);  // do not call again
 }
 
 enum class Transport { Tcp, Sctp, Exported };
@@ -653,8 +657,8 @@ bool dissect_vsm_heur_tcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, v
   return true;
 }
 
-gboolean heur_tcp_entry(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-  return dissect_vsm_heur_tcp(tvb, pinfo, tree, data) ? TRUE : FALSE;
+vsm::ws::HeurResult heur_tcp_entry(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+  return vsm::ws::as<vsm::ws::HeurResult>(dissect_vsm_heur_tcp(tvb, pinfo, tree, data));
 }
 
 // ---------------------------------------------------------------------------
@@ -688,19 +692,19 @@ const char* code_label_c(std::uint8_t code) {
 }
 
 void vsm_stats_tree_init(stats_tree* st) {
-  st_node_types = stats_tree_create_node(st, st_str_types, 0, STAT_DT_INT, TRUE);
-  st_node_codes = stats_tree_create_node(st, st_str_codes, 0, STAT_DT_INT, TRUE);
+  st_node_types = stats_tree_create_node(st, st_str_types, 0, STAT_DT_INT, true);
+  st_node_codes = stats_tree_create_node(st, st_str_codes, 0, STAT_DT_INT, true);
 }
 
 tap_packet_status vsm_stats_tree_packet(stats_tree* st, packet_info*, epan_dissect_t*, const void* p, tap_flags_t) {
   const auto* tap = static_cast<const VsmTapInfo*>(p);
   if (tap == nullptr || !tap->has_header) return TAP_PACKET_DONT_REDRAW;
-  tick_stat_node(st, st_str_types, 0, FALSE);
-  const int type_node = tick_stat_node(st, type_label_c(tap->type), st_node_types, TRUE);
-  if (vsm::carries_operation(tap->type)) tick_stat_node(st, operation_label_c(tap->subtype), type_node, FALSE);
+  tick_stat_node(st, st_str_types, 0, false);
+  const int type_node = tick_stat_node(st, type_label_c(tap->type), st_node_types, true);
+  if (vsm::carries_operation(tap->type)) tick_stat_node(st, operation_label_c(tap->subtype), type_node, false);
   if (tap->type == vsm::u8(vsm::MsgType::Ack)) {
-    tick_stat_node(st, st_str_codes, 0, FALSE);
-    tick_stat_node(st, code_label_c(tap->code), st_node_codes, FALSE);
+    tick_stat_node(st, st_str_codes, 0, false);
+    tick_stat_node(st, code_label_c(tap->code), st_node_codes, false);
   }
   return TAP_PACKET_REDRAW;
 }
@@ -859,7 +863,7 @@ void proto_register_vsm() {
   prefs_register_enum_preference(prefs, "length_convention", "Length field convention",
                                  "How the header Length field is read: the project profile (total length - 4) or "
                                  "the draft's literal wording (total length - 3)",
-                                 &pref_convention, kConventionPrefValues, FALSE);
+                                 &pref_convention, kConventionPrefValues, false);
   prefs_register_bool_preference(prefs, "desegment", "Reassemble VSM messages spanning multiple TCP segments",
                                  "Whether the VSM dissector should reassemble messages spanning multiple TCP "
                                  "segments (TCP's \"Allow subdissectors to reassemble TCP streams\" must be on too)",
@@ -903,6 +907,10 @@ void proto_reg_handoff_vsm() {
 }
 
 }  // namespace
+
+#if VSM_WS_HAS_PLUGIN_DESCRIBE
+uint32_t plugin_describe(void) { return WS_PLUGIN_DESC_DISSECTOR; }
+#endif
 
 void plugin_register(void) {
   static proto_plugin plug;

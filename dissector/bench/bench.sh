@@ -10,8 +10,11 @@ count=${3:-200000}
 work=$(mktemp -d /tmp/vsm-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-mkdir -p "$work/home/.local/lib/wireshark/plugins/4.0/epan"
-cp "$plugin" "$work/home/.local/lib/wireshark/plugins/4.0/epan/vsm.so"
+# The personal plugin folder is named after the release of the tshark that runs.
+release=$(tshark --version | sed -n 's/^TShark (Wireshark) \([0-9]*\.[0-9]*\)\..*/\1/p' | head -n 1)
+[ -n "$release" ] || { echo "bench.sh: cannot tell the Wireshark release of tshark" >&2; exit 2; }
+mkdir -p "$work/home/.local/lib/wireshark/plugins/$release/epan"
+cp "$plugin" "$work/home/.local/lib/wireshark/plugins/$release/epan/vsm.so"
 chmod -R a+rX "$work"
 "$tracegen" --bench "$count" "$work/bench.pcapng"
 chmod a+r "$work/bench.pcapng"

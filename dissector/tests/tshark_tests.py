@@ -34,11 +34,20 @@ def check(cond, msg):
     return cond
 
 
+def tshark_release():
+    """"4.4" for the tshark on PATH: the personal plugin folder is named after it."""
+    out = subprocess.run(["tshark", "--version"], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"TShark \(Wireshark\) (\d+)\.(\d+)\.", out)
+    if not m:
+        raise SystemExit("cannot tell the Wireshark release from: %r" % out[:200])
+    return "%s.%s" % m.groups()
+
+
 def setup():
     global WORK
     WORK = tempfile.mkdtemp(prefix="vsm-tshark-")
     os.chmod(WORK, 0o755)
-    plugdir = os.path.join(WORK, "home", ".local", "lib", "wireshark", "plugins", "4.0", "epan")
+    plugdir = os.path.join(WORK, "home", ".local", "lib", "wireshark", "plugins", tshark_release(), "epan")
     os.makedirs(plugdir)
     shutil.copy(ARGS.plugin, os.path.join(plugdir, "vsm.so"))
     os.makedirs(os.path.join(WORK, "traces"))
@@ -143,7 +152,14 @@ def test_fields():
         abbrev = "vsm.expert." + rid.lower().replace("-", "_").replace(".", "_")
         check(abbrev in out, "expert field %s missing" % abbrev)
     out, err, _ = tshark(["-G", "protocols"])
-    check(re.search(r"^Virtualized Service Management\tVSM\tvsm$", out, re.M) is not None, "protocol vsm missing")
+    check(re.search(r"^Virtualized Service Management\tVSM\tvsm(\t|$)", out, re.M) is not None, "protocol vsm missing")
+    # Loaded as a dissector plugin (from 4.4 on that needs plugin_describe()).
+    out, err, _ = tshark(["-G", "plugins"])
+    row = [line.split("\t") for line in out.splitlines() if line.startswith("vsm.so")]
+    if check(len(row) == 1, "vsm.so not listed once by tshark -G plugins: %r" % out[:300]):
+        version = ARGS.version or row[0][1].strip()
+        check([c.strip() for c in row[0][1:3]] == [version, "dissector"],
+              "tshark -G plugins lists vsm.so as %r, expected version %s and type dissector" % (row[0], version))
 
 
 def test_values():
@@ -410,11 +426,28 @@ def expert_ids(value):
     return ids or None
 
 
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+ISO_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d\.\d+)Z$")
+
+
+def wireshark_value(value):
+    """One spelling for what Wireshark itself formats differently by release:
+    4.6 writes absolute times in JSON as ISO 8601 (2025-12-31T23:00:00.000000000Z),
+    4.0 and 4.4 as "Dec 31, 2025 23:00:00.000000000 UTC"; the golden files keep the latter."""
+    m = ISO_TIME.match(value)
+    if m:
+        year, month, day, clock = m.groups()
+        return "%s %2d, %s %s UTC" % (MONTHS[int(month) - 1], int(day), year, clock)
+    return value
+
+
 def normalise(node):
     """Expert entries reduced to their requirement IDs: the golden files pin the
     decoding and which rules fire, not the codec's wording or severities."""
     if isinstance(node, list):
         return [normalise(x) for x in node]
+    if isinstance(node, str):
+        return wireshark_value(node)
     if not isinstance(node, dict):
         return node
     out = {}
@@ -537,6 +570,7 @@ def main():
     p.add_argument("--plugin", required=True)
     p.add_argument("--traces", required=True)
     p.add_argument("--dictionary", required=True)
+    p.add_argument("--version", default=None, help="the plugin version tshark -G plugins must show")
     p.add_argument("--golden", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
     p.add_argument("--update-golden", action="store_true")
     p.add_argument("--fuzz-rounds", type=int, default=5)
