@@ -122,7 +122,6 @@ fi
 say "installed with apt-get (${SECONDS} s since start)"
 [ -f "$plugin_path" ] || fail "$plugin_path is not there after the install"
 
-# tshark -G plugins: name, version, type, path, separated by tabs.
 # tshark -G plugins: name (padded with spaces), version, type, path, separated by tabs.
 line=$(tshark -G plugins 2>/dev/null | awk -F'\t' -v OFS='\t' '{for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i)} $1 == "vsm.so"')
 say "tshark -G plugins: ${line:-(no vsm.so)}"
@@ -148,5 +147,5 @@ if [ "$failures" -ne 0 ]; then
   say "$failures problem(s)"
   exit 1
 fi
-say "OK ($SECONDS s, install and purge included)"
+say "OK after $SECONDS s (the purge follows)"
 exit 0
