@@ -9,7 +9,8 @@
 # `apt-get install ./PACKAGE.deb`, checks that tshark (as root: global plugins
 # only) lists vsm.so as a dissector from the package's path and decodes TRACE
 # with VSM PDUs and nothing malformed, then purges the package, whatever
-# happened (trap). Needs root, tshark, apt-get and dpkg.
+# happened (trap). Needs root (exits 77, skipped, otherwise), tshark, apt-get
+# and dpkg.
 #
 # --marker FILE is created just before the install and removed after the purge;
 # `--cleanup FILE` purges the package only if FILE is still there (the ctest
@@ -42,7 +43,10 @@ fi
 deb=${1:?usage: check_package.sh [--marker FILE] PACKAGE.deb TRACE.pcapng}
 trace=${2:?usage: check_package.sh [--marker FILE] PACKAGE.deb TRACE.pcapng}
 
-[ "$(id -u)" -eq 0 ] || { say "must run as root (apt-get install, global plugin folder)"; exit 1; }
+if [ "$(id -u)" -ne 0 ]; then
+  echo "skip: check_package.sh installs a package, which needs root"
+  exit 77
+fi
 for tool in tshark apt-get dpkg dpkg-deb ldd; do
   command -v "$tool" >/dev/null || { say "$tool is not installed"; exit 1; }
 done
