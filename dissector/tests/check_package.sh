@@ -44,7 +44,7 @@ deb=${1:?usage: check_package.sh [--marker FILE] PACKAGE.deb TRACE.pcapng}
 trace=${2:?usage: check_package.sh [--marker FILE] PACKAGE.deb TRACE.pcapng}
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "skip: check_package.sh installs a package, which needs root"
+  echo "skip dissector.package: check_package.sh installs a package, which needs root"
   exit 77
 fi
 for tool in tshark apt-get dpkg dpkg-deb ldd; do

@@ -42,7 +42,7 @@ complete() {
 }
 if ! complete; then
   if [ ! -f "$fetch" ]; then
-    echo "skip: $fetch is missing (shared/ is expected beside the clone), so no Wireshark $version source"
+    echo "skip dissector.wireshark_checkers: $fetch is missing (shared/ is expected beside the clone), so no Wireshark $version source"
     exit 77
   fi
   [ -e "$cache" ] && say "removing the incomplete cache $cache"
@@ -51,7 +51,7 @@ if ! complete; then
   start=$SECONDS
   if ! out=$(bash "$fetch" "$cache" 2>&1) || [ ! -f "$cache/src/tools/checkAPIs.pl" ]; then
     rm -rf "$cache"
-    echo "skip: the Debian source of Wireshark $version cannot be had (no network or no deb-src access?): $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+    echo "skip dissector.wireshark_checkers: the Debian source of Wireshark $version cannot be had (no network or no deb-src access?): $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
     exit 77
   fi
   touch "$cache/.complete"
