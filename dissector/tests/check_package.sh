@@ -25,13 +25,24 @@ fail() {
   failures=$((failures + 1))
 }
 
+# apt-get, its output shown only when it fails.
+apt_quiet() {
+  local log rc
+  log=$(mktemp)
+  DEBIAN_FRONTEND=noninteractive apt-get -qq "$@" >"$log" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] || sed 's/^/    apt-get: /' "$log"
+  rm -f "$log"
+  return $rc
+}
+
 marker=
 if [ "${1:-}" = --cleanup ]; then
   marker=${2:?--cleanup needs the marker file}
   if [ -f "$marker" ]; then
     pkg=$(cat "$marker")
     say "purging $pkg left installed by an interrupted run"
-    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$pkg" >/dev/null || exit 1
+    apt_quiet purge -y "$pkg" || exit 1
     rm -f "$marker"
   fi
   exit 0
@@ -76,7 +87,7 @@ done
 dpkg-deb -f "$deb" Description | grep -q 'License: GPL-2.0-or-later' || fail "the description does not state the license"
 
 # The Wireshark this machine runs: its release (X.Y) and libwireshark package.
-ws_version=$(tshark --version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\)\..*/\1/p')
+ws_version=$(tshark --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\)\..*/\1/p')
 [ -n "$ws_version" ] || { say "cannot read tshark's version"; exit 1; }
 libws=$(ldd "$(command -v tshark)" | awk '$1 ~ /^libwireshark\.so/ {print $3; exit}')
 libws_pkg=$(owner "$libws") || { say "no package owns $libws"; exit 1; }
@@ -109,7 +120,7 @@ if dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installe
 fi
 purge() {
   say "purging $pkg"
-  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$pkg" >/dev/null || say "FAIL: apt-get purge $pkg failed"
+  apt_quiet purge -y "$pkg" || say "FAIL: apt-get purge $pkg failed"
   if dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installed; then
     say "FAIL: $pkg is still installed"
     exit 1
@@ -119,7 +130,7 @@ purge() {
 trap purge EXIT
 trap 'exit 1' INT TERM HUP
 if [ -n "$marker" ]; then printf '%s\n' "$pkg" >"$marker"; fi
-if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" >/dev/null; then
+if ! apt_quiet install -y --no-install-recommends "$deb"; then
   say "FAIL: apt-get install $deb failed"
   exit 1
 fi
