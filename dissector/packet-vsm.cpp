@@ -62,27 +62,29 @@ int proto_vsm = -1;
 int vsm_tap = -1;
 int exported_pdu_tap = -1;
 
-int hf_type = -1;
-int hf_subtype = -1;
-int hf_length = -1;
-int hf_code = -1;
-int hf_seq = -1;
-int hf_option = -1;
-int hf_opt_type = -1;
-int hf_opt_subtype = -1;
-int hf_opt_length = -1;
-int hf_opt_value = -1;
-int hf_ipv4 = -1;
-int hf_ipv6 = -1;
-int hf_port = -1;
-int hf_node_id = -1;
-int hf_function_id = -1;
-int hf_src_node_id = -1;
-int hf_dst_node_id = -1;
-int hf_undecoded = -1;
-int hf_response_in = -1;
-int hf_response_to = -1;
-int hf_response_time = -1;
+// Fixed fields. "static" (redundant in this namespace) and the hf[] array of
+// proto_register_vsm() in Wireshark's usual form let tools/checkhf.pl check them.
+static int hf_type = -1;
+static int hf_subtype = -1;
+static int hf_length = -1;
+static int hf_code = -1;
+static int hf_seq = -1;
+static int hf_option = -1;
+static int hf_opt_type = -1;
+static int hf_opt_subtype = -1;
+static int hf_opt_length = -1;
+static int hf_opt_value = -1;
+static int hf_ipv4 = -1;
+static int hf_ipv6 = -1;
+static int hf_port = -1;
+static int hf_node_id = -1;
+static int hf_function_id = -1;
+static int hf_src_node_id = -1;
+static int hf_dst_node_id = -1;
+static int hf_undecoded = -1;
+static int hf_response_in = -1;
+static int hf_response_to = -1;
+static int hf_response_time = -1;
 
 // Information sub-option fields, indexed by OP-Type and Sub-OP-Type.
 std::array<std::array<int, 256>, 16> hf_sub_fields;
@@ -784,36 +786,49 @@ void proto_register_vsm() {
       vsm::kOptions, [](const vsm::OptionSpec& o) -> guint32 { return o.type; },
       [](const vsm::OptionSpec& o) { return to_string(o.name); });
 
-  auto* hf = new std::vector<hf_register_info>{
-      field(&hf_type, "Type", "vsm.type", FT_UINT8, BASE_DEC, VALS(vals_types), "Message type"),
-      field(&hf_subtype, "Sub-Type", "vsm.subtype", FT_UINT8, BASE_DEC, nullptr,
-            "Operation command for Operation and Ack, else zero"),
-      field(&hf_length, "Length", "vsm.length", FT_UINT16, BASE_DEC, nullptr, "Header Length field"),
-      field(&hf_code, "Code", "vsm.code", FT_UINT8, BASE_DEC, VALS(vals_codes), "Result code (Ack, Error)"),
-      field(&hf_seq, "Sequence Number", "vsm.seq", FT_UINT24, BASE_DEC, nullptr, nullptr),
-      field(&hf_option, "Option", "vsm.option", FT_NONE, BASE_NONE, nullptr, nullptr),
-      field(&hf_opt_type, "OP-Type", "vsm.option.type", FT_UINT8, BASE_DEC, VALS(vals_options), nullptr),
-      field(&hf_opt_subtype, "Sub-OP-Type", "vsm.option.subtype", FT_UINT8, BASE_DEC, nullptr, nullptr),
-      field(&hf_opt_length, "Length", "vsm.option.length", FT_UINT16, BASE_DEC, nullptr, "Option value length"),
-      field(&hf_opt_value, "Value", "vsm.option.value", FT_BYTES, BASE_NONE, nullptr, "Option value"),
-      field(&hf_ipv4, "IPv4 address", "vsm.ipv4", FT_IPv4, BASE_NONE, nullptr, nullptr),
-      field(&hf_ipv6, "IPv6 address", "vsm.ipv6", FT_IPv6, BASE_NONE, nullptr, nullptr),
-      field(&hf_port, "Port number", "vsm.port", FT_UINT16, BASE_DEC, nullptr, nullptr),
-      field(&hf_node_id, "Node ID", "vsm.node_id", FT_UINT32, BASE_DEC, nullptr, nullptr),
-      field(&hf_function_id, "Function ID", "vsm.function_id", FT_UINT32, BASE_DEC, nullptr, nullptr),
-      field(&hf_src_node_id, "Source Node ID", "vsm.src_node_id", FT_UINT32, BASE_DEC, nullptr,
-            "First Node ID of MOVE, COPY and MOVE_SESSION"),
-      field(&hf_dst_node_id, "Destination Node ID", "vsm.dst_node_id", FT_UINT32, BASE_DEC, nullptr,
-            "Second Node ID of MOVE, COPY and MOVE_SESSION"),
-      field(&hf_undecoded, "Undecoded octets", "vsm.undecoded", FT_BYTES, BASE_NONE, nullptr,
-            "Octets after the last well-formed option"),
-      field(&hf_response_in, "Response In", "vsm.response_in", FT_FRAMENUM, BASE_NONE,
-            FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), "The ACK to this message is in this frame"),
-      field(&hf_response_to, "Response To", "vsm.response_to", FT_FRAMENUM, BASE_NONE,
-            FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), "This is an ACK to the message in this frame"),
-      field(&hf_response_time, "Response Time", "vsm.response_time", FT_RELATIVE_TIME, BASE_NONE, nullptr,
-            "Time between the message and its ACK"),
+  // Wireshark's usual hf[] form (NULL, not nullptr) so that its checkers
+  // (checkAPIs.pl, checkhf.pl, checkfiltername.pl) read these entries.
+  static hf_register_info hf[] = {
+      {&hf_type, {"Type", "vsm.type", FT_UINT8, BASE_DEC, VALS(vals_types), 0x0, "Message type", HFILL}},
+      {&hf_subtype,
+       {"Sub-Type", "vsm.subtype", FT_UINT8, BASE_DEC, NULL, 0x0, "Operation command for Operation and Ack (else zero)",
+        HFILL}},
+      {&hf_length, {"Length", "vsm.length", FT_UINT16, BASE_DEC, NULL, 0x0, "Header Length field", HFILL}},
+      {&hf_code, {"Code", "vsm.code", FT_UINT8, BASE_DEC, VALS(vals_codes), 0x0, "Result code (Ack and Error)", HFILL}},
+      {&hf_seq, {"Sequence Number", "vsm.seq", FT_UINT24, BASE_DEC, NULL, 0x0, NULL, HFILL}},
+      {&hf_option, {"Option", "vsm.option", FT_NONE, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+      {&hf_opt_type, {"OP-Type", "vsm.option.type", FT_UINT8, BASE_DEC, VALS(vals_options), 0x0, NULL, HFILL}},
+      {&hf_opt_subtype, {"Sub-OP-Type", "vsm.option.subtype", FT_UINT8, BASE_DEC, NULL, 0x0, NULL, HFILL}},
+      {&hf_opt_length, {"Length", "vsm.option.length", FT_UINT16, BASE_DEC, NULL, 0x0, "Option value length", HFILL}},
+      {&hf_opt_value, {"Value", "vsm.option.value", FT_BYTES, BASE_NONE, NULL, 0x0, "Option value", HFILL}},
+      {&hf_ipv4, {"IPv4 address", "vsm.ipv4", FT_IPv4, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+      {&hf_ipv6, {"IPv6 address", "vsm.ipv6", FT_IPv6, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+      {&hf_port, {"Port number", "vsm.port", FT_UINT16, BASE_DEC, NULL, 0x0, NULL, HFILL}},
+      {&hf_node_id, {"Node ID", "vsm.node_id", FT_UINT32, BASE_DEC, NULL, 0x0, NULL, HFILL}},
+      {&hf_function_id, {"Function ID", "vsm.function_id", FT_UINT32, BASE_DEC, NULL, 0x0, NULL, HFILL}},
+      {&hf_src_node_id,
+       {"Source Node ID", "vsm.src_node_id", FT_UINT32, BASE_DEC, NULL, 0x0, "First Node ID of MOVE/COPY/MOVE_SESSION",
+        HFILL}},
+      {&hf_dst_node_id,
+       {"Destination Node ID", "vsm.dst_node_id", FT_UINT32, BASE_DEC, NULL, 0x0,
+        "Second Node ID of MOVE/COPY/MOVE_SESSION", HFILL}},
+      {&hf_undecoded,
+       {"Undecoded octets", "vsm.undecoded", FT_BYTES, BASE_NONE, NULL, 0x0, "Octets after the last well-formed option",
+        HFILL}},
+      {&hf_response_in,
+       {"Response In", "vsm.response_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+        "The ACK to this message is in this frame", HFILL}},
+      {&hf_response_to,
+       {"Response To", "vsm.response_to", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+        "This is an ACK to the message in this frame", HFILL}},
+      {&hf_response_time,
+       {"Response Time", "vsm.response_time", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+        "Time between the message and its ACK", HFILL}},
   };
+  proto_register_field_array(proto_vsm, hf, G_N_ELEMENTS(hf));
+
+  // The information items' fields come from the dictionary (checked at run time by dissector.tshark.fields).
+  auto* items = new std::vector<hf_register_info>();
 
   // One field per information sub-option: vsm.<option keyword>.<sub keyword>.
   for (auto& row : hf_sub_fields) row.fill(-1);
@@ -835,11 +850,11 @@ void proto_register_vsm() {
       }
       std::string blurb = cat({opt.name, " item ", std::to_string(sub.sub)});
       if (!sub.unit.empty()) blurb = cat({blurb, ", in ", sub.unit});
-      hf->push_back(field(&hf_sub_fields[opt.type][sub.sub], keep(to_string(sub.name)),
-                          keep(cat({"vsm.", opt.keyword, ".", sub.keyword})), type, display, nullptr, keep(blurb)));
+      items->push_back(field(&hf_sub_fields[opt.type][sub.sub], keep(to_string(sub.name)),
+                             keep(cat({"vsm.", opt.keyword, ".", sub.keyword})), type, display, nullptr, keep(blurb)));
     }
   }
-  proto_register_field_array(proto_vsm, hf->data(), static_cast<int>(hf->size()));
+  proto_register_field_array(proto_vsm, items->data(), static_cast<int>(items->size()));
 
   static gint* ett[] = {&ett_vsm, &ett_option};
   proto_register_subtree_array(ett, G_N_ELEMENTS(ett));

@@ -32,7 +32,8 @@ std::vector<FaultCase> all_cases() {
 // Lines where a correct peer reports what its rules found in the other's traffic.
 bool flagged(const std::string& log, std::string_view id) {
   std::istringstream in(log);
-  const std::string tag = "[" + std::string(id) + "]";
+  std::string tag = "[";  // appended: g++ 12 -O3 warns falsely (-Wrestrict) on `"[" + std::string&&`
+  tag.append(id).append("]");
   for (std::string line; std::getline(in, line);) {
     const bool report = line.find("peer-finding") != std::string::npos ||
                         line.find("impossible length") != std::string::npos ||

@@ -204,7 +204,7 @@ class DecodeSink : public Sink {
               {"hex", hex(o.value)}};
       if (const OptionSpec* spec = option_spec(o.type)) {
         std::string kw(spec->keyword);
-        if (const SubOptionSpec* sub = sub_option_spec(o.type, o.subtype)) kw += "." + std::string(sub->keyword);
+        if (const SubOptionSpec* sub = sub_option_spec(o.type, o.subtype)) kw.append(".").append(sub->keyword);
         oj["keyword"] = kw;
       }
       opts.push_back(std::move(oj));

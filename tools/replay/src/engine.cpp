@@ -56,7 +56,11 @@ void for_each_message(ByteSpan bytes, std::uint32_t count, LengthConvention c, F
 }  // namespace
 
 std::string Conn::name() const {
-  return "c" + std::to_string(id) + " " + endpoint(Dir::FromInitiator) + "-" + endpoint(Dir::FromResponder);
+  // Appended, not `"c" + std::string&&`: g++ 12 -O3 warns falsely (-Wrestrict, GCC bug 105329) on that.
+  std::string s = "c";
+  s.append(std::to_string(id)).append(" ").append(endpoint(Dir::FromInitiator));
+  s.append("-").append(endpoint(Dir::FromResponder));
+  return s;
 }
 
 std::uint64_t Engine::hash(const Key& k) noexcept {

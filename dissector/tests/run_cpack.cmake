@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# cpack -G DEB into OUT; the package must be OUT/FILE (its name carries the plugin and Wireshark versions).
+file(REMOVE_RECURSE ${OUT})
+string(TIMESTAMP t0 "%s")
+execute_process(COMMAND ${CPACK} -G DEB --config ${CONFIG} -B ${OUT} RESULT_VARIABLE rc)
+string(TIMESTAMP t1 "%s")
+math(EXPR secs "${t1} - ${t0}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cpack failed")
+endif()
+if(NOT EXISTS ${OUT}/${FILE})
+  file(GLOB made ${OUT}/*.deb)
+  message(FATAL_ERROR "cpack did not make ${FILE} (made: ${made})")
+endif()
+message(STATUS "${FILE} made in ${secs} s")
