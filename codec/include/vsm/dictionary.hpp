@@ -158,6 +158,14 @@ inline constexpr std::array kRoles{
     Named{2, "manager", "Manager Node"},
 };
 
+// The length conventions by the keywords every tool's option takes
+// (--length-convention, the dissector's vsm.length_convention preference);
+// value = LengthConvention.
+inline constexpr std::array kLengthConventions{
+    Named{0, "profile", "Total length - 4 (project profile)"},
+    Named{1, "literal", "Total length - 3 (the draft's literal wording)"},
+};
+
 inline constexpr std::array<std::string_view, 4> kRunningStatuses{"Starting", "Running", "Terminating", "Unknown"};
 
 struct SubOptionSpec {
