@@ -90,8 +90,16 @@ bool printable(std::string_view s) noexcept {
 std::string_view summarize(const MessageView& m, std::span<char> buf) noexcept {
   Out out(buf);
   if (!m.has_header()) {
+    if (m.cut() && !m.error) {
+      out.str("Cut by the capture (");
+      out.num(m.bytes.size());
+      out.str(" of ");
+      out.num(m.cut_size);
+      out.str(" octets)");
+      return out.view();
+    }
     out.str("Malformed (");
-    out.num(m.bytes.size());
+    out.num(m.cut() ? m.cut_size : m.bytes.size());
     out.str(" octets)");
     return out.view();
   }
@@ -156,6 +164,7 @@ std::string_view summarize(const MessageView& m, std::span<char> buf) noexcept {
     out.str("]");
   }
   if (m.error) out.str(" [malformed]");
+  if (m.cut()) out.str(" [cut by the capture]");
   return out.view();
 }
 
