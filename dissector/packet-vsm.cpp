@@ -235,14 +235,18 @@ void add_finding(wmem_array_t** list, const vsm::Finding& f) {
   wmem_array_append_one(*list, f);
 }
 
-int expert_tap_id = -1;  // Wireshark's "expert" tap (-z expert, the Expert Information dialog)
+// Wireshark's "expert" tap (-z expert, the Expert Information dialog). It is
+// registered after the protocols' handoffs, so it is looked up on first use;
+// 0 when not found (then expert info is always worked out).
+int expert_tap_id = -1;
 
 // Whether anybody can see this PDU's expert info: a tree (the GUI, -V,
 // filters), the expert tap, which runs without a tree (-z expert), or an
 // Expert column. Otherwise (plain tshark -r) the findings are not worked out.
 bool experts_wanted(proto_tree* tree, packet_info* pinfo) {
   if (tree != nullptr) return true;
-  if (expert_tap_id <= 0 || have_tap_listener(expert_tap_id)) return true;
+  if (expert_tap_id < 0) expert_tap_id = find_tap_id("expert");
+  if (expert_tap_id == 0 || have_tap_listener(expert_tap_id)) return true;
   return pinfo->cinfo != nullptr && pinfo->cinfo->col_first[COL_EXPERT] >= 0;
 }
 
@@ -525,9 +529,14 @@ int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
   summary[s.size()] = '\0';
   ctx->add_summary(s);
 
-  proto_item* ti = proto_tree_add_item(tree, proto_vsm, tvb, 0, -1, ENC_NA);
-  proto_item_append_text(ti, ", %s", summary);
-  proto_tree* vt = proto_item_add_subtree(ti, ett_vsm);
+  // Without a tree (plain tshark -r) no item is added at all: even a call
+  // with a null tree costs more than the codec's decoding.
+  proto_tree* vt = nullptr;
+  if (tree != nullptr) {
+    proto_item* ti = proto_tree_add_item(tree, proto_vsm, tvb, 0, -1, ENC_NA);
+    proto_item_append_text(ti, ", %s", summary);
+    vt = proto_item_add_subtree(ti, ett_vsm);
+  }
 
   // Request/ACK tracking (first pass); what it found is shown on every pass.
   const PduInfo* info = track(m, tvb, pinfo, *ctx);
@@ -593,15 +602,17 @@ int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
   tap->subtype = m.header.subtype;
   tap->code = m.header.code;
   if (info != nullptr) {
-    if (info->response_frame != 0) {
+    if (vt != nullptr && info->response_frame != 0) {
       proto_item* it = proto_tree_add_uint(vt, hf_response_in, tvb, 0, 0, info->response_frame);
       proto_item_set_generated(it);
     }
     if (info->request_frame != 0) {
-      proto_item* it = proto_tree_add_uint(vt, hf_response_to, tvb, 0, 0, info->request_frame);
-      proto_item_set_generated(it);
-      it = proto_tree_add_time(vt, hf_response_time, tvb, 0, 0, &info->response_time);
-      proto_item_set_generated(it);
+      if (vt != nullptr) {
+        proto_item* it = proto_tree_add_uint(vt, hf_response_to, tvb, 0, 0, info->request_frame);
+        proto_item_set_generated(it);
+        it = proto_tree_add_time(vt, hf_response_time, tvb, 0, 0, &info->response_time);
+        proto_item_set_generated(it);
+      }
       tap->matched = true;
       tap->req_type = info->req_type;
       tap->req_subtype = info->req_subtype;
@@ -1028,7 +1039,6 @@ void proto_reg_handoff_vsm() {
   dissector_add_uint_with_preference("sctp.port", vsm::kDefaultPort, vsm_sctp_handle);
   dissector_add_for_decode_as("sctp.ppi", vsm_sctp_handle);
   heur_dissector_add("tcp", heur_tcp_entry, "VSM over TCP", "vsm_tcp", proto_vsm, HEURISTIC_ENABLE);
-  expert_tap_id = find_tap_id("expert");
 }
 
 }  // namespace
