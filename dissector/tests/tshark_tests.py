@@ -336,6 +336,11 @@ def test_experts():
     check(re.search(r"VSM\s+\[VSM-5-ACK\] never ACKed", out) is None, "-z expert without -2 has never-ACKed")
     out, _, _ = tshark(["-r", trace("all-messages.pcapng"), "-q", "-z", "expert"])
     check("[VSM-" not in out, "clean trace has VSM findings under -z expert: %r" % out[:400])
+    # An Expert column is filled without a tree too.
+    out, _, _ = tshark(["-r", trace("malformed-tcp.pcapng"), "-o",
+                        'gui.column.format:"No.","%m","Expert","%a"'])
+    severity = dict(line.split(None, 1) for line in out.splitlines() if len(line.split()) == 2)
+    check(severity.get("4") == "Error" and severity.get("6") == "Error", "Expert column: %r" % out[:300])
 
 
 def test_prefs():
