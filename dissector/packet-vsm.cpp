@@ -6,6 +6,7 @@
 // message text comes from the shared codec library (codec/include/vsm). Field
 // names, value_strings and the expert info table are generated from the codec's
 // dictionary and requirement catalogue when the protocol registers.
+#include <epan/column-info.h>
 #include <epan/conversation.h>
 #include <epan/dissectors/packet-tcp.h>
 #include <epan/expert.h>
@@ -18,10 +19,12 @@
 #include <epan/tap.h>
 #include <epan/to_str.h>
 #include <wireshark.h>
+#include <wsutil/report_message.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <initializer_list>
 #include <string>
@@ -97,18 +100,24 @@ std::array<expert_field, vsm::kRequirementCount> ei_req;
 dissector_handle_t vsm_tcp_handle;
 dissector_handle_t vsm_sctp_handle;
 
-// Preferences.
-gint pref_convention = static_cast<gint>(vsm::LengthConvention::Total4);
+// Preferences. The length convention is a word checked when preferences are
+// applied: Wireshark's enum preferences keep their old value on an unknown
+// word without a message, and 4.0 exports no custom preference.
+const char* pref_convention_word = nullptr;
+vsm::LengthConvention current_convention = vsm::LengthConvention::Total4;
 vsm::ws::PrefBool pref_heuristic = vsm::ws::as<vsm::ws::PrefBool>(true);
 vsm::ws::PrefBool pref_desegment = vsm::ws::as<vsm::ws::PrefBool>(true);
 guint pref_pairing_interval = 60;  // seconds, 0 = unlimited
 
-const enum_val_t kConventionPrefValues[] = {
-    {"total-4", "Total length - 4 (project profile)", static_cast<gint>(vsm::LengthConvention::Total4)},
-    {"draft-literal", "Total length - 3 (draft's literal wording)", static_cast<gint>(vsm::LengthConvention::Literal3)},
-    {NULL, NULL, 0}};
+// The words of the plugin's first releases, still accepted.
+struct ConventionAlias {
+  const char* word;
+  vsm::LengthConvention convention;
+};
+const ConventionAlias kConventionAliases[] = {{"total-4", vsm::LengthConvention::Total4},
+                                              {"draft-literal", vsm::LengthConvention::Literal3}};
 
-vsm::LengthConvention convention() { return static_cast<vsm::LengthConvention>(pref_convention); }
+vsm::LengthConvention convention() { return current_convention; }
 
 // Strings handed to Wireshark must outlive the registration: they are kept
 // here, never freed (Wireshark holds pointers to them until exit).
@@ -195,6 +204,7 @@ enum class Transport { Tcp, Sctp, Exported };
 struct DissectCtx {
   Transport transport;
   ConvState* conv = nullptr;
+  tvbuff_t* cut = nullptr;  // the first PDU of this call that was not captured whole
   // Summaries of the PDUs dissected in this call, for the Info column.
   char info[1024] = "";
   std::size_t info_len = 0;
@@ -231,9 +241,25 @@ void add_finding(wmem_array_t** list, const vsm::Finding& f) {
   wmem_array_append_one(*list, f);
 }
 
-// Expert info is only seen through a tree: a tree-less pass skips the text.
+// Wireshark's "expert" tap (-z expert, the Expert Information dialog). It is
+// registered after the protocols' handoffs, so it is looked up on first use;
+// 0 when not found (then expert info is always worked out).
+int expert_tap_id = -1;
+
+// Whether anybody can see this PDU's expert info: a tree (the GUI, -V,
+// filters), the expert tap, which runs without a tree (-z expert), or an
+// Expert column. Otherwise (plain tshark -r) the findings are not worked out.
+bool experts_wanted(proto_tree* tree, packet_info* pinfo) {
+  if (tree != nullptr) return true;
+  if (expert_tap_id < 0) expert_tap_id = find_tap_id("expert");
+  if (expert_tap_id == 0 || have_tap_listener(expert_tap_id)) return true;
+  return pinfo->cinfo != nullptr && pinfo->cinfo->col_first[COL_EXPERT] >= 0;
+}
+
+// An expert item, with or without a tree: Wireshark queues it to the expert
+// tap either way.
 void report(proto_tree* tree, packet_info* pinfo, tvbuff_t* tvb, const vsm::Finding& f) {
-  if (tree == nullptr || f.req >= vsm::Req::Count_) return;
+  if (f.req >= vsm::Req::Count_) return;
   const guint avail = tvb_captured_length(tvb);
   gint offset = 0;
   gint length = static_cast<gint>(avail);
@@ -316,8 +342,10 @@ void add_info_value(wmem_allocator_t* scope, proto_tree* tree, tvbuff_t* tvb, co
   }
 }
 
+// order_wrong: the tracker found the Node IDs in the wrong order, so they are
+// labelled by their place on the wire rather than by their role.
 void add_option(packet_info* pinfo, proto_tree* tree, tvbuff_t* tvb, const vsm::MessageView& m,
-                const vsm::OptionView& o, unsigned node_index) {
+                const vsm::OptionView& o, unsigned node_index, bool order_wrong) {
   const gint off = static_cast<gint>(o.offset);
   proto_item* ti = proto_tree_add_item(tree, hf_option, tvb, off, static_cast<gint>(o.total_size()), ENC_NA);
   char label[128];
@@ -328,12 +356,20 @@ void add_option(packet_info* pinfo, proto_tree* tree, tvbuff_t* tvb, const vsm::
   proto_item_set_text(ti, "%s: %s", label, value);
   proto_tree* st = proto_item_add_subtree(ti, ett_option);
   proto_tree_add_item(st, hf_opt_type, tvb, off + vsm::off::kOptType, 1, ENC_BIG_ENDIAN);
-  proto_tree_add_item(st, hf_opt_subtype, tvb, off + vsm::off::kOptSubType, 1, ENC_BIG_ENDIAN);
+  // The Sub-OP-Type's name depends on the OP-Type: the dictionary's item name.
+  const vsm::OptionSpec* spec = vsm::option_spec(o.type);
+  if (spec != nullptr && !spec->subs.empty()) {
+    const vsm::SubOptionSpec* sub = vsm::sub_option_spec(o.type, o.subtype);
+    const std::string_view name = sub != nullptr ? sub->name : std::string_view("Unknown");
+    proto_tree_add_uint_format_value(st, hf_opt_subtype, tvb, off + vsm::off::kOptSubType, 1, o.subtype, "%.*s (%u)",
+                                     static_cast<int>(name.size()), name.data(), o.subtype);
+  } else {
+    proto_tree_add_item(st, hf_opt_subtype, tvb, off + vsm::off::kOptSubType, 1, ENC_BIG_ENDIAN);
+  }
   proto_tree_add_item(st, hf_opt_length, tvb, off + vsm::off::kOptLength, 2, ENC_BIG_ENDIAN);
   if (o.length == 0) return;
   const gint voff = static_cast<gint>(o.value_offset());
   proto_tree_add_item(st, hf_opt_value, tvb, voff, o.length, ENC_NA);
-  const vsm::OptionSpec* spec = vsm::option_spec(o.type);
   if (spec == nullptr) return;
   if (spec->fixed_length != 0) {
     if (o.length != spec->fixed_length) return;
@@ -348,6 +384,10 @@ void add_option(packet_info* pinfo, proto_tree* tree, tvbuff_t* tvb, const vsm::
           proto_item* gi =
               proto_tree_add_item(st, node_index == 0 ? hf_src_node_id : hf_dst_node_id, tvb, voff, 4, ENC_BIG_ENDIAN);
           proto_item_set_generated(gi);
+          if (order_wrong) {
+            const std::string_view place = vsm::kNodeIdPlaces[node_index];
+            proto_item_set_text(gi, "%.*s: %u", static_cast<int>(place.size()), place.data(), tvb_get_ntohl(tvb, voff));
+          }
         }
         break;
       }
@@ -481,18 +521,31 @@ void write_info_column(packet_info* pinfo, const DissectCtx& ctx) {
 int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
   DissectCtx* ctx = static_cast<DissectCtx*>(data);
 
+  // Decoded against the message's real (reported) size: a message cut by the
+  // capture is not malformed. What was captured is shown, and Wireshark's own
+  // exception for a short capture is raised once the frame is done.
   const guint len = tvb_captured_length(tvb);
+  const guint reported = tvb_reported_length(tvb);
   const guint8* bytes = len ? tvb_get_ptr(tvb, 0, len) : nullptr;
-  const vsm::MessageView m = vsm::decode(vsm::Bytes(bytes, len), convention());
+  const vsm::MessageView m = vsm::decode(vsm::Bytes(bytes, len), reported, convention());
+  if (m.cut() && ctx->cut == nullptr) ctx->cut = tvb;
 
   char summary[256];
   const std::string_view s = vsm::summarize(m, std::span<char>(summary, sizeof summary - 1));
   summary[s.size()] = '\0';
   ctx->add_summary(s);
 
-  proto_item* ti = proto_tree_add_item(tree, proto_vsm, tvb, 0, -1, ENC_NA);
-  proto_item_append_text(ti, ", %s", summary);
-  proto_tree* vt = proto_item_add_subtree(ti, ett_vsm);
+  // Without a tree (plain tshark -r) no item is added at all: even a call
+  // with a null tree costs more than the codec's decoding.
+  proto_tree* vt = nullptr;
+  if (tree != nullptr) {
+    proto_item* ti = proto_tree_add_item(tree, proto_vsm, tvb, 0, -1, ENC_NA);
+    proto_item_append_text(ti, ", %s", summary);
+    vt = proto_item_add_subtree(ti, ett_vsm);
+  }
+
+  // Request/ACK tracking (first pass); what it found is shown on every pass.
+  const PduInfo* info = track(m, tvb, pinfo, *ctx);
 
   if (vt == nullptr) {
     // No tree (plain tshark -r): the fields are not wanted, skip building them.
@@ -516,9 +569,18 @@ int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
     }
     proto_tree_add_item(vt, hf_seq, tvb, vsm::off::kSeq, 3, ENC_BIG_ENDIAN);
     if (vt != nullptr) {
+      // The tracker's ORDER finding: the Node IDs are not source then destination.
+      bool order_wrong = false;
+      if (const vsm::OperationRules* rules = vsm::operation_rules(h.subtype);
+          rules != nullptr && info != nullptr && info->findings != nullptr) {
+        const guint n = wmem_array_get_count(info->findings);
+        for (guint i = 0; i < n && !order_wrong; ++i) {
+          order_wrong = static_cast<const vsm::Finding*>(wmem_array_index(info->findings, i))->req == rules->order;
+        }
+      }
       unsigned node_index = 0;
       for (const vsm::OptionView o : m.options()) {
-        add_option(pinfo, vt, tvb, m, o, node_index);
+        add_option(pinfo, vt, tvb, m, o, node_index, order_wrong);
         if (o.is(vsm::OptType::NodeId)) ++node_index;
       }
       if (m.options_end < len) {
@@ -530,16 +592,14 @@ int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
     proto_tree_add_item(vt, hf_undecoded, tvb, 0, static_cast<gint>(len), ENC_NA);
   }
 
-  // Findings of this message alone. Expert info is only seen through a tree,
-  // so a tree-less pass (plain tshark -r) skips the checks.
-  if (tree != nullptr) {
+  // Findings of this message alone, when somebody can see them.
+  const bool experts = experts_wanted(tree, pinfo);
+  if (experts) {
     vsm::FindingList findings;
     vsm::check_message(m, findings);
     for (const vsm::Finding& f : findings) report(vt, pinfo, tvb, f);
   }
 
-  // Request/ACK tracking (first pass), and what it found (every pass).
-  const PduInfo* info = track(m, tvb, pinfo, *ctx);
   VsmTapInfo scratch{};
   const bool tapped = have_tap_listener(vsm_tap);
   VsmTapInfo* tap = tapped ? wmem_new0(pinfo->pool, VsmTapInfo) : &scratch;
@@ -548,22 +608,24 @@ int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
   tap->subtype = m.header.subtype;
   tap->code = m.header.code;
   if (info != nullptr) {
-    if (info->response_frame != 0) {
+    if (vt != nullptr && info->response_frame != 0) {
       proto_item* it = proto_tree_add_uint(vt, hf_response_in, tvb, 0, 0, info->response_frame);
       proto_item_set_generated(it);
     }
     if (info->request_frame != 0) {
-      proto_item* it = proto_tree_add_uint(vt, hf_response_to, tvb, 0, 0, info->request_frame);
-      proto_item_set_generated(it);
-      it = proto_tree_add_time(vt, hf_response_time, tvb, 0, 0, &info->response_time);
-      proto_item_set_generated(it);
+      if (vt != nullptr) {
+        proto_item* it = proto_tree_add_uint(vt, hf_response_to, tvb, 0, 0, info->request_frame);
+        proto_item_set_generated(it);
+        it = proto_tree_add_time(vt, hf_response_time, tvb, 0, 0, &info->response_time);
+        proto_item_set_generated(it);
+      }
       tap->matched = true;
       tap->req_type = info->req_type;
       tap->req_subtype = info->req_subtype;
       tap->req_time = info->req_time;
       tap->req_frame = info->request_frame;
     }
-    if (info->findings != nullptr) {
+    if (experts && info->findings != nullptr) {
       const guint n = wmem_array_get_count(info->findings);
       for (guint i = 0; i < n; ++i) {
         report(vt, pinfo, tvb, *static_cast<const vsm::Finding*>(wmem_array_index(info->findings, i)));
@@ -571,7 +633,7 @@ int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
     }
     // Once the whole capture has been seen (two-pass tshark, the GUI), a
     // request still without a response was never ACKed.
-    if (PINFO_FD_VISITED(pinfo) && info->tracked_request && info->response_frame == 0 && !info->expired) {
+    if (experts && PINFO_FD_VISITED(pinfo) && info->tracked_request && info->response_frame == 0 && !info->expired) {
       vsm::Finding f;
       f.req = vsm::Req::AckEveryMessage;
       f.a = info->seq;
@@ -597,6 +659,16 @@ int dissect_vsm_pdu(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
 // ---------------------------------------------------------------------------
 // Transports.
 
+// A PDU not captured whole raises Wireshark's own exception once the call's
+// Info text is written: "[Packet size limited during capture]" when the
+// capture's snapshot length cut it, "[Unreassembled Packet]" for a segment
+// that TCP was not allowed to reassemble.
+void raise_if_cut(tvbuff_t* tvb, const DissectCtx& ctx) {
+  if (ctx.cut == nullptr) return;
+  tvbuff_t* short_tvb = tvb_captured_length(tvb) < tvb_reported_length(tvb) ? tvb : ctx.cut;
+  tvb_ensure_bytes_exist(short_tvb, 0, static_cast<gint>(tvb_reported_length(short_tvb)));
+}
+
 guint get_vsm_pdu_len(packet_info*, tvbuff_t* tvb, int offset, void*) {
   const std::uint32_t size = vsm::declared_size(tvb_get_ntohs(tvb, offset + vsm::off::kLength), convention());
   // An impossible Length: hand the rest of the segment over as one malformed PDU.
@@ -608,6 +680,7 @@ int dissect_vsm_tcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) 
   DissectCtx ctx{Transport::Tcp};
   tcp_dissect_pdus(tvb, pinfo, tree, pref_desegment, vsm::kOptionHeaderSize, get_vsm_pdu_len, dissect_vsm_pdu, &ctx);
   write_info_column(pinfo, ctx);
+  raise_if_cut(tvb, ctx);
   return static_cast<int>(tvb_captured_length(tvb));
 }
 
@@ -615,17 +688,22 @@ int dissect_vsm_tcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) 
 // is split only where a further plausible header follows the announced end.
 int dissect_vsm_sctp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
   DissectCtx ctx{Transport::Sctp};
-  const guint total = tvb_captured_length(tvb);
+  // Split by the chunk's real length; a further header is looked for only in
+  // what was captured.
+  const guint total = tvb_reported_length(tvb);
+  const guint captured = tvb_captured_length(tvb);
   guint offset = 0;
-  while (offset < total) {
+  while (offset < total && offset < captured) {
     const guint remaining = total - offset;
     guint pdu = remaining;
-    if (remaining >= vsm::kHeaderSize) {
+    if (captured - offset >= vsm::kHeaderSize) {
       const std::uint32_t size = vsm::declared_size(tvb_get_ntohs(tvb, offset + vsm::off::kLength), convention());
-      if (size != 0 && size + vsm::kHeaderSize <= remaining &&
+      if (size != 0 && size + vsm::kHeaderSize <= captured - offset &&
           vsm::plausible_header(vsm::Bytes(tvb_get_ptr(tvb, offset + size, vsm::kHeaderSize), vsm::kHeaderSize),
                                 convention())) {
         pdu = size;
+      } else if (captured < total && size != 0 && size < remaining && size + vsm::kHeaderSize > captured - offset) {
+        pdu = size;  // what follows was not captured: taken as the next message, not as trailing octets
       }
     }
     tvbuff_t* next = tvb_new_subset_length(tvb, offset, pdu);
@@ -633,7 +711,8 @@ int dissect_vsm_sctp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
     offset += pdu;
   }
   write_info_column(pinfo, ctx);
-  return static_cast<int>(total);
+  raise_if_cut(tvb, ctx);
+  return static_cast<int>(captured);
 }
 
 // One whole message, as handed over by Export PDU captures.
@@ -641,6 +720,7 @@ int dissect_vsm_exported(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, vo
   DissectCtx ctx{Transport::Exported};
   const int n = dissect_vsm_pdu(tvb, pinfo, tree, &ctx);
   write_info_column(pinfo, ctx);
+  raise_if_cut(tvb, ctx);
   return n;
 }
 
@@ -741,10 +821,71 @@ tap_packet_status vsm_srt_packet(void* pss, packet_info* pinfo, epan_dissect_t*,
 // ---------------------------------------------------------------------------
 // Registration.
 
+// The length convention named by a preference word: the codec's keywords, or
+// the plugin's first words; case does not matter.
+bool convention_for(const char* word, vsm::LengthConvention* out) {
+  if (word == nullptr) return false;
+  for (const vsm::Named& c : vsm::kLengthConventions) {
+    if (g_ascii_strcasecmp(word, to_string(c.keyword).c_str()) == 0) {
+      *out = static_cast<vsm::LengthConvention>(c.value);
+      return true;
+    }
+  }
+  for (const ConventionAlias& a : kConventionAliases) {
+    if (g_ascii_strcasecmp(word, a.word) == 0) {
+      *out = a.convention;
+      return true;
+    }
+  }
+  return false;
+}
+
+// An unknown word is an error: reported (on stderr for tshark, a dialog in
+// the GUI) and the convention left as it was. tshark, where nobody can
+// correct it, stops as it does for a bad -o argument.
+void apply_prefs() {
+  if (convention_for(pref_convention_word, &current_convention)) return;
+  std::string words;
+  for (const vsm::Named& c : vsm::kLengthConventions) words = cat({words, words.empty() ? "" : ", ", c.keyword});
+  for (const ConventionAlias& a : kConventionAliases) words = cat({words, ", ", a.word});
+  report_failure("Invalid value \"%s\" for the VSM preference vsm.length_convention (one of: %s)",
+                 pref_convention_word != nullptr ? pref_convention_word : "", words.c_str());
+  if (g_strcmp0(g_get_prgname(), "tshark") == 0) exit(1);
+}
+
 hf_register_info field(int* id, const char* name, const char* abbrev, ftenum type, int display, const void* strings,
                        const char* blurb) {
   hf_register_info hf = {id, {name, abbrev, type, display, strings, 0x0, blurb, HFILL}};
   return hf;
+}
+
+// The fixed fields are written in Wireshark's literal hf[] form, which its
+// checkers (checkAPIs.pl, checkhf.pl, checkfiltername.pl) read; the compiler
+// checks here that their names are the dictionary's.
+constexpr std::string_view dictionary_name(vsm::OptType type) {
+  for (const vsm::OptionSpec& o : vsm::kOptions) {
+    if (o.type == static_cast<std::uint8_t>(type)) return o.name;
+  }
+  return {};
+}
+static_assert(dictionary_name(vsm::OptType::IPv4) == "IPv4 address");
+static_assert(dictionary_name(vsm::OptType::IPv6) == "IPv6 address");
+static_assert(dictionary_name(vsm::OptType::Port) == "Port number");
+static_assert(dictionary_name(vsm::OptType::NodeId) == "Node ID");
+static_assert(dictionary_name(vsm::OptType::FunctionId) == "Function ID");
+static_assert(vsm::kNodeIdRoles[0] == "Source Node ID" && vsm::kNodeIdRoles[1] == "Destination Node ID");
+
+// An information item's display name: the dictionary's, followed by its
+// option's name when another option has an item of the same name ("Boot
+// time (Node information)"), so that every name can be a column title.
+std::string item_title(const vsm::OptionSpec& opt, const vsm::SubOptionSpec& sub) {
+  for (const vsm::OptionSpec& other : vsm::kOptions) {
+    if (&other == &opt) continue;
+    for (const vsm::SubOptionSpec& s : other.subs) {
+      if (s.name == sub.name) return cat({sub.name, " (", opt.name, ")"});
+    }
+  }
+  return to_string(sub.name);
 }
 
 int expert_group(const vsm::Requirement& r) {
@@ -795,17 +936,24 @@ void proto_register_vsm() {
         HFILL}},
       {&hf_length, {"Length", "vsm.length", FT_UINT16, BASE_DEC, NULL, 0x0, "Header Length field", HFILL}},
       {&hf_code, {"Code", "vsm.code", FT_UINT8, BASE_DEC, VALS(vals_codes), 0x0, "Result code (Ack and Error)", HFILL}},
-      {&hf_seq, {"Sequence Number", "vsm.seq", FT_UINT24, BASE_DEC, NULL, 0x0, NULL, HFILL}},
-      {&hf_option, {"Option", "vsm.option", FT_NONE, BASE_NONE, NULL, 0x0, NULL, HFILL}},
-      {&hf_opt_type, {"OP-Type", "vsm.option.type", FT_UINT8, BASE_DEC, VALS(vals_options), 0x0, NULL, HFILL}},
-      {&hf_opt_subtype, {"Sub-OP-Type", "vsm.option.subtype", FT_UINT8, BASE_DEC, NULL, 0x0, NULL, HFILL}},
-      {&hf_opt_length, {"Length", "vsm.option.length", FT_UINT16, BASE_DEC, NULL, 0x0, "Option value length", HFILL}},
+      {&hf_seq,
+       {"Sequence Number", "vsm.seq", FT_UINT24, BASE_DEC, NULL, 0x0,
+        "Sequence number of the message (copied into its ACK)", HFILL}},
+      {&hf_option,
+       {"Option", "vsm.option", FT_NONE, BASE_NONE, NULL, 0x0, "One option (OP-Type/Sub-OP-Type/Length/Value)", HFILL}},
+      {&hf_opt_type, {"OP-Type", "vsm.option.type", FT_UINT8, BASE_DEC, VALS(vals_options), 0x0, "Option type", HFILL}},
+      {&hf_opt_subtype,
+       {"Sub-OP-Type", "vsm.option.subtype", FT_UINT8, BASE_DEC, NULL, 0x0,
+        "Information item of the option type (zero for the fixed-length options)", HFILL}},
+      {&hf_opt_length,
+       {"Option Length", "vsm.option.length", FT_UINT16, BASE_DEC, NULL, 0x0, "Option value length", HFILL}},
       {&hf_opt_value, {"Value", "vsm.option.value", FT_BYTES, BASE_NONE, NULL, 0x0, "Option value", HFILL}},
-      {&hf_ipv4, {"IPv4 address", "vsm.ipv4", FT_IPv4, BASE_NONE, NULL, 0x0, NULL, HFILL}},
-      {&hf_ipv6, {"IPv6 address", "vsm.ipv6", FT_IPv6, BASE_NONE, NULL, 0x0, NULL, HFILL}},
-      {&hf_port, {"Port number", "vsm.port", FT_UINT16, BASE_DEC, NULL, 0x0, NULL, HFILL}},
-      {&hf_node_id, {"Node ID", "vsm.node_id", FT_UINT32, BASE_DEC, NULL, 0x0, NULL, HFILL}},
-      {&hf_function_id, {"Function ID", "vsm.function_id", FT_UINT32, BASE_DEC, NULL, 0x0, NULL, HFILL}},
+      {&hf_ipv4, {"IPv4 address", "vsm.ipv4", FT_IPv4, BASE_NONE, NULL, 0x0, "Value of an IPv4 address option", HFILL}},
+      {&hf_ipv6, {"IPv6 address", "vsm.ipv6", FT_IPv6, BASE_NONE, NULL, 0x0, "Value of an IPv6 address option", HFILL}},
+      {&hf_port, {"Port number", "vsm.port", FT_UINT16, BASE_DEC, NULL, 0x0, "Value of a Port number option", HFILL}},
+      {&hf_node_id, {"Node ID", "vsm.node_id", FT_UINT32, BASE_DEC, NULL, 0x0, "Value of a Node ID option", HFILL}},
+      {&hf_function_id,
+       {"Function ID", "vsm.function_id", FT_UINT32, BASE_DEC, NULL, 0x0, "Value of a Function ID option", HFILL}},
       {&hf_src_node_id,
        {"Source Node ID", "vsm.src_node_id", FT_UINT32, BASE_DEC, NULL, 0x0, "First Node ID of MOVE/COPY/MOVE_SESSION",
         HFILL}},
@@ -850,7 +998,7 @@ void proto_register_vsm() {
       }
       std::string blurb = cat({opt.name, " item ", std::to_string(sub.sub)});
       if (!sub.unit.empty()) blurb = cat({blurb, ", in ", sub.unit});
-      items->push_back(field(&hf_sub_fields[opt.type][sub.sub], keep(to_string(sub.name)),
+      items->push_back(field(&hf_sub_fields[opt.type][sub.sub], keep(item_title(opt, sub)),
                              keep(cat({"vsm.", opt.keyword, ".", sub.keyword})), type, display, nullptr, keep(blurb)));
     }
   }
@@ -869,16 +1017,20 @@ void proto_register_vsm() {
     ei_register_info info = {&e,
                              {keep(expert_abbrev(r.id)), expert_group(r), expert_severity(r.req),
                               keep(cat({"[", r.id, "] ", r.title})), EXPFILL}};
+    info.eiinfo.hf_info.hfinfo.blurb = keep(to_string(r.sentence));  // the filter field's description
     ei->push_back(info);
   }
   expert_module_t* expert = expert_register_protocol(proto_vsm);
   expert_register_field_array(expert, ei->data(), static_cast<int>(ei->size()));
 
-  module_t* prefs = prefs_register_protocol(proto_vsm, nullptr);
-  prefs_register_enum_preference(prefs, "length_convention", "Length field convention",
-                                 "How the header Length field is read: the project profile (total length - 4) or "
-                                 "the draft's literal wording (total length - 3)",
-                                 &pref_convention, kConventionPrefValues, false);
+  module_t* prefs = prefs_register_protocol(proto_vsm, apply_prefs);
+  std::string words;
+  for (const vsm::Named& c : vsm::kLengthConventions) {
+    words = cat({words, words.empty() ? "" : ", ", c.keyword, " (", c.name, ")"});
+  }
+  pref_convention_word = keep(to_string(vsm::kLengthConventions[0].keyword));
+  prefs_register_string_preference(prefs, "length_convention", "Length field convention",
+                                   keep(cat({"How the header Length field is read: ", words})), &pref_convention_word);
   prefs_register_bool_preference(prefs, "desegment", "Reassemble VSM messages spanning multiple TCP segments",
                                  "Whether the VSM dissector should reassemble messages spanning multiple TCP "
                                  "segments (TCP's \"Allow subdissectors to reassemble TCP streams\" must be on too)",

@@ -169,18 +169,18 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
     }
     if (p.type == u8(MsgType::Registration) && h.code == u8(ResultCode::Successful)) {
       auto n = m.node_id();
-      if (!n || *n == 0) {
+      if ((!n || *n == 0) && !m.cut()) {
         r.findings.add(Finding{Req::NodeIdAssigned, 0, 0, 0, 0, p.id, "Registration ACK assigns no Node ID"});
       } else {
         node_id_ = *n;
       }
     }
     if (p.type == u8(MsgType::Operation) && p.subtype == u8(Operation::MoveSession) && p.has_function_id &&
-        !m.function_id()) {
+        !m.function_id() && !m.cut()) {
       r.findings.add(Finding{Req::MoveSessionAckOptions, 0, 0, p.function_id, 0, p.id,
                              "Function ID of the command missing from the ACK"});
     }
-    if (p.wanted_items != 0 && h.code == u8(ResultCode::Successful)) {
+    if (p.wanted_items != 0 && h.code == u8(ResultCode::Successful) && !m.cut()) {
       std::uint32_t got = 0;
       for (const OptionView o : m.options()) {
         if (o.length != 0) got |= info_item_bit(o.type, o.subtype);

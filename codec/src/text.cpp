@@ -37,13 +37,45 @@ class Out {
   std::size_t len_ = 0;
 };
 
-// Dotted quad for 4 octets, eight colon-separated hex groups for 16.
+// Dotted quad for 4 octets; RFC 5952 text for 16: lower-case hex groups
+// without leading zeros, the longest run of two or more zero groups (the first
+// on a tie) as "::". Like the C library's inet_ntop (and so Wireshark's own
+// fields), an IPv4-mapped address ends in a dotted quad (::ffff:192.0.2.1, RFC
+// 5952 section 5), and so does the deprecated IPv4-compatible form (::192.0.2.1).
 void put_address(Out& out, Bytes a) noexcept {
   if (a.size() == 4) {
     out.put("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
     return;
   }
-  for (std::size_t i = 0; i + 1 < a.size(); i += 2) out.put("{}{:x}", i ? ":" : "", (a[i] << 8) | a[i + 1]);
+  std::uint16_t g[8];
+  for (std::size_t i = 0; i < 8; ++i) g[i] = static_cast<std::uint16_t>((a[2 * i] << 8) | a[2 * i + 1]);
+  std::size_t best = 8, best_len = 0;
+  for (std::size_t i = 0; i < 8;) {
+    if (g[i] != 0) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < 8 && g[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  if (best_len < 2) best = 8;
+  const bool v4_tail = best == 0 && (best_len == 6 || (best_len == 5 && g[5] == 0xffff));
+  const std::size_t groups = v4_tail ? 6 : 8;
+  for (std::size_t i = 0; i < groups; ++i) {
+    if (i == best) {
+      out.str("::");
+      i += best_len - 1;
+      continue;
+    }
+    if (i != 0 && i != best + best_len) out.str(":");
+    out.put("{:x}", g[i]);
+  }
+  if (v4_tail) out.put("{}{}.{}.{}.{}", best_len == 5 ? ":" : "", a[12], a[13], a[14], a[15]);
 }
 
 bool printable(std::string_view s) noexcept {
@@ -58,8 +90,16 @@ bool printable(std::string_view s) noexcept {
 std::string_view summarize(const MessageView& m, std::span<char> buf) noexcept {
   Out out(buf);
   if (!m.has_header()) {
+    if (m.cut() && !m.error) {
+      out.str("Cut by the capture (");
+      out.num(m.bytes.size());
+      out.str(" of ");
+      out.num(m.cut_size);
+      out.str(" octets)");
+      return out.view();
+    }
     out.str("Malformed (");
-    out.num(m.bytes.size());
+    out.num(m.cut() ? m.cut_size : m.bytes.size());
     out.str(" octets)");
     return out.view();
   }
@@ -124,6 +164,7 @@ std::string_view summarize(const MessageView& m, std::span<char> buf) noexcept {
     out.str("]");
   }
   if (m.error) out.str(" [malformed]");
+  if (m.cut()) out.str(" [cut by the capture]");
   return out.view();
 }
 

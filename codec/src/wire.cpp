@@ -240,6 +240,29 @@ MessageView decode(Bytes pdu, LengthConvention c) noexcept {
   return m;
 }
 
+MessageView decode(Bytes captured, std::uint32_t size, LengthConvention c) noexcept {
+  if (captured.size() >= size) return decode(captured.first(size), c);
+  MessageView m = decode(captured, c);
+  m.cut_size = size;
+  m.other_convention_fits = false;
+  if (!m.has_header()) {
+    // Too little captured to say anything, unless the message itself is too short.
+    m.error = size < kHeaderSize ? DecodeError{DecodeErrc::ShortHeader, 0, kHeaderSize, size} : DecodeError{};
+    return m;
+  }
+  if (m.error.code == DecodeErrc::LengthTooSmall) return m;
+  // The options cut by the end of the capture are simply not shown; the
+  // Length field is compared with the real size.
+  if (m.declared_size > size) {
+    m.error = {DecodeErrc::Truncated, size, m.declared_size, size};
+  } else if (m.declared_size < size) {
+    m.error = {DecodeErrc::TrailingBytes, m.declared_size, m.declared_size, size};
+  } else {
+    m.error = {};
+  }
+  return m;
+}
+
 bool plausible_header(Bytes bytes, LengthConvention c) noexcept {
   if (bytes.size() < kHeaderSize) return false;
   const std::uint8_t type = bytes[off::kType];

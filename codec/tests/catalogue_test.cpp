@@ -155,6 +155,16 @@ TEST(Dictionary, NamesAndKeywordsAreUniquePerTable) {
   check(kOperations, "operation");
   check(kResultCodes, "code");
   check(kRoles, "role");
+  check(kLengthConventions, "length convention");
+}
+
+// The words of the tools' --length-convention options and the dissector's preference.
+TEST(Dictionary, NamesTheLengthConventions) {
+  ASSERT_NE(find_keyword(kLengthConventions, "profile"), nullptr);
+  ASSERT_NE(find_keyword(kLengthConventions, "literal"), nullptr);
+  EXPECT_EQ(find_keyword(kLengthConventions, "profile")->value, static_cast<std::uint8_t>(LengthConvention::Total4));
+  EXPECT_EQ(find_keyword(kLengthConventions, "literal")->value, static_cast<std::uint8_t>(LengthConvention::Literal3));
+  EXPECT_EQ(find_keyword(kLengthConventions, "total-4"), nullptr);
 }
 
 TEST(Dictionary, MatchesTheDraftsNumbers) {

@@ -590,5 +590,56 @@ TEST(Decode, RemembersTheIdOptionsAWalkWouldFind) {
   }
 }
 
+// A capture cut short (snapshot length): the Length field is judged against the
+// message's real size, and no rule that needs the whole message applies.
+TEST(Decode, MessageCutByTheCaptureIsNotMalformed) {
+  for (const Sample& s : typical_messages()) {
+    const Buf full = s.message.encode(s.convention);
+    const auto size = static_cast<std::uint32_t>(full.size());
+    EXPECT_FALSE(decode(Bytes(full), size, s.convention).cut()) << s.name;
+    for (std::uint32_t cut = 0; cut < size; ++cut) {
+      const MessageView m = decode(Bytes(full.data(), cut), size, s.convention);
+      EXPECT_TRUE(m.cut()) << s.name << " cut " << cut;
+      EXPECT_FALSE(m.error) << s.name << " cut " << cut << ": " << errc_name(m.error.code);
+      FindingList f;
+      check_message(m, f);
+      EXPECT_TRUE(f.empty()) << s.name << " cut " << cut << ": " << (f.empty() ? "" : describe(f[0]));
+      if (cut >= kHeaderSize) {
+        EXPECT_EQ(m.header.seq, decode(full, s.convention).header.seq);
+        EXPECT_NE(summarize(m).find("[cut by the capture]"), std::string::npos) << summarize(m);
+      }
+    }
+  }
+}
+
+TEST(Decode, MessageCutByTheCaptureStillShowsWhatWasCaptured) {
+  const Buf& b = test::kMove;
+  const auto size = static_cast<std::uint32_t>(b.size());
+  // Header and first Node ID captured, the rest not.
+  const MessageView m = decode(Bytes(b.data(), kHeaderSize + 8 + 2), size);
+  EXPECT_EQ(m.option_count, 1);
+  EXPECT_EQ(m.node_id(0), 3u);
+  EXPECT_EQ(m.node_id(1), std::nullopt);
+  // A wrong Length field is still found, against the real size.
+  Buf longer = b;
+  longer.push_back(0);
+  const MessageView t = decode(Bytes(longer.data(), 12), size + 1);
+  EXPECT_EQ(t.error.code, DecodeErrc::TrailingBytes);
+  EXPECT_EQ(t.error.actual, size + 1);
+  FindingList f;
+  check_message(t, f);
+  EXPECT_TRUE(f.contains(Req::Length));
+  // What the captured options break is still reported.
+  Buf bad = b;
+  bad[off::kCode] = 9;
+  FindingList g;
+  check_message(decode(Bytes(bad.data(), 10), size), g);
+  EXPECT_TRUE(g.contains(Req::CodeZero));
+  EXPECT_EQ(g.size(), 1u);
+  // Fewer than 8 octets captured.
+  EXPECT_EQ(summarize(decode(Bytes(b.data(), 3), size)),
+            "Cut by the capture (3 of " + std::to_string(size) + " octets)");
+}
+
 }  // namespace
 }  // namespace vsm

@@ -2,8 +2,10 @@
 // Text for people: summaries, finding descriptions, option values.
 #include "vsm/text.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 #include "vectors.hpp"
@@ -113,8 +115,8 @@ TEST(Text, FormatsEveryTypedOptionValue) {
   std::vector<std::string> got;
   for (const OptionView o : m.options()) got.push_back(format_value(o));
   const std::vector<std::string> want{
-      "10.0.0.1",       "2001:db8:0:0:0:0:0:1", "7750",       "3",       "2026-11-26T06:00:00Z",
-      "\"8589934592\"", "\"P-CSCF\"",           "192.0.2.10", "\"0.3\"", "\"1000\"",
+      "10.0.0.1",       "2001:db8::1", "7750",       "3",       "2026-11-26T06:00:00Z",
+      "\"8589934592\"", "\"P-CSCF\"",  "192.0.2.10", "\"0.3\"", "\"1000\"",
   };
   EXPECT_EQ(got, want);
   EXPECT_EQ(format_value(*decode(test::kMove).find(OptType::FunctionId)), "7");
@@ -134,8 +136,74 @@ TEST(Text, FormatsEmptyBinaryAndIpv6ContactValues) {
   const Buf b = m.encode();
   const MessageView v = decode(b);
   EXPECT_EQ(format_value(*v.find(OptType::NodeInfo)), "0x00001000");
-  EXPECT_EQ(format_value(*v.find(OptType::SessionInfo)), "2001:db8:0:0:0:0:0:abcd");
+  EXPECT_EQ(format_value(*v.find(OptType::SessionInfo)), "2001:db8::abcd");
   EXPECT_EQ(format_value(*v.find(OptType::IPv4)), "0x0a0001");
+}
+
+// The IPv6 option's text, through the whole encode/decode/format path.
+std::string ipv6_text(const std::array<std::uint8_t, 16>& a) {
+  Message m = registration(1, 3);
+  m.add(Option::ipv6(a));
+  const Buf b = m.encode();
+  const MessageView v = decode(b);
+  const auto o = v.find(OptType::IPv6);
+  return o ? format_value(*o) : std::string("(no option)");
+}
+
+std::array<std::uint8_t, 16> groups(std::initializer_list<std::uint16_t> g) {
+  std::array<std::uint8_t, 16> a{};
+  std::size_t i = 0;
+  for (std::uint16_t x : g) {
+    a[i++] = static_cast<std::uint8_t>(x >> 8);
+    a[i++] = static_cast<std::uint8_t>(x);
+  }
+  return a;
+}
+
+TEST(Text, Ipv6AddressesInRfc5952Form) {
+  // 4.1 no leading zeros; 4.3 lower case.
+  EXPECT_EQ(ipv6_text(groups({0x2001, 0x0db8, 0x00aa, 0x0001, 0x0002, 0x0003, 0x0004, 0xABCD})),
+            "2001:db8:aa:1:2:3:4:abcd");
+  // 4.2.1 the longest run of zero groups is "::"; the draft's own example.
+  EXPECT_EQ(ipv6_text(groups({0x2001, 0x0db8, 0, 0, 0, 0, 0, 3})), "2001:db8::3");
+  // 4.2.2 a single zero group is not compressed.
+  EXPECT_EQ(ipv6_text(groups({0x2001, 0x0db8, 0, 1, 1, 1, 1, 1})), "2001:db8:0:1:1:1:1:1");
+  // 4.2.3 the longest run wins, and the first one on a tie.
+  EXPECT_EQ(ipv6_text(groups({0x2001, 0, 0, 1, 0, 0, 0, 1})), "2001:0:0:1::1");
+  EXPECT_EQ(ipv6_text(groups({0x2001, 0x0db8, 0, 0, 1, 0, 0, 1})), "2001:db8::1:0:0:1");
+  // Runs at either end, and the all-zero and loopback addresses.
+  EXPECT_EQ(ipv6_text(groups({0xfe80, 0, 0, 0, 0, 0, 0, 0})), "fe80::");
+  EXPECT_EQ(ipv6_text(groups({0, 0, 0x0db8, 1, 2, 3, 4, 5})), "::db8:1:2:3:4:5");
+  EXPECT_EQ(ipv6_text(groups({0, 0, 0, 0, 0, 0, 0, 0})), "::");
+  EXPECT_EQ(ipv6_text(groups({0, 0, 0, 0, 0, 0, 0, 1})), "::1");
+  // 5: an IPv4-mapped address ends in a dotted quad.
+  EXPECT_EQ(ipv6_text(groups({0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201})), "::ffff:192.0.2.1");
+  // The session contact address uses the same text.
+  Message m = status_update(2, 3);
+  m.add(Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress,
+                    groups({0x2001, 0x0db8, 0, 0, 0, 0, 0, 0x4d})));
+  const Buf b = m.encode();
+  EXPECT_EQ(format_value(*decode(b).find(OptType::SessionInfo)), "2001:db8::4d");
+}
+
+// Wireshark prints its IPv6 fields with the C library's inet_ntop: the codec's
+// option labels must read the same for every pattern of zero groups.
+TEST(Text, Ipv6TextMatchesInetNtopForEveryZeroGroupPattern) {
+  for (unsigned mask = 0; mask < 256; ++mask) {
+    for (std::uint16_t value : {std::uint16_t{1}, std::uint16_t{0x0a0b}, std::uint16_t{0xffff}}) {
+      std::array<std::uint8_t, 16> a{};
+      for (unsigned i = 0; i < 8; ++i) {
+        if (mask & (1u << i)) {
+          const std::uint16_t g = static_cast<std::uint16_t>(value + i);
+          a[2 * i] = static_cast<std::uint8_t>(g >> 8);
+          a[2 * i + 1] = static_cast<std::uint8_t>(g);
+        }
+      }
+      char want[INET6_ADDRSTRLEN];
+      ASSERT_NE(inet_ntop(AF_INET6, a.data(), want, sizeof want), nullptr);
+      EXPECT_EQ(ipv6_text(a), want) << "zero-group mask " << mask << ", value " << value;
+    }
+  }
 }
 
 TEST(Text, FormatValueIntoSmallBufferIsCutNotOverrun) {

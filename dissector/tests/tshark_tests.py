@@ -114,10 +114,19 @@ def test_fields():
     out, err, _ = tshark(["-G", "fields"])
     check(err.strip() == "", "tshark -G fields printed to stderr: %r" % err[:500])
     listed = {}
+    names = {}
     for line in out.splitlines():
         cols = line.split("\t")
         if len(cols) > 4 and cols[0] == "F" and cols[4] == "vsm":
             listed[cols[2]] = cols[3]
+            # Every field says what it is, and its display name can title a column.
+            check(len(cols) > 7 and cols[7].strip() != "", "field %s has no description" % cols[2])
+            check(cols[1] not in names, "display name %r of %s already names %s" % (cols[1], cols[2], names.get(cols[1])))
+            names[cols[1]] = cols[2]
+    check(names.get("Boot time (Node information)") == "vsm.node_info.boot_time" and
+          names.get("Current load (Function information)") == "vsm.function_info.load_current",
+          "shared item names not told apart by their option: %r" % sorted(names)[:80])
+    check(names.get("Running status") == "vsm.function_info.running_status", "unshared item name changed")
     expected = {
         "vsm.type": "FT_UINT8", "vsm.subtype": "FT_UINT8", "vsm.length": "FT_UINT16", "vsm.code": "FT_UINT8",
         "vsm.seq": "FT_UINT24", "vsm.option": "FT_NONE", "vsm.option.type": "FT_UINT8",
@@ -201,8 +210,31 @@ def test_values():
     # Info column: one entry per PDU, with names and IDs.
     out, _, _ = tshark(["-r", trace("all-messages.pcapng"), "-Y", "vsm.type == 3 && vsm.subtype == 4"])
     check("Operation MOVE seq=103 node 3 -> 5 function 7" in out, "Info of MOVE: %r" % out)
-    # IPv6.
+    # IPv6: the field and the option label both in RFC 5952 form.
     check(one("ipv6.pcapng", "vsm.type == 1", "vsm.ipv6") == "2001:db8::3", "IPv6 option")
+    out, _, _ = tshark(["-r", trace("ipv6.pcapng"), "-V", "-Y", "vsm"])
+    check(re.search(r"^    IPv6 address: 2001:db8::3$", out, re.M) is not None,
+          "IPv6 option label not in RFC 5952 form: %r" %
+          [l for l in out.splitlines() if "2001:db8" in l][:4])
+    check(re.search(r"^    Session information / Contact address: 2001:db8::4d$", out, re.M) is not None,
+          "IPv6 contact label")
+    check(":0:0:" not in out, "uncompressed IPv6 text: %r" % [l for l in out.splitlines() if ":0:0:" in l][:4])
+    # Sub-OP-Types named after the item of their option type.
+    out, _, _ = tshark(["-r", trace("all-messages.pcapng"), "-V", "-Y", "vsm"])
+    for line in ["Sub-OP-Type: Running status (50)", "Sub-OP-Type: Available memory size (11)",
+                 "Sub-OP-Type: Contact address (2)", "Sub-OP-Type: Information message (1)"]:
+        check(line + "\n" in out, "%r missing" % line)
+    check(re.search(r"^\s*Sub-OP-Type: 0$", out, re.M) is not None, "fixed-length options: plain Sub-OP-Type 0")
+    check(count("all-messages.pcapng", "vsm.option.subtype == 50") >= 1, "vsm.option.subtype stays numeric")
+    # Node IDs found in the wrong order are labelled by their place, not their role.
+    out, _, _ = tshark(["-r", trace("malformed-tcp.pcapng"), "-V", "-Y", "vsm.expert.vsm_6_3_4_order"])
+    check("[First Node ID: 5]" in out and "[Second Node ID: 3]" in out, "ORDER frame labels: %r" %
+          [l for l in out.splitlines() if "Node ID" in l])
+    check("Source Node ID" not in out and "Destination Node ID" not in out, "ORDER frame still names roles")
+    check(count("malformed-tcp.pcapng", "vsm.expert.vsm_6_3_4_order && vsm.src_node_id == 5") == 1,
+          "ORDER frame: vsm.src_node_id is still the first Node ID")
+    out, _, _ = tshark(["-r", trace("all-messages.pcapng"), "-V", "-Y", "vsm.type == 3 && vsm.subtype == 4"])
+    check("[Source Node ID: 3]" in out and "[Destination Node ID: 5]" in out, "MOVE in order: roles named")
     check(one("ipv6.pcapng", "vsm.type == 3", "vsm.session_info.contact") == "2001:db8::4d", "IPv6 contact")
     # Split and coalesced PDUs: every message found, ten in one frame.
     rows = fields("split-coalesced.pcapng", ["frame.number", "vsm.seq", "vsm.type"])
@@ -301,16 +333,54 @@ def test_experts():
         check(out.strip() == "", "%s has warnings: %s" % (name, out.strip()[:400]))
     # Expert info filterable by its field.
     check(count("malformed-tcp.pcapng", "vsm.expert.vsm_6_3_4_order") == 1, "filter vsm.expert.vsm_6_3_4_order")
+    # The expert tap runs without a tree (-z expert): it sees every finding too.
+    for name in ["malformed-tcp", "malformed-sctp"]:
+        expect = [l for l in open(trace(name + ".expect")).read().splitlines() if not l.startswith("#")]
+        for args in (["-z", "expert"], ["-z", "expert", "-2"]):
+            out, _, _ = tshark(["-r", trace(name + ".pcapng"), "-q"] + args)
+            for line in expect:
+                for rid in line.split()[1:]:
+                    check(re.search(r"VSM\s+\[%s\]" % re.escape(rid), out) is not None,
+                          "%s: %s missing from tshark -q %s" % (name, rid, " ".join(args)))
+        out, _, _ = tshark(["-r", trace(name + ".pcapng"), "-q", "-z", "expert,error"])
+        check(re.search(r"^Errors \(\d+\)", out, re.M) is not None and "VSM  [VSM-" in out,
+              "%s: no VSM error under -z expert,error: %r" % (name, out[:400]))
+        check("Warnings (" not in out and "Notes (" not in out, "%s: -z expert,error lists more than errors" % name)
+    out, _, _ = tshark(["-r", trace("malformed-tcp.pcapng"), "-q", "-z", "expert", "-2"])
+    check(re.search(r"VSM\s+\[VSM-5-ACK\] never ACKed", out) is not None, "-z expert -2 lacks never-ACKed")
+    out, _, _ = tshark(["-r", trace("malformed-tcp.pcapng"), "-q", "-z", "expert"])
+    check(re.search(r"VSM\s+\[VSM-5-ACK\] never ACKed", out) is None, "-z expert without -2 has never-ACKed")
+    out, _, _ = tshark(["-r", trace("all-messages.pcapng"), "-q", "-z", "expert"])
+    check("[VSM-" not in out, "clean trace has VSM findings under -z expert: %r" % out[:400])
+    # An Expert column is filled without a tree too.
+    out, _, _ = tshark(["-r", trace("malformed-tcp.pcapng"), "-o",
+                        'gui.column.format:"No.","%m","Expert","%a"'])
+    severity = dict(line.split(None, 1) for line in out.splitlines() if len(line.split()) == 2)
+    check(severity.get("4") == "Error" and severity.get("6") == "Error", "Expert column: %r" % out[:300])
 
 
 def test_prefs():
-    """Length convention preference; pairing interval."""
-    rows = fields("literal-length.pcapng", ["vsm.type"], ["-o", "vsm.length_convention:draft-literal"])
-    check(len(rows) == 8, "literal trace with draft-literal: %d PDUs" % len(rows))
-    check(count("literal-length.pcapng", "_ws.expert && vsm", ["-o", "vsm.length_convention:draft-literal"]) == 0,
-          "literal trace with draft-literal has expert infos")
+    """Length convention preference (every word, and a wrong one); pairing interval."""
+    # The words of every tool (profile, literal) and the plugin's first ones.
+    for word, literal in [("literal", True), ("draft-literal", True), ("LITERAL", True), ("profile", False),
+                          ("total-4", False)]:
+        opt = ["-o", "vsm.length_convention:" + word]
+        rows = fields("literal-length.pcapng", ["vsm.type"], opt)
+        check((len(rows) == 8) == literal, "literal trace with %s: %d PDUs" % (word, len(rows)))
+        findings = count("literal-length.pcapng", "_ws.expert && vsm", opt)
+        check((findings == 0) == literal, "literal trace with %s: %d frames with expert infos" % (word, findings))
+        findings = count("all-messages.pcapng", "_ws.expert && vsm", opt)
+        check((findings == 0) != literal, "profile trace with %s: %d frames with expert infos" % (word, findings))
     check(count("literal-length.pcapng", "vsm.expert.vsm_6_1_length_literal") >= 1,
           "literal trace with the profile convention: literal length not reported")
+    # Anything else is an error, not silently the default.
+    for word in ["literal3", "bogus", ""]:
+        out, err, rc = tshark(["-r", trace("literal-length.pcapng"), "-o", "vsm.length_convention:" + word],
+                              check_rc=False)
+        check(rc != 0, "-o vsm.length_convention:%s accepted (rc %d)" % (word, rc))
+        check("vsm.length_convention" in err and "profile" in err and "literal" in err,
+              "-o vsm.length_convention:%s: message %r" % (word, err[:300]))
+        check(out == "", "-o vsm.length_convention:%s still dissected" % word)
     # Pairing interval: session-mobility's MOVE ACK comes 0.3 s late.
     extra = ["-2", "-o", "vsm.pairing_interval:0"]
     check(count("session-mobility.pcapng", "vsm.type == 6 && vsm.subtype == 4 && vsm.response_to", extra) == 1,
@@ -498,6 +568,45 @@ def test_golden():
             fail("%s differs from %s (rerun with --update-golden after checking): %s" % (name, path, detail))
 
 
+def test_snaplen():
+    """A capture cut by its snapshot length: what was captured is decoded, no
+    VSM length finding, and Wireshark's "Packet size limited during capture"."""
+    cutdir = os.path.join(WORK, "snaplen")
+    os.makedirs(cutdir)
+    os.chmod(cutdir, 0o755)
+    length_ids = ["vsm.expert.vsm_6_1_length", "vsm.expert.vsm_6_1_option_length",
+                  "vsm.expert.vsm_6_1_length_literal"]
+    # (SCTP hands over only whole DATA chunks: a packet cut short loses its
+    # later chunks, the messages in them are missing and the sequence numbers
+    # show it.)
+    for name, snaplen, extra in [("all-messages", 90, []), ("session-mobility", 80, []), ("sctp", 100, []),
+                                 ("all-messages", 70, ["-o", "tcp.desegment_tcp_streams:FALSE"])]:
+        whole_messages_lost = name == "sctp"
+        cut = os.path.join(cutdir, "%s-%d.pcapng" % (name, snaplen))
+        subprocess.run(["editcap", "-s", str(snaplen), trace(name + ".pcapng"), cut], check=True, capture_output=True)
+        os.chmod(cut, 0o644)
+        rel = os.path.relpath(cut, os.path.join(WORK, "traces"))
+        short = count(rel, "vsm && _ws.short", extra)
+        check(short >= 1, "%s cut at %d: no frame marked as cut by the capture" % (name, snaplen))
+        check(whole_messages_lost or count(rel, "vsm", extra) == count(name + ".pcapng", "vsm", extra),
+              "%s cut at %d: not every VSM frame found" % (name, snaplen))
+        for f in length_ids + ([] if whole_messages_lost else ["_ws.expert.severity >= warning && vsm"]):
+            check(count(rel, f, extra) == 0, "%s cut at %d: %s reported" % (name, snaplen, f))
+        out, _, _ = tshark(["-r", trace(rel), "-q", "-z", "expert"] + extra)
+        if whole_messages_lost:
+            check(re.search(r"\[VSM-6\.1-(OPTION-)?LENGTH|MANDATORY\]", out) is None,
+                  "%s cut at %d: length findings under -z expert: %r" % (name, snaplen, out[:500]))
+        else:
+            check("[VSM-" not in out, "%s cut at %d: VSM findings under -z expert: %r" % (name, snaplen, out[:500]))
+        out, _, _ = tshark(["-r", trace(rel), "-Y", "vsm && _ws.short"] + extra)
+        check(("[cut by the capture]" in out or whole_messages_lost) and "[Packet size limited during capture]" in out,
+              "%s cut at %d: Info %r" % (name, snaplen, out[:400]))
+    # What was captured is still decoded: the GET ACK's Node ID before the cut.
+    rel = os.path.join("..", "snaplen", "all-messages-90.pcapng")
+    check(count(rel, "vsm.type == 6 && vsm.subtype == 1 && vsm.node_id == 3 && _ws.short") == 1,
+          "cut GET ACK lost its captured options")
+
+
 def test_reassembly():
     """Out-of-order segments with TCP's out-of-order preference."""
     extra = ["-o", "tcp.reassemble_out_of_order:TRUE"]
@@ -558,6 +667,7 @@ TESTS = {
     "stats": test_stats,
     "golden": test_golden,
     "reassembly": test_reassembly,
+    "snaplen": test_snaplen,
     "export_pdu": test_export_pdu,
     "fuzz": test_fuzz,
     "recorded": test_recorded,

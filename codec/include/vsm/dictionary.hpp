@@ -158,6 +158,20 @@ inline constexpr std::array kRoles{
     Named{2, "manager", "Manager Node"},
 };
 
+// The length conventions by the keywords every tool's option takes
+// (--length-convention, the dissector's vsm.length_convention preference);
+// value = LengthConvention.
+inline constexpr std::array kLengthConventions{
+    Named{0, "profile", "Total length - 4 (project profile)"},
+    Named{1, "literal", "Total length - 3 (the draft's literal wording)"},
+};
+
+// The two Node IDs of MOVE, COPY and MOVE_SESSION (6.3.4-6.3.6): named by
+// their role, or by their place on the wire when the tracker found them in
+// the wrong order (VSM-6.3.4-ORDER and its siblings).
+inline constexpr std::array<std::string_view, 2> kNodeIdRoles{"Source Node ID", "Destination Node ID"};
+inline constexpr std::array<std::string_view, 2> kNodeIdPlaces{"First Node ID", "Second Node ID"};
+
 inline constexpr std::array<std::string_view, 4> kRunningStatuses{"Starting", "Running", "Terminating", "Unknown"};
 
 struct SubOptionSpec {

@@ -156,8 +156,14 @@ class MessageView {
   // every message (offset of the option header; 0: none in the valid chain).
   std::uint32_t node_id_at[2] = {0, 0};  // first and second Node ID
   std::uint32_t function_id_at = 0;      // first Function ID
+  // Only a prefix was captured (a capture's snapshot length, a segment not
+  // reassembled): the message's real size; 0 when the bytes are the whole
+  // message. The view decodes what was captured, and rules that need the
+  // whole message are not applied.
+  std::uint32_t cut_size = 0;
 
   bool ok() const noexcept { return !error; }
+  bool cut() const noexcept { return cut_size != 0; }
   bool has_header() const noexcept { return bytes.size() >= kHeaderSize; }
   OptionRange options() const noexcept {
     if (!has_header()) return {};
@@ -192,6 +198,10 @@ std::uint16_t length_field_for(std::size_t total_size, LengthConvention c) noexc
 std::uint32_t minimum_length_field(LengthConvention c) noexcept;
 
 MessageView decode(Bytes pdu, LengthConvention c = LengthConvention::Total4) noexcept;
+// A message of `size` octets of which only `captured` (a prefix) is at hand.
+// The Length field is judged against `size`; the view shows the header and
+// the options captured whole. With the whole message it is decode(pdu).
+MessageView decode(Bytes captured, std::uint32_t size, LengthConvention c = LengthConvention::Total4) noexcept;
 
 // The strict heuristic shared by the dissector and the replay tool's --auto:
 // known type, Sub-Type and Code consistent with it, a possible length, and a
