@@ -34,6 +34,7 @@
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
 #include "vsm/exchange.hpp"
+#include "vsm/framing.hpp"
 #include "vsm/rules.hpp"
 #include "vsm/text.hpp"
 #include "vsm/wire.hpp"
@@ -684,35 +685,92 @@ int dissect_vsm_tcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) 
   return static_cast<int>(tvb_captured_length(tvb));
 }
 
-// SCTP keeps message boundaries: a DATA chunk normally holds one message. It
-// is split only where a further plausible header follows the announced end.
+// SCTP keeps message boundaries: a DATA chunk normally holds one message. The
+// codec's SctpJoiner decides how chunks map to messages (several in one chunk,
+// one across chunks), the same rule vsm-replay uses. It runs on the first pass,
+// per conversation direction; each call's plan (pieces of this chunk, or a
+// joined message's bytes) is kept with the frame for later passes.
 int dissect_vsm_sctp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+  struct Joiners {
+    vsm::SctpJoiner dir[2];
+  };
+  struct Piece {
+    guint offset, length;  // in this chunk, when bytes is null
+    const guint8* bytes;   // a message begun in an earlier chunk: its bytes (file scope)
+  };
+  struct Plan {
+    wmem_array_t* pieces;
+    guint held;  // octets of this chunk held for a message continued in a later chunk
+  };
+  // Plans are kept per frame under keys above any tvb offset (the PDU keys), one per call.
+  constexpr guint32 kPlanKeyBase = 0x40000000u, kCallCounterKey = 0x3FFFFFFFu;
+  static wmem_map_t* joiners = nullptr;  // conversation -> Joiners, emptied with each file
+  if (joiners == nullptr)
+    joiners = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
+
   DissectCtx ctx{Transport::Sctp};
-  // Split by the chunk's real length; a further header is looked for only in
-  // what was captured.
-  const guint total = tvb_reported_length(tvb);
-  const guint captured = tvb_captured_length(tvb);
-  guint offset = 0;
-  while (offset < total && offset < captured) {
-    const guint remaining = total - offset;
-    guint pdu = remaining;
-    if (captured - offset >= vsm::kHeaderSize) {
-      const std::uint32_t size = vsm::declared_size(tvb_get_ntohs(tvb, offset + vsm::off::kLength), convention());
-      if (size != 0 && size + vsm::kHeaderSize <= captured - offset &&
-          vsm::plausible_header(vsm::Bytes(tvb_get_ptr(tvb, offset + size, vsm::kHeaderSize), vsm::kHeaderSize),
-                                convention())) {
-        pdu = size;
-      } else if (captured < total && size != 0 && size < remaining && size + vsm::kHeaderSize > captured - offset) {
-        pdu = size;  // what follows was not captured: taken as the next message, not as trailing octets
+  const guint total = tvb_captured_length(tvb);
+  auto* calls = static_cast<guint32*>(p_get_proto_data(pinfo->pool, pinfo, proto_vsm, kCallCounterKey));
+  if (calls == nullptr) {
+    calls = wmem_new0(pinfo->pool, guint32);
+    p_add_proto_data(pinfo->pool, pinfo, proto_vsm, kCallCounterKey, calls);
+  }
+  const guint32 call = (*calls)++;  // the SCTP dissector calls once per DATA chunk, in the same order every pass
+  auto* plan = static_cast<Plan*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_vsm, kPlanKeyBase + call));
+  if (plan == nullptr) {
+    plan = wmem_new0(wmem_file_scope(), Plan);
+    plan->pieces = wmem_array_new(wmem_file_scope(), sizeof(Piece));
+    if (!PINFO_FD_VISITED(pinfo)) {
+      conversation_t* conv = find_or_create_conversation(pinfo);
+      auto* j = static_cast<Joiners*>(wmem_map_lookup(joiners, conv));
+      if (j == nullptr) {
+        j = new Joiners;
+        wmem_map_insert(joiners, conv, j);
+        wmem_register_callback(
+            wmem_file_scope(),
+            [](wmem_allocator_t*, wmem_cb_event_t, void* p) -> vsm::ws::WmemCbResult {
+              delete static_cast<Joiners*>(p);
+              return vsm::ws::as<vsm::ws::WmemCbResult>(false);  // do not call again
+            },
+            j);
       }
+      vsm::SctpJoiner& joiner =
+          j->dir[direction(conv_state(pinfo, ctx), pinfo, ctx) == vsm::Dir::FromInitiator ? 0 : 1];
+      joiner.set_convention(convention());
+      const vsm::Bytes chunk(tvb_get_ptr(tvb, 0, static_cast<gint>(total)), total);
+      for (const vsm::SctpPiece& sp : joiner.feed(chunk)) {
+        Piece piece{static_cast<guint>(sp.at), static_cast<guint>(sp.pdu.size()), nullptr};
+        if (sp.joined)
+          piece.bytes = static_cast<const guint8*>(wmem_memdup(wmem_file_scope(), sp.pdu.data(), sp.pdu.size()));
+        wmem_array_append_one(plan->pieces, piece);
+      }
+      plan->held = static_cast<guint>(std::min<std::size_t>(joiner.held(), total));
+    } else {
+      const Piece whole{0, total, nullptr};  // no first-pass plan (should not happen): the chunk as one message
+      wmem_array_append_one(plan->pieces, whole);
     }
-    tvbuff_t* next = tvb_new_subset_length(tvb, offset, pdu);
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_vsm, kPlanKeyBase + call, plan);
+  }
+  const guint n = wmem_array_get_count(plan->pieces);
+  for (guint i = 0; i < n; ++i) {
+    const auto* piece = static_cast<const Piece*>(wmem_array_index(plan->pieces, i));
+    tvbuff_t* next = nullptr;
+    if (piece->bytes != nullptr) {
+      next = tvb_new_child_real_data(tvb, piece->bytes, piece->length, static_cast<gint>(piece->length));
+      add_new_data_source(pinfo, next, "VSM message joined from DATA chunks");
+    } else {
+      next = tvb_new_subset_length(tvb, static_cast<gint>(piece->offset), static_cast<gint>(piece->length));
+    }
     dissect_vsm_pdu(next, pinfo, tree, &ctx);
-    offset += pdu;
+  }
+  if (plan->held != 0) {
+    proto_tree_add_bytes_format(tree, hf_undecoded, tvb, static_cast<gint>(total - plan->held),
+                                static_cast<gint>(plan->held), nullptr,
+                                "VSM: start of a message the next DATA chunk continues (%u octets)", plan->held);
   }
   write_info_column(pinfo, ctx);
   raise_if_cut(tvb, ctx);
-  return static_cast<int>(captured);
+  return static_cast<int>(total);
 }
 
 // One whole message, as handed over by Export PDU captures.

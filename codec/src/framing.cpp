@@ -96,4 +96,89 @@ void Framer::reset(std::uint64_t skipped) noexcept {
   consumed_pending_ = 0;
 }
 
+// ---------------------------------------------------------------------------
+// SCTP: chunks to messages (see framing.hpp).
+
+namespace {
+std::uint32_t size_at(Bytes b, std::size_t at, LengthConvention c) noexcept {
+  return declared_size(static_cast<std::uint16_t>(b[at + off::kLength] << 8 | b[at + off::kLength + 1]), c);
+}
+bool header_at(Bytes b, std::size_t at, LengthConvention c) noexcept {
+  return b.size() >= at + kHeaderSize && plausible_header(b.subspan(at, kHeaderSize), c);
+}
+}  // namespace
+
+void SctpJoiner::release_held(bool cut_short) {
+  done_.swap(held_);
+  held_.clear();
+  out_.push_back(SctpPiece{Bytes(done_.data(), done_.size()), 0, true, cut_short});
+}
+
+const std::vector<SctpPiece>& SctpJoiner::finish() {
+  out_.clear();
+  if (!held_.empty()) release_held(true);
+  return out_;
+}
+
+const std::vector<SctpPiece>& SctpJoiner::feed(Bytes chunk) {
+  out_.clear();
+  std::size_t at = 0;
+  const std::size_t n = chunk.size();
+  if (!held_.empty()) {
+    // The held message's size, from its Length field (completed from this chunk when need be).
+    const std::size_t h = held_.size();
+    std::uint32_t size = 1;  // unknown yet: fewer than 4 octets in all
+    if (h >= off::kCode) {
+      size = size_at(Bytes(held_.data(), h), 0, conv_);
+    } else if (h + n >= off::kCode) {
+      std::uint8_t head[off::kCode];
+      for (std::size_t i = 0; i < off::kCode; ++i) head[i] = i < h ? held_[i] : chunk[i - h];
+      size = size_at(Bytes(head, off::kCode), 0, conv_);
+    }
+    // This chunk continues the held message when it completes it exactly, or
+    // completes it and a plausible header follows; else, when it begins with
+    // a plausible header, a new message begins and the held one stands cut
+    // short; else it continues it (which may take more chunks).
+    const bool completes = size > 1 && h + n >= size && (h + n == size || header_at(chunk, size - h, conv_));
+    if (!completes && header_at(chunk, 0, conv_)) {
+      release_held(true);
+    } else if (size == 0) {  // impossible Length: it and the rest of this chunk are one malformed message
+      held_.insert(held_.end(), chunk.begin(), chunk.end());
+      release_held(false);
+      return out_;
+    } else {
+      const std::size_t take = size > 1 ? std::min<std::size_t>(size - h, n) : n;
+      held_.insert(held_.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+      at = take;
+      if (size <= 1 || held_.size() < size) return out_;  // more to come
+      release_held(false);
+    }
+  }
+  while (at < n) {
+    const std::size_t rem = n - at;
+    const std::uint32_t size = rem >= off::kCode ? size_at(chunk, at, conv_) : std::uint32_t{1} << 20;
+    if (size == 0) {  // impossible Length: the rest of the chunk
+      out_.push_back(SctpPiece{chunk.subspan(at), at, false, false});
+      return out_;
+    }
+    const LengthConvention other =
+        conv_ == LengthConvention::Total4 ? LengthConvention::Literal3 : LengthConvention::Total4;
+    if (size > rem && rem >= off::kCode && size_at(chunk, at, other) == rem) {  // exactly one message of the other Length convention
+      out_.push_back(SctpPiece{chunk.subspan(at), at, false, false});
+      return out_;
+    }
+    if (size > rem) {  // continues in the next chunk (or stands cut short)
+      held_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(at), chunk.end());
+      return out_;
+    }
+    if (size < rem && !header_at(chunk, at + size, conv_)) {  // trailing octets: one message with a wrong Length
+      out_.push_back(SctpPiece{chunk.subspan(at), at, false, false});
+      return out_;
+    }
+    out_.push_back(SctpPiece{chunk.subspan(at, size), at, false, false});
+    at += size;
+  }
+  return out_;
+}
+
 }  // namespace vsm

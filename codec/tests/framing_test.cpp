@@ -326,5 +326,106 @@ TEST(Framing, PduStaysValidUntilTheNextCall) {
   EXPECT_EQ(f.buffered(), 0u);
 }
 
+// ---- SCTP: DATA chunks to messages (SctpJoiner), as the dissector and vsm-replay read them.
+
+struct Got {
+  Buf bytes;
+  std::size_t at;
+  bool joined, cut_short;
+  bool operator==(const Got&) const = default;
+};
+
+std::vector<Got> pieces(SctpJoiner& j, const Buf& chunk) {
+  std::vector<Got> out;
+  for (const SctpPiece& p : j.feed(chunk)) out.push_back({Buf(p.pdu.begin(), p.pdu.end()), p.at, p.joined, p.cut_short});
+  return out;
+}
+
+Buf part(const Buf& b, std::size_t from, std::size_t to) { return Buf(b.begin() + from, b.begin() + to); }
+
+TEST(SctpJoiner, OneMessagePerChunk) {
+  SctpJoiner j;
+  EXPECT_EQ(pieces(j, test::kRegistration), (std::vector<Got>{{test::kRegistration, 0, false, false}}));
+  EXPECT_EQ(pieces(j, test::kMove), (std::vector<Got>{{test::kMove, 0, false, false}}));
+  EXPECT_EQ(j.held(), 0u);
+  EXPECT_TRUE(j.finish().empty());
+}
+
+TEST(SctpJoiner, SeveralMessagesInOneChunk) {
+  SctpJoiner j;
+  const Buf chunk = concat({&test::kKeepAlive, &test::kMove, &test::kError});
+  const std::size_t a = test::kKeepAlive.size(), b = a + test::kMove.size();
+  EXPECT_EQ(pieces(j, chunk), (std::vector<Got>{{test::kKeepAlive, 0, false, false},
+                                                {test::kMove, a, false, false},
+                                                {test::kError, b, false, false}}));
+}
+
+TEST(SctpJoiner, OneMessageAcrossChunksAtEverySplit) {
+  for (std::size_t cut = 1; cut < test::kMove.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    // One octet short is where the literal convention's Length would end it: read as that (next test).
+    if (cut == test::kMove.size() - 1) continue;
+    SctpJoiner j;
+    EXPECT_TRUE(pieces(j, part(test::kMove, 0, cut)).empty());
+    EXPECT_EQ(j.held(), cut);
+    EXPECT_EQ(pieces(j, part(test::kMove, cut, test::kMove.size())),
+              (std::vector<Got>{{test::kMove, 0, true, false}}));
+    EXPECT_EQ(j.held(), 0u);
+  }
+}
+
+TEST(SctpJoiner, ContinuationThatCompletesExactlyWinsOverAPlausibleHeader) {
+  // A header held alone whose Length announces exactly what the next chunk holds: that chunk
+  // continues it, even though it reads as a whole message of its own (as option bytes can).
+  ASSERT_TRUE(plausible_header(Bytes(test::kKeepAlive.data(), kHeaderSize)));
+  Buf head = part(test::kMove, 0, kHeaderSize);
+  const std::uint16_t length = length_field_for(kHeaderSize + test::kKeepAlive.size(), LengthConvention::Total4);
+  head[off::kLength] = static_cast<std::uint8_t>(length >> 8);
+  head[off::kLength + 1] = static_cast<std::uint8_t>(length);
+  SctpJoiner j;
+  EXPECT_TRUE(pieces(j, head).empty());
+  Buf whole = head;
+  whole.insert(whole.end(), test::kKeepAlive.begin(), test::kKeepAlive.end());
+  EXPECT_EQ(pieces(j, test::kKeepAlive), (std::vector<Got>{{whole, 0, true, false}}));
+}
+
+TEST(SctpJoiner, AcrossThreeChunksThenMoreInTheLast) {
+  SctpJoiner j;
+  const Buf& m = test::kMove;
+  EXPECT_TRUE(pieces(j, part(m, 0, 2)).empty());  // not even the Length field yet
+  EXPECT_TRUE(pieces(j, part(m, 2, 10)).empty());
+  Buf last = part(m, 10, m.size());
+  last.insert(last.end(), test::kKeepAlive.begin(), test::kKeepAlive.end());
+  EXPECT_EQ(pieces(j, last), (std::vector<Got>{{m, 0, true, false}, {test::kKeepAlive, m.size() - 10, false, false}}));
+}
+
+TEST(SctpJoiner, HeldMessageStandsCutShortWhenTheNextChunkStartsAMessage) {
+  SctpJoiner j;
+  const Buf head = part(test::kMove, 0, 12);
+  EXPECT_TRUE(pieces(j, head).empty());
+  EXPECT_EQ(pieces(j, test::kKeepAlive),
+            (std::vector<Got>{{head, 0, true, true}, {test::kKeepAlive, 0, false, false}}));
+  EXPECT_TRUE(pieces(j, head).empty());
+  const auto& end = j.finish();  // the association ended
+  ASSERT_EQ(end.size(), 1u);
+  EXPECT_TRUE(end[0].cut_short);
+  EXPECT_EQ(Buf(end[0].pdu.begin(), end[0].pdu.end()), head);
+}
+
+TEST(SctpJoiner, TrailingOctetsAndImpossibleLengthStayInTheirChunk) {
+  SctpJoiner j;
+  Buf trailing = test::kKeepAlive;
+  trailing.push_back(0xEE);
+  trailing.push_back(0xEE);
+  EXPECT_EQ(pieces(j, trailing), (std::vector<Got>{{trailing, 0, false, false}}));
+  Buf impossible = test::kKeepAlive;
+  impossible[off::kLength] = 0;
+  impossible[off::kLength + 1] = 1;
+  EXPECT_EQ(pieces(j, impossible), (std::vector<Got>{{impossible, 0, false, false}}));
+  // The literal convention's Length announces one octet more than the chunk: that message, not a held one.
+  EXPECT_EQ(pieces(j, test::kKeepAliveLiteral), (std::vector<Got>{{test::kKeepAliveLiteral, 0, false, false}}));
+  EXPECT_EQ(j.held(), 0u);
+}
+
 }  // namespace
 }  // namespace vsm

@@ -565,7 +565,7 @@ struct Engine::Impl {
         if (ec != asio::error::operation_aborted) do_accept();
         return;
       }
-      transport::no_delay(s, cfg.sctp);
+      transport::tune(s, cfg.sctp, cfg.sctp_ppid);
       accepted.push_back(std::move(s));
       do_accept();
     });
@@ -1263,7 +1263,7 @@ struct Engine::Impl {
     while (true) {
       tcp::socket s(io);
       if (try_connect(s, bind, deadline)) {
-        transport::no_delay(s, cfg.sctp);
+        transport::tune(s, cfg.sctp, cfg.sctp_ppid);
         add_conn(name, std::move(s));
         return;
       }
@@ -1277,11 +1277,22 @@ struct Engine::Impl {
     run_until([] { return false; }, t0 + s);
   }
 
+  // `close: {abort: true}` ends the connection with a TCP RST or an SCTP ABORT
+  // (SO_LINGER 0) instead of FIN / SHUTDOWN.
   void step_close(const YAML::Node& n) {
+    const bool abort = n.IsMap() && n["abort"] && n["abort"].as<bool>();
     if (dry) return;
     Conn& c = conn(n);
     drain(c);
-    close_conn(c, "closed by the runner");
+    if (!abort) {
+      close_conn(c, "closed by the runner");
+      return;
+    }
+    mark_closed(c, true, cfg.sctp ? "aborted by the runner (SCTP ABORT)" : "aborted by the runner (TCP RST)");
+    const linger l{1, 0};
+    ::setsockopt(c.sock.native_handle(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    boost::system::error_code ec;
+    c.sock.close(ec);
   }
   void step_reconnect(const YAML::Node& n) {
     if (dry) return;
@@ -1450,6 +1461,8 @@ struct Engine::Impl {
 
   std::string not_applicable(const TestCase& t) const {
     if (t.role != cfg.role) return fmt::format("the test is for a {} under test", role_keyword(t.role));
+    // VSM-5-SCTP: SCTP tests need an SCTP run (the profile's `sctp` capability claims SCTP).
+    if (t.sctp_only && !cfg.sctp) return "an SCTP test (VSM-5-SCTP): it runs with --transport sctp";
     for (const auto& c : t.capabilities) {
       if (!profile.capabilities.count(c)) return fmt::format("the profile does not list capability '{}'", c);
       if (c == "second_instance" && cfg.iut_cmd.empty()) return "a second instance needs --iut-cmd";

@@ -24,6 +24,7 @@ struct RunConfig {
   std::uint64_t seed = 1;
   bool verbose = false;
   bool sctp = false;  // talk to the implementation over SCTP instead of TCP
+  std::uint32_t sctp_ppid = 0;  // PPID of the DATA chunks sent (--sctp-ppid)
 };
 
 class Engine {

@@ -130,7 +130,7 @@ void load_file(const std::string& path, Suite& s) {
       for (const auto& t : y["tests"]) {
         only_keys(t,
                   {"id", "title", "requirements", "groups", "role", "capabilities", "guard", "policy", "preamble",
-                   "body", "postamble", "tolerate", "description", "restarts_iut"},
+                   "body", "postamble", "tolerate", "description", "restarts_iut", "transport"},
                   path);
         TestCase tc;
         tc.file = path;
@@ -146,6 +146,12 @@ void load_file(const std::string& path, Suite& s) {
         tc.capabilities = strings(t["capabilities"]);
         tc.tolerate = strings(t["tolerate"]);
         tc.restarts_iut = t["restarts_iut"] && t["restarts_iut"].as<bool>();
+        if (t["transport"]) {
+          const std::string tr = t["transport"].as<std::string>();
+          if (tr != "sctp" && tr != "tcp")
+            throw ScenarioError(fmt::format("{}: test {}: transport is tcp or sctp", path, tc.id));
+          tc.sctp_only = tr == "sctp";
+        }
         tc.guard = t["guard"] ? t["guard"].as<double>() : guard;
         tc.policy = pol;
         if (const auto p = t["policy"]) {

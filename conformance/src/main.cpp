@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   std::string command, iut, listen, connect, iut_cmd, profile_path, junit, tap, json, report, pcap, shard,
       transport = "tcp", lconv = "profile", iut_log = "/dev/null";
   std::uint64_t seed = 1;
+  std::uint32_t sctp_ppid = 0;
   double negative_wait = -1, ack_timer = -1;
   opts.add_options()("help,h", "this text")("iut", po::value(&iut), "role under test: agent | manager")(
       "listen", po::value(&listen), "HOST:PORT the runner (manager) listens on (--iut agent)")(
@@ -117,7 +118,8 @@ int main(int argc, char** argv) {
       "pcap", po::value(&pcap), "write a pcapng evidence capture (libwiretap)")(
       "strict", "SHOULD failures fail the run")("seed", po::value(&seed), "seed of generated garbage")(
       "shard", po::value(&shard), "I/N: run the I-th of N interleaved slices of the selected tests")(
-      "transport", po::value(&transport), "tcp | sctp")("length-convention", po::value(&lconv),
+      "transport", po::value(&transport), "tcp | sctp")(
+      "sctp-ppid", po::value(&sctp_ppid), "SCTP payload protocol identifier of the DATA chunks sent (default 0)")("length-convention", po::value(&lconv),
                                                         "profile (total - 4) | literal (total - 3)")(
       "negative-wait", po::value(&negative_wait), "override the profile's negative wait (seconds)")(
       "ack-timer", po::value(&ack_timer), "override the profile's ACK timer (seconds)")(
@@ -221,6 +223,7 @@ int main(int argc, char** argv) {
     }
     RunConfig cfg;
     cfg.sctp = transport == "sctp";
+    cfg.sctp_ppid = sctp_ppid;
     if (iut == "agent") {
       cfg.role = IutRole::Agent;
       if (listen.empty() || !connect.empty()) {
@@ -308,6 +311,12 @@ int main(int argc, char** argv) {
     engine.open();
     fmt::print("vsm-conform {}: {} under test ({}), {} test(s), runner {} {}\n", VSM_CONFORM_VERSION, iut, profile.name,
                selected.size(), iut == "agent" ? "listening on" : "connecting to", engine.address());
+    // VSM-5-SCTP: a profile claims SCTP with the capability `sctp`; its SCTP tests need an SCTP run.
+    if (profile.capabilities.count("sctp") && !cfg.sctp) {
+      fmt::print("note: the profile claims SCTP (VSM-5-SCTP): run again with --transport sctp to test it\n");
+    } else if (cfg.sctp && !profile.capabilities.count("sctp")) {
+      fmt::print("note: an SCTP run, but the profile does not claim SCTP (capability sctp, VSM-5-SCTP)\n");
+    }
     std::fflush(stdout);
     std::vector<Result> results;
     std::size_t k = 0;

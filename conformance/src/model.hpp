@@ -66,6 +66,7 @@ struct TestCase {
   std::vector<std::string> tolerate;      // findings the scenario's own deliberate violation provokes
   double guard = 20.0;
   bool restarts_iut = false;  // the test ends the IUT process (NA without --iut-cmd)
+  bool sctp_only = false;     // `transport: sctp`: runs only in an SCTP run (VSM-5-SCTP tests)
   Policy policy;
   YAML::Node preamble, body, postamble;
 };

@@ -38,19 +38,33 @@ run(code=3)
 run("run", "--iut", "agent", code=3)
 run("run", "--iut", "robot", "--listen", "127.0.0.1:0", code=3)
 run("run", "--iut", "manager", "--connect", "127.0.0.1:7750", "--listen", "127.0.0.1:1", code=3)
+agent_profile = ["--profile", os.path.join(profiles, "reference-agent.yaml")]
 try:
     import socket
     socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP).close()
-    print("skip --transport sctp refusal: this kernel offers SCTP (the runner then speaks it)")
+    # This kernel has SCTP (User-Mode Linux, ctest uml.conformance.cli): the runner speaks it.
+    sctp_run = ["run", "--iut", "agent", "--listen", "127.0.0.1:0", "--iut-cmd",
+                f"{agent} --transport sctp --manager {{host}}:{{port}}", "--transport", "sctp", *agent_profile]
+    p = run(*sctp_run, "--test", "AG-SCTP-01", code=0)
+    check("pass" in p.stdout and "AG-SCTP-01" in p.stdout, "--transport sctp: AG-SCTP-01 passes over SCTP")
 except OSError:
+    assert not os.environ.get("VSM_UML"), "no SCTP inside User-Mode Linux"
     p = run(*agent_run, "--transport", "sctp", code=3)
     check("SCTP transport unavailable" in p.stderr, "--transport sctp says why SCTP is unavailable")
+# VSM-5-SCTP: a TCP run leaves the SCTP tests not applicable, says so, and says the profile claims SCTP.
+p = run(*agent_run, *agent_profile, "--test", "AG-SCTP-01", "--test", "AG-REG-01", code=0)
+check("an SCTP test (VSM-5-SCTP): it runs with --transport sctp" in p.stdout,
+      "TCP run: AG-SCTP-01 is not applicable, with the reason")
+check("note: the profile claims SCTP" in p.stdout, "TCP run: the runner says the profile's SCTP claim is untested")
 run(*agent_run, "--test", "NO-SUCH-TEST", code=3)
 run(*agent_run, "--shard", "4/3", code=3)
 p = run("list", code=0)
 check("AG-REG-01" in p.stdout and "MG-REG-01" in p.stdout, "list shows both suites")
 p = run("requirements", code=0)
 check("UNCOVERED" not in p.stdout, "requirements: no uncovered entry of scope Message/Exchange")
+sctp_row = [line for line in p.stdout.splitlines() if "VSM-5-SCTP" in line]
+check(sctp_row and all(t in sctp_row[0] for t in ("AG-SCTP-01", "AG-SCTP-02", "MG-SCTP-01", "MG-SCTP-02")),
+      f"requirements: VSM-5-SCTP lists its tests: {sctp_row}")
 
 with tempfile.TemporaryDirectory() as tmp:
     bad = os.path.join(tmp, "bad.yaml")

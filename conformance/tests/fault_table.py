@@ -28,6 +28,8 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated fault names")
     ap.add_argument("--jobs", type=int, default=4, help="faults run at the same time (mostly idle waits)")
     ap.add_argument("--ack-timer", default="1", help="the runner's ACK timer for these runs (seconds)")
+    ap.add_argument("--transport", choices=["tcp", "sctp"], default="tcp",
+                    help="run the sweep over SCTP: the runner and the peer both get --transport sctp")
     args = ap.parse_args()
 
     out = subprocess.run([args.peer, "--list-faults"], capture_output=True, text=True, check=True).stdout
@@ -47,12 +49,12 @@ def main():
         js = os.path.join(tmp, name + ".json")
         if args.role == "agent":
             addr = ["--listen", "127.0.0.1:0"]
-            cmd = f"{args.peer} --manager {{host}}:{{port}} --fault {name}"
+            cmd = f"{args.peer} --manager {{host}}:{{port}} --fault {name} --transport {args.transport}"
         else:
             addr = ["--connect", "127.0.0.1:0"]
-            cmd = f"{args.peer} --listen {{host}}:{{port}} --fault {name}"
+            cmd = f"{args.peer} --listen {{host}}:{{port}} --fault {name} --transport {args.transport}"
         argv = [args.conform, "run", "--iut", args.role, *addr, "--iut-cmd", cmd, "--profile", args.profile,
-                "--req", req, "--json", js, "--ack-timer", args.ack_timer]
+                "--req", req, "--json", js, "--ack-timer", args.ack_timer, "--transport", args.transport]
         t0 = time.monotonic()
         p = subprocess.run(argv, capture_output=True, text=True, timeout=170)
         dt = time.monotonic() - t0

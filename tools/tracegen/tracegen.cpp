@@ -807,7 +807,49 @@ void malformed_tcp(const std::string& dir) {
   ex.save(dir + "/malformed-tcp.expect");
 }
 
-// Length problems, on SCTP where each DATA chunk bounds its message.
+// SCTP with messages not one per DATA chunk (vsm::SctpJoiner): three in one
+// chunk, one across two chunks, one whose Length field is split, and one across
+// three chunks ending in a chunk that holds a further whole message.
+void sctp_chunks(const std::string& dir) {
+  Capture cap(dir + "/sctp-chunks.pcapng");
+  SctpAssoc sc(cap, host(3), 40071, host(1), vsm::kDefaultPort, 0);
+  const auto piece = [](const Buf& b, std::size_t from, std::size_t to) {
+    return Buf(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(to));
+  };
+  Message r = vsm::registration(1, 0);
+  sc.send(true, {enc(r)});
+  sc.send(false, {enc(ack(r, 3))});
+  Message k1 = vsm::keep_alive(100, 3), k2 = vsm::keep_alive(101, 3), k3 = vsm::keep_alive(102, 3);
+  Buf three = enc(k1);
+  for (const Message* m : {&k2, &k3}) {
+    const Buf b = enc(*m);
+    three.insert(three.end(), b.begin(), b.end());
+  }
+  sc.send(false, {three});
+  sc.send(true, {enc(ack(k1, 3)), enc(ack(k2, 3)), enc(ack(k3, 3))});
+  Message mv = vsm::transfer(Operation::Move, 103, 3, 5, 7);
+  const Buf m = enc(mv);
+  sc.send(false, {piece(m, 0, 8)});  // the header alone
+  sc.send(false, {piece(m, 8, m.size())});
+  const Buf a = enc(op_ack(mv, 3, 5, 7, "Running"));
+  sc.send(true, {piece(a, 0, 3)});  // not even the whole Length field
+  sc.send(true, {piece(a, 3, a.size())});
+  Message g = get_request(104, 3, 0);
+  const Buf gb = enc(g), gab = enc(get_ack(g, 3, 0));
+  sc.send(false, {gb});
+  sc.send(true, {piece(gab, 0, 5)});
+  sc.send(true, {piece(gab, 5, 12)});
+  Message dr = vsm::deregistration(2, 3);
+  Buf tail = piece(gab, 12, gab.size());
+  const Buf drb = enc(dr);
+  tail.insert(tail.end(), drb.begin(), drb.end());
+  sc.send(true, {tail});
+  sc.send(false, {enc(ack(dr, 3))});
+}
+
+// Length problems, on SCTP where each DATA chunk ends its message unless the
+// next chunk continues it (vsm::SctpJoiner): a message whose Length runs past
+// its chunk is reported cut short when the next chunk begins a new message.
 void malformed_sctp(const std::string& dir) {
   Capture cap(dir + "/malformed-sctp.pcapng");
   SctpAssoc sc(cap, host(3), 40081, host(1), vsm::kDefaultPort, 0);
@@ -815,25 +857,30 @@ void malformed_sctp(const std::string& dir) {
   Message r = vsm::registration(1, 3);
   sc.send(true, {enc(r)});
   sc.send(false, {enc(ack(r, 3))});
-  // Length announces more than the chunk holds.
+  // Length announces more than the chunk holds: held for a continuation, shown cut short with the next chunk.
   Message a = vsm::keep_alive(100, 3);
   a.length_override = 40;
-  ex.at(sc.send(false, {enc(a)}), "VSM-6.1-LENGTH");
+  sc.send(false, {enc(a)});
   // Length announces less than the chunk holds.
   Message b = vsm::keep_alive(101, 3);
   Buf bb = enc(b);
   bb.push_back(0xEE);
   bb.push_back(0xEE);
-  ex.at(sc.send(false, {bb}), "VSM-6.1-LENGTH");
+  const std::uint32_t both = sc.send(false, {bb});
+  ex.at(both, "VSM-6.1-LENGTH");  // the cut-short Keep-Alive 100
+  ex.at(both, "VSM-6.1-LENGTH");  // and this one
   // Length smaller than the header itself.
   Message c = vsm::keep_alive(102, 3);
   c.length_override = 1;
   ex.at(sc.send(false, {enc(c)}), "VSM-6.1-LENGTH");
-  // Five octets: not even a header.
-  ex.at(sc.send(false, {Buf{2, 0, 0, 8, 0}}), "VSM-6.1-LENGTH");
-  // The literal convention (total - 3).
+  // Five octets: not even a header (held like the first, shown cut short with the next chunk).
+  sc.send(false, {Buf{2, 0, 0, 8, 0}});
+  // The literal convention (total - 3): the chunk ends where that convention says.
   Message d = vsm::keep_alive(103, 3);
-  ex.at(sc.send(false, {enc(d, LengthConvention::Literal3)}), "VSM-6.1-LENGTH-LITERAL");
+  const std::uint32_t literal = sc.send(false, {enc(d, LengthConvention::Literal3)});
+  ex.at(literal, "VSM-6.1-LENGTH");  // the cut-short 5 octets
+  ex.at(literal, "VSM-6.1-LENGTH");  // this one, under the profile's convention
+  ex.at(literal, "VSM-6.1-LENGTH-LITERAL");
   ex.save(dir + "/malformed-sctp.expect");
 }
 
@@ -894,5 +941,6 @@ int main(int argc, char** argv) {
   sctp(dir, "sctp-decode-as.pcapng", 9900, 4242);
   malformed_tcp(dir);
   malformed_sctp(dir);
+  sctp_chunks(dir);
   return 0;
 }

@@ -62,4 +62,48 @@ class Framer {
   std::size_t consumed_pending_ = 0;  // size of the PDU handed out by the last next()
 };
 
+// SCTP keeps message boundaries, and the profile sends one message per DATA
+// chunk (one SCTP user message, B and E set or joined from its fragments).
+// The draft says nothing more (section 5), so a receiver reads chunks as it
+// reads a TCP stream, with each chunk end as a point to resynchronise:
+// - several messages in one chunk: the chunk is cut where each message's
+//   Length says it ends, as long as a plausible header follows; else the rest
+//   of the chunk is one message (its Length is wrong: trailing octets);
+// - one message across chunks: a chunk that ends before its last message's
+//   Length says is continued by the next chunk of the same direction, unless
+//   that chunk begins with a plausible header: then the held message is
+//   handed out cut short (a Length larger than the data), and so it is when
+//   the association ends;
+// - an impossible Length (smaller than the header), or a chunk that ends
+//   exactly where the other Length convention says: the rest of the chunk is
+//   one message (malformed, or of the other convention, as the rules say).
+// One per direction of an association. The dissector and vsm-replay both use
+// it, so that a capture decodes the same in both.
+struct SctpPiece {
+  Bytes pdu;             // the message: valid until the next feed() or finish()
+  std::size_t at = 0;    // where it starts in the chunk fed (0 when it began in an earlier chunk)
+  bool joined = false;   // it began in an earlier chunk (bytes held by the joiner)
+  bool cut_short = false;  // the chunk or association ended before its Length said
+};
+
+class SctpJoiner {
+ public:
+  explicit SctpJoiner(LengthConvention c = LengthConvention::Total4) : conv_(c) {}
+  // One user message in; the messages it completes, in order.
+  const std::vector<SctpPiece>& feed(Bytes chunk);
+  // The association ended: the held partial message, cut short (none: empty).
+  const std::vector<SctpPiece>& finish();
+  // Octets of a message begun in an earlier chunk, waiting for the next one.
+  std::size_t held() const noexcept { return held_.size(); }
+  void set_convention(LengthConvention c) noexcept { conv_ = c; }
+
+ private:
+  void release_held(bool cut_short);
+
+  LengthConvention conv_;
+  std::vector<std::uint8_t> held_;  // a message begun, not yet complete
+  std::vector<std::uint8_t> done_;  // the joined (or cut short) message handed out last
+  std::vector<SctpPiece> out_;
+};
+
 }  // namespace vsm

@@ -151,6 +151,7 @@ void Agent::schedule_reconnect() {
 }
 
 void Agent::on_connected(tcp::socket s) {
+  if (const std::string e = transport::tune(s, cfg_.conn.sctp, cfg_.conn.sctp_ppid); !e.empty()) warn("{}", e);
   conn_ = std::make_shared<Connection>(std::move(s), cfg_.conn, "manager");
   conn_->set_node_id(node_id_);
   std::weak_ptr<Connection> weak = conn_;

@@ -23,6 +23,8 @@ void add_common_options(po::options_description& desc, CommonOptions& o) {
       ("length-convention", po::value(&o.length_convention)->default_value(o.length_convention),
        "header Length convention: profile (total - 4) or literal (total - 3)")           //
       ("transport", po::value(&o.transport)->default_value(o.transport), "tcp or sctp")  //
+      ("sctp-ppid", po::value(&o.sctp_ppid)->default_value(o.sctp_ppid),
+       "SCTP payload protocol identifier of the DATA chunks sent (none is assigned to VSM)")  //
       ("max-message", po::value(&o.max_message)->default_value(o.max_message),
        "largest message accepted, in octets (each connection buffers twice this)");
 }
@@ -72,8 +74,8 @@ std::optional<int> apply_common_options(const CommonOptions& o, std::string_view
       return 3;
     }
     cfg.sctp = true;
-  }
-  if (o.transport != "tcp") {
+    cfg.sctp_ppid = o.sctp_ppid;
+  } else if (o.transport != "tcp") {
     std::cerr << program << ": --transport is tcp or sctp\n";
     return 2;
   }

@@ -19,6 +19,7 @@ struct CommonOptions {
   double ack_timeout = 5.0;
   std::string length_convention = "profile";
   std::string transport = "tcp";
+  std::uint32_t sctp_ppid = 0;
   std::size_t max_message = kMaxPdu;
 };
 

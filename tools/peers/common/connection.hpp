@@ -33,6 +33,7 @@ struct ConnConfig {
   double ack_timeout = 5.0;  // seconds: a request without ACK by then fails (and breaks VSM-5-ACK)
   std::size_t max_pdu = kMaxPdu;
   bool sctp = false;  // the manager connection runs over SCTP instead of TCP
+  std::uint32_t sctp_ppid = 0;  // PPID of every DATA chunk sent (--sctp-ppid)
   FaultSet faults;
 };
 

@@ -89,7 +89,7 @@ void Manager::accept() {
       t->async_wait([this, t](boost::system::error_code) { accept(); });
       return;
     }
-    transport::no_delay(s, cfg_.conn.sctp);
+    if (const std::string e = transport::tune(s, cfg_.conn.sctp, cfg_.conn.sctp_ppid); !e.empty()) warn("{}", e);
     auto conn = std::make_shared<Connection>(std::move(s), cfg_.conn, "");
     conn->set_label(fmt::format("node ?@{}", endpoint_text(conn->remote())));
     Connection* c = conn.get();

@@ -403,6 +403,11 @@ void Engine::close_front(Conn& c) {
       notice({Notice::Kind::Gap, c.last_frame, &c, static_cast<Dir>(d), s.framer->buffered(),
               "connection ends inside a message"});
     }
+    // As the dissector, which never sees the end of an association: the held start of a message is no message.
+    if (c.claim == Conn::Claim::Vsm && s.joiner && s.joiner->held() > 0) {
+      notice({Notice::Kind::Gap, c.last_frame, &c, static_cast<Dir>(d), s.joiner->held(),
+              "association ends inside a message (its DATA chunk ended before its Length said)"});
+    }
   }
 }
 
@@ -805,7 +810,9 @@ void Engine::back_pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t frame_, doub
 }
 
 // ---------------------------------------------------------------------------
-// SCTP: every DATA chunk with B and E set is one message; fragments are joined.
+// SCTP: DATA chunk fragments (B ... E) are joined into user messages, and the
+// codec's SctpJoiner cuts those into VSM messages (several in one, one across
+// several), exactly as the dissector does.
 
 void Engine::sctp(std::uint64_t frame, double time, const Packet& p) {
   // Does anything in this packet say VSM?
@@ -861,10 +868,14 @@ void Engine::sctp(std::uint64_t frame, double time, const Packet& p) {
       if (s.tsn_count < 8) ++s.tsn_count;
       const ByteSpan user = body.subspan(12);
       s.bytes += user.size();
+      const auto deliver = [&](ByteSpan whole, std::uint64_t at) {
+        if (!s.joiner) s.joiner = std::make_unique<SctpJoiner>(opt_.convention);
+        for (const SctpPiece& piece : s.joiner->feed(whole)) pdus(*c, dir, piece.pdu, at + piece.at, 1);
+      };
       if ((flags & kDataBegin) && (flags & kDataEnd)) {
         s.in_fragment = false;
         s.fragments.clear();
-        pdus(*c, dir, user, s.bytes - user.size(), 1);
+        deliver(user, s.bytes - user.size());
         return;
       }
       if (flags & kDataBegin) {
@@ -883,7 +894,7 @@ void Engine::sctp(std::uint64_t frame, double time, const Packet& p) {
         s.in_fragment = false;
         std::vector<std::uint8_t> whole;
         whole.swap(s.fragments);
-        pdus(*c, dir, whole, s.bytes - whole.size(), 1);
+        deliver(whole, s.bytes - whole.size());
       }
     });
   }

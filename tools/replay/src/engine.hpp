@@ -56,6 +56,7 @@ struct Stream {
   // SCTP
   std::vector<std::uint8_t> fragments;  // DATA chunk reassembly (B ... E)
   bool in_fragment = false;
+  std::unique_ptr<SctpJoiner> joiner;  // user messages to VSM messages (codec rule shared with the dissector)
   std::uint32_t recent_tsn[8] = {};
   std::uint8_t tsn_count = 0, tsn_next = 0;
   // Counters

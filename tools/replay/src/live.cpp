@@ -182,6 +182,7 @@ struct ReplayCli {
   bool verbose = false;
   std::string pcap;   // --pcap: the live exchange as pcapng evidence
   bool sctp = false;  // the live connections are SCTP associations (--transport)
+  std::uint32_t sctp_ppid = 0;  // PPID of the DATA chunks sent (--sctp-ppid)
 };
 
 bool split_hostport(const std::string& s, std::string& host, std::uint16_t& port) {
@@ -500,6 +501,7 @@ class Replayer {
       for (auto& c : convs_) {
         if (!c->open && !c->closed) {
           c->sock = std::move(s);
+          transport::tune(c->sock, cli_.sctp, cli_.sctp_ppid);
           c->open = true;
           evidence_open(*c);
           if (cli_.verbose) out_ << conv_name(c->idx) << ": accepted" << std::endl;
@@ -544,7 +546,7 @@ class Replayer {
         fail_io();
         return;
       }
-      transport::no_delay(c.sock, cli_.sctp);
+      transport::tune(c.sock, cli_.sctp, cli_.sctp_ppid);
       c.open = true;
       evidence_open(c);
       read(c);
@@ -1171,6 +1173,8 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       "timeout", po::value(&cli.timeout), "replay: seconds to wait for each recorded live message (default 5)")(
       "transport", po::value(&transport_name),
       "replay: tcp, sctp, or recorded (default: the transport the conversations were captured on)")(
+      "sctp-ppid", po::value(&cli.sctp_ppid),
+      "replay: SCTP payload protocol identifier of the DATA chunks sent (default 0; none is assigned to VSM)")(
       "ignore", po::value(&ignore)->composing(),
       "replay: field not compared (repeatable): type, subtype, code, or an option keyword (node_info, "
       "node_info.mem_available)")(

@@ -4,7 +4,7 @@
 
   compare_tshark.py <vsm-replay> <tools/tshark-vsm> <build dir> <traces dir>
 
-decode --json and tshark -T fields must list the same messages in the same
+Also the SCTP recording of traces/recorded/. decode --json and tshark -T fields must list the same messages in the same
 frames with the same field values; check and tshark -2 must report the same
 requirement IDs on the same frames. Exit 77 (skipped) without tshark or the plugin."""
 import collections
@@ -28,6 +28,8 @@ EXTRA = [
     ("literal-length", [], []),
     ("late-ack", ["--ack-timeout", "2"], ["-o", "vsm.pairing_interval:2"]),
     ("not-vsm", ["--auto"], []),
+    # A live SCTP session recorded in User-Mode Linux (tools/record-traces --sctp), port 7750.
+    ("recorded/peers-story-sctp", [], []),
 ]
 FIELDS = ["vsm.type", "vsm.subtype", "vsm.length", "vsm.code", "vsm.seq", "vsm.node_id", "vsm.function_id",
           "vsm.option.type", "vsm.option.subtype", "vsm.option.length", "vsm.option.value", "vsm.response_to"]

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """vsm-replay replay and to-scenario against the live reference manager.
 
-usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR [--agent-faults]
+usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR [--agent-faults | --sctp --uml VSM_UML]
 
 - replay of traces/recorded/peers-story.pcapng with --role node (the tool plays
   both agents) against vsm-manager running the same plan
@@ -15,11 +15,8 @@ usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR [-
   has de-registered node 2, as in the recording; no difference with
   --ignore-value node_info (the agents report this machine's resources: the
   items are compared, their values are not);
-- SCTP: the story replayed over SCTP (--transport sctp) against vsm-manager
-  --transport sctp, with SCTP evidence decoded by tshark, where the kernel
-  offers SCTP (else skipped with the reason); a capture of SCTP conversations
-  replays over SCTP by default, so where the kernel has none the tool refuses
-  with exit 2 and says why;
+- a capture of SCTP conversations replays over SCTP by default, so where the
+  kernel has none (this machine) the tool refuses with exit 2 and says why;
 - to-scenario of the same trace: vsm-conform lint accepts the file, the
   scenario passes against the reference manager with the plan and fails
   against ack-subtype-not-copied; --role manager --conversation 1 lints too;
@@ -28,6 +25,20 @@ usage: replay_live.py VSM_REPLAY VSM_MANAGER VSM_CONFORM VSM_AGENT SOURCE_DIR [-
   replay sent and received; with a fault, a packet comment names the
   difference (skipped when tshark or the plugin is missing);
 - usage errors exit 2.
+
+With --sctp (ctest uml.replay.sctp), only this instead: inside User-Mode Linux
+(VSM_UML, tools/uml/vsm-uml, which runs this script with --live DIR; it fails
+when the kernel there has no SCTP), over SCTP associations: the story replayed with --role node (--transport sctp)
+against vsm-manager --transport sctp (no difference, the plan succeeds), the
+same against --fault ack-wrong-seq (exit 1, the finding named), and with
+--role manager --listen against two vsm-agent --transport sctp (no
+difference); every run's SCTP evidence (--pcap) is decoded by tshark with the
+plugin (as many VSM messages as exchanged) and by vsm-replay decode (every
+message on SCTP, none missing); the recorded SCTP story
+(traces/recorded/peers-story-sctp.pcapng) replays over SCTP with no
+difference; back on this machine (process start-up is slow in UML, tshark's
+most of all), the evidence is read back. Exit 77 only when the kernel cannot
+start.
 
 With --agent-faults, only this instead: the tool as the manager against two
 vsm-agents started with each of the agent's --fault switches in turn
@@ -38,6 +49,7 @@ reported fails the test, so that the list stays true). A clean run first
 shows that the comparison finds nothing without a fault.
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -50,6 +62,7 @@ import time
 
 replay, manager, conform, agent, src = sys.argv[1:6]
 agent_faults_only = "--agent-faults" in sys.argv[6:]
+sctp_only = "--sctp" in sys.argv[6:]
 trace = os.path.join(src, "traces", "recorded", "peers-story.pcapng")
 plan = os.path.join(src, "tools", "peers", "examples", "story.yaml")
 failures = []
@@ -136,17 +149,38 @@ def exchanged(stdout):
     return int(m.group(1)) + int(m.group(2)) if m else -1
 
 
-def check_evidence(pcap, r, what, want_comment=None):
+def sctp_decode_as(pcap):
+    """-d options for every SCTP port of the file: the dissector has no SCTP heuristic, and the live ports are
+    kernel-chosen (as a user would, with Decode As)."""
+    t = subprocess.run([tshark_vsm, "--build", build, "-r", pcap, "-T", "fields", "-e", "sctp.srcport"],
+                       capture_output=True, text=True, cwd=src, timeout=60)
+    return [a for p in sorted(set(t.stdout.split())) for a in ("-d", f"sctp.port=={p},vsm")]
+
+
+def check_evidence(pcap, r, what, want_comment=None, sctp=False):
     check(os.path.exists(pcap) and os.path.getsize(pcap) > 0, f"{what}: --pcap wrote {os.path.basename(pcap)}")
+    if sctp:
+        # Read back by vsm-replay too: every message on an SCTP association, as many as exchanged.
+        d = subprocess.run([replay, "decode", "--auto", "--json", pcap], capture_output=True, text=True, timeout=60)
+        rows = [x for x in d.stdout.splitlines() if x.startswith("{")]
+        on_sctp = [x for x in rows if '"transport":"sctp"' in x.replace(" ", "")]
+        check(len(rows) == exchanged(r.stdout) > 0 and len(on_sctp) == len(rows),
+              f"{what}: vsm-replay decode reads {len(rows)} messages, {len(on_sctp)} on SCTP, "
+              f"the replay exchanged {exchanged(r.stdout)}")
     check(f"evidence: {pcap}" in r.stdout, f"{what}: --pcap names the evidence file")
     if not have_tshark:
         print(f"skip {what}: tshark or the plugin is missing, evidence not decoded")
         return
-    t = subprocess.run([tshark_vsm, "--build", build, "-r", pcap, "-Y", "vsm"], capture_output=True, text=True,
-                       cwd=src, timeout=60)
+    decode_as = sctp_decode_as(pcap) if sctp else []
+    t = subprocess.run([tshark_vsm, "--build", build, "-r", pcap, "-Y", "vsm", *decode_as], capture_output=True,
+                       text=True, cwd=src, timeout=60)
     n = len([x for x in t.stdout.splitlines() if x.strip()])
     check(t.returncode == 0 and n == exchanged(r.stdout) > 0,
           f"{what}: tshark decodes {n} VSM messages in the evidence, the replay exchanged {exchanged(r.stdout)}")
+    if sctp:
+        t = subprocess.run([tshark_vsm, "--build", build, "-r", pcap, "-Y", "vsm && !sctp", "-T", "fields", "-e",
+                            "frame.number", *decode_as], capture_output=True, text=True, cwd=src, timeout=60)
+        check(t.returncode == 0 and not t.stdout.strip(), f"{what}: tshark finds every VSM message on SCTP")
     t = subprocess.run([tshark_vsm, "--build", build, "-r", pcap, "-T", "fields", "-e", "frame.comment"],
                        capture_output=True, text=True, cwd=src, timeout=60)
     comments = t.stdout
@@ -199,6 +233,78 @@ NOT_EXERCISED = {
     "no-ack-keepalive": "the recorded story has no Keep-Alive (the manager's interval is longer than the story)",
     "no-spontaneous-report": "the agents' load does not cross a threshold during the story",
 }
+
+if sctp_only and "--live" not in sys.argv:
+    # This machine: the live part inside User-Mode Linux, then its evidence read back here (tshark starts
+    # slowly there).
+    uml = sys.argv[sys.argv.index("--uml") + 1]
+    py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    with tempfile.TemporaryDirectory() as out:
+        os.chmod(out, 0o755)
+        r = subprocess.run([uml, "--timeout", "280", "--", py, os.path.abspath(__file__), *sys.argv[1:6], "--sctp",
+                            "--live", out])
+        if r.returncode == 77:
+            sys.exit(77)
+        check(r.returncode == 0, f"the live SCTP part inside User-Mode Linux: exit {r.returncode}")
+        runs = json.load(open(os.path.join(out, "evidence.json"))) if os.path.exists(
+            os.path.join(out, "evidence.json")) else []
+        check(len(runs) == 3, f"three SCTP evidence files from the live part ({len(runs)})")
+        for e in runs:
+            check_evidence(e["pcap"], subprocess.CompletedProcess([], 0, e["stdout"]), e["what"], e["comment"],
+                           sctp=True)
+    finish()
+
+if sctp_only:
+    # Inside User-Mode Linux (--live OUT): the replays over SCTP; the evidence is listed in OUT/evidence.json.
+    out_dir = sys.argv[sys.argv.index("--live") + 1]
+    why = sctp_unavailable()
+    check(why is None, f"this kernel offers SCTP ({why or 'yes'})")
+    if why is not None:
+        finish()
+    evidence = []
+
+    def keep(pcap, r, what, comment=None):
+        check(os.path.exists(pcap) and f"evidence: {pcap}" in r.stdout, f"{what}: --pcap wrote {pcap}")
+        evidence.append({"pcap": pcap, "stdout": r.stdout, "what": what, "comment": comment})
+
+    start = time.monotonic()
+    m = Manager("--transport", "sctp")
+    ev = os.path.join(out_dir, "sctp.pcapng")
+    r = run_replay(m.port, "--transport", "sctp", "--pcap", ev)
+    rc, out = m.wait(15)
+    check(r.returncode == 0 and "0 differences, 0 findings" in r.stdout,
+          "replay --role node --transport sctp against vsm-manager --transport sctp: exit 0, no difference")
+    check(rc == 0 and "plan succeeded" in out, "the live SCTP manager's plan succeeded against the replayed agents")
+    keep(ev, r, "replay --transport sctp --pcap")
+    reqs = fault_requirements()
+    m = Manager("--transport", "sctp", "--fault", "ack-wrong-seq")
+    ev = os.path.join(out_dir, "sctp-fault.pcapng")
+    r = run_replay(m.port, "--transport", "sctp", "--asap", "--timeout", "1", "--pcap", ev)
+    m.stop()
+    check(r.returncode == 1 and f"[{reqs['ack-wrong-seq']}]" in r.stdout,
+          f"replay over SCTP against --fault ack-wrong-seq: exit 1, {reqs['ack-wrong-seq']} reported")
+    keep(ev, r, "replay --transport sctp --pcap against a fault", "difference")
+    listen_pcap = os.path.join(out_dir, "sctp-listen.pcapng")
+    rc, out = replay_as_manager("--timeout", "3", "--transport", "sctp", agent_args=("--transport", "sctp"),
+                                pcap=listen_pcap)
+    print(out)
+    check(rc == 0 and "0 differences, 0 findings" in out and "live transport: SCTP" in out,
+          "replay --role manager --listen --transport sctp with two live vsm-agent --transport sctp: no difference")
+    keep(listen_pcap, subprocess.CompletedProcess([], 0, out), "replay --listen --transport sctp --pcap")
+    recorded = os.path.join(src, "traces", "recorded", "peers-story-sctp.pcapng")
+    check(os.path.exists(recorded), f"{recorded} exists")
+    if os.path.exists(recorded):
+        m = Manager("--transport", "sctp")
+        r = subprocess.run([replay, "replay", recorded, "--role", "node", "--target", f"127.0.0.1:{m.port}"],
+                           capture_output=True, text=True, timeout=60)
+        print(r.stdout + r.stderr)
+        rc, out = m.wait(15)
+        check(r.returncode == 0 and "0 differences, 0 findings" in r.stdout and rc == 0,
+              "the recorded SCTP story replays over SCTP (its transport by default) with no difference")
+    with open(os.path.join(out_dir, "evidence.json"), "w") as f:
+        json.dump(evidence, f)
+    print(f"{time.monotonic() - start:.1f} s")
+    finish()
 
 if agent_faults_only:
     start = time.monotonic()
@@ -257,19 +363,10 @@ check(rc == 0, "replay --role manager --listen with two live vsm-agents: exit 0"
 check("0 differences, 0 findings" in out, "replay --role manager: no difference")
 check_evidence(listen_pcap, subprocess.CompletedProcess([], 0, out), "replay --listen --pcap")
 
-# 2c. SCTP.
+# 2c. SCTP: the live runs are the --sctp mode (User-Mode Linux, ctest uml.replay.sctp).
 why = sctp_unavailable()
-if why is None:
-    m = Manager("--transport", "sctp")
-    ev = os.path.join(evidence_dir.name, "sctp.pcapng")
-    r = run_replay(m.port, "--transport", "sctp", "--pcap", ev)
-    rc, out = m.wait(15)
-    check(r.returncode == 0 and "0 differences, 0 findings" in r.stdout,
-          "replay --transport sctp against vsm-manager --transport sctp: exit 0, no difference")
-    check(rc == 0 and "plan succeeded" in out, "the live SCTP manager's plan succeeded")
-    check_evidence(ev, r, "replay --transport sctp --pcap")
-else:
-    print(f"skip the live SCTP replay: this kernel offers no SCTP ({why})")
+if why is not None:
+    print(f"this kernel offers no SCTP ({why}): the live SCTP replays run in User-Mode Linux (uml.replay.sctp)")
 r = subprocess.run([replay, "replay", os.path.join(src, "traces", "sctp.pcapng"), "--role", "node", "--target",
                     "127.0.0.1:1", "--timeout", "1"], capture_output=True, text=True, timeout=60)
 check(r.returncode == 2, "replay of an SCTP capture where nothing listens (or SCTP is missing): exit 2")
