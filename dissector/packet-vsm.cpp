@@ -737,14 +737,37 @@ int dissect_vsm_sctp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
       vsm::SctpJoiner& joiner =
           j->dir[direction(conv_state(pinfo, ctx), pinfo, ctx) == vsm::Dir::FromInitiator ? 0 : 1];
       joiner.set_convention(convention());
-      const vsm::Bytes chunk(tvb_get_ptr(tvb, 0, static_cast<gint>(total)), total);
-      for (const vsm::SctpPiece& sp : joiner.feed(chunk)) {
-        Piece piece{static_cast<guint>(sp.at), static_cast<guint>(sp.pdu.size()), nullptr};
-        if (sp.joined)
-          piece.bytes = static_cast<const guint8*>(wmem_memdup(wmem_file_scope(), sp.pdu.data(), sp.pdu.size()));
-        wmem_array_append_one(plan->pieces, piece);
+      const guint reported = tvb_reported_length(tvb);
+      if (total < reported) {
+        // A chunk cut by the capture (4.4 on hand these over): the joiner cannot
+        // go on across missing octets, so a message it holds ends here, cut
+        // short, and this chunk's messages are cut by their Lengths against the
+        // chunk's real size (dissect_vsm_pdu then says "cut by the capture").
+        for (const vsm::SctpPiece& sp : joiner.finish()) {
+          const Piece piece{0, static_cast<guint>(sp.pdu.size()),
+                            static_cast<const guint8*>(wmem_memdup(wmem_file_scope(), sp.pdu.data(), sp.pdu.size()))};
+          wmem_array_append_one(plan->pieces, piece);
+        }
+        for (guint off = 0; off < total;) {
+          guint len = reported - off;
+          if (total - off >= vsm::kHeaderSize) {
+            const std::uint32_t size = vsm::declared_size(tvb_get_ntohs(tvb, off + vsm::off::kLength), convention());
+            if (size != 0 && size < len) len = size;
+          }
+          const Piece piece{off, len, nullptr};
+          wmem_array_append_one(plan->pieces, piece);
+          off += len;
+        }
+      } else {
+        const vsm::Bytes chunk(tvb_get_ptr(tvb, 0, static_cast<gint>(total)), total);
+        for (const vsm::SctpPiece& sp : joiner.feed(chunk)) {
+          Piece piece{static_cast<guint>(sp.at), static_cast<guint>(sp.pdu.size()), nullptr};
+          if (sp.joined)
+            piece.bytes = static_cast<const guint8*>(wmem_memdup(wmem_file_scope(), sp.pdu.data(), sp.pdu.size()));
+          wmem_array_append_one(plan->pieces, piece);
+        }
+        plan->held = static_cast<guint>(std::min<std::size_t>(joiner.held(), total));
       }
-      plan->held = static_cast<guint>(std::min<std::size_t>(joiner.held(), total));
     } else {
       const Piece whole{0, total, nullptr};  // no first-pass plan (should not happen): the chunk as one message
       wmem_array_append_one(plan->pieces, whole);
