@@ -153,6 +153,11 @@ inline Buf link_frame(int dlt, bool v6, const Buf& ip, int vlan_tags = 0) {
   return b;
 }
 
+// An Ethernet frame with one IPv4 SCTP packet holding CHUNKS.
+inline Buf sctp_frame(const Host& src, const Host& dst, const Buf& chunks) {
+  return link_frame(DLT_EN10MB, false, ip_packet(false, src, dst, 132, sctp_packet(src, dst, chunks)));
+}
+
 // Writes packets to a pcap file.
 class Writer {
  public:

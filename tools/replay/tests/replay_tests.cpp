@@ -348,10 +348,7 @@ TEST(Sctp, BundledFragmentedAndDuplicatedChunks) {
   Conversation c;
   const auto node = test::v4host(3, 40001), mgr = test::v4host(1, 9900);
   auto packet = [&](bool from_node, const Buf& chunks) {
-    const auto& src = from_node ? node : mgr;
-    const auto& dst = from_node ? mgr : node;
-    return test::link_frame(DLT_EN10MB, false,
-                            test::ip_packet(false, src, dst, 132, test::sctp_packet(src, dst, chunks)));
+    return from_node ? test::sctp_frame(node, mgr, chunks) : test::sctp_frame(mgr, node, chunks);
   };
   {
     test::Writer w(path, DLT_EN10MB);
@@ -391,10 +388,7 @@ TEST(Sctp, MessagesAndChunksNeedNotMatch) {
   Conversation c;
   const auto node = test::v4host(3, 40002), mgr = test::v4host(1, kDefaultPort);
   auto packet = [&](bool from_node, const Buf& chunks) {
-    const auto& src = from_node ? node : mgr;
-    const auto& dst = from_node ? mgr : node;
-    return test::link_frame(DLT_EN10MB, false,
-                            test::ip_packet(false, src, dst, 132, test::sctp_packet(src, dst, chunks)));
+    return from_node ? test::sctp_frame(node, mgr, chunks) : test::sctp_frame(mgr, node, chunks);
   };
   {
     test::Writer w(path, DLT_EN10MB);
