@@ -11,13 +11,15 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
-#include "engine.hpp"
+#include "executor.hpp"
 #include "loadgen.hpp"
 #include "model.hpp"
 #include "output.hpp"
 #include "pcap.hpp"
+#include "scenario.hpp"
 #include "transport.hpp"
 #include "vsm/catalogue.hpp"
 
@@ -39,7 +41,7 @@ void usage(std::ostream& o, const po::options_description& d) {
   o << "usage: vsm-conform run --iut agent --listen HOST:PORT [--iut-cmd 'CMD {host} {port}'] [options]\n"
        "       vsm-conform run --iut manager --connect HOST:PORT [--iut-cmd 'CMD {host} {port}'] [options]\n"
        "       vsm-conform list [--suite PATH]... [--iut ROLE]\n"
-       "       vsm-conform lint FILE...\n"
+       "       vsm-conform lint [--profile FILE] FILE...\n"
        "       vsm-conform requirements [--suite PATH]...\n"
        "       vsm-conform load --connect HOST:PORT --nodes N --duration S [--rate R]\n\n"
     << d
@@ -119,8 +121,8 @@ int main(int argc, char** argv) {
       "strict", "SHOULD failures fail the run")("seed", po::value(&seed), "seed of generated garbage")(
       "shard", po::value(&shard), "I/N: run the I-th of N interleaved slices of the selected tests")(
       "transport", po::value(&transport), "tcp | sctp")(
-      "sctp-ppid", po::value(&sctp_ppid), "SCTP payload protocol identifier of the DATA chunks sent (default 0)")("length-convention", po::value(&lconv),
-                                                        "profile (total - 4) | literal (total - 3)")(
+      "sctp-ppid", po::value(&sctp_ppid), "SCTP payload protocol identifier of the DATA chunks sent (default 0)")(
+      "length-convention", po::value(&lconv), "profile (total - 4) | literal (total - 3)")(
       "negative-wait", po::value(&negative_wait), "override the profile's negative wait (seconds)")(
       "ack-timer", po::value(&ack_timer), "override the profile's ACK timer (seconds)")(
       "verbose,v", "print every message exchanged")("nodes", po::value<std::size_t>()->default_value(100),
@@ -149,26 +151,30 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "vsm-conform lint: name the scenario files\n");
         return kExitUsage;
       }
-      // Lint each file with the built-in fragments available, so files may call them.
-      std::vector<std::string> problems;
-      for (const auto& f : lint_files) {
-        try {
-          std::vector<std::string> paths{f};
-          Suite s = load_suites(paths);
-          Suite base;
-          try {
-            base = load_suites({VSM_CONFORM_SUITES});
-          } catch (const std::exception&) {
-          }
-          for (auto& [k, v] : base.fragments) s.fragments.emplace(k, v);
-          for (auto& p : lint(s)) problems.push_back(p);
-          if (problems.empty()) fmt::print("{}: ok ({} test(s))\n", f, s.tests.size());
-        } catch (const ScenarioError& e) {
-          problems.push_back(e.what());
-        }
+      // lint is the compiler: every mistake of every file, with its line and column. Each file is compiled with
+      // the built-in fragments available, so it may call them; with --profile, its variables are checked too.
+      std::size_t problems = 0;
+      auto report = [&](const std::vector<Diagnostic>& d) {
+        for (const auto& x : d) fmt::print(stderr, "{}\n", x.text());
+        problems += d.size();
+      };
+      std::optional<Profile> profile;
+      if (!profile_path.empty()) {
+        std::vector<Diagnostic> d;
+        profile = compile_profile(profile_path, d);
+        report(d);
       }
-      for (const auto& p : problems) fmt::print(stderr, "{}\n", p);
-      return problems.empty() ? 0 : kExitUsage;
+      for (const auto& f : lint_files) {
+        std::vector<Diagnostic> d;
+        const Suite s = compile_suite({f}, d, {VSM_CONFORM_SUITES});
+        if (profile) {
+          const auto v = check_variables(s, *profile);
+          d.insert(d.end(), v.begin(), v.end());
+        }
+        report(d);
+        if (d.empty()) fmt::print("{}: ok ({} test(s))\n", f, s.tests.size());
+      }
+      return problems == 0 ? 0 : kExitUsage;
     }
     if (!lint_files.empty()) {
       fmt::print(stderr, "vsm-conform: unexpected argument '{}'\n", lint_files.front());
@@ -307,7 +313,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "vsm-conform: no test selected\n");
       return kExitUsage;
     }
-    Engine engine(cfg, profile, suite);
+    Executor engine(cfg, profile, suite);
     engine.open();
     fmt::print("vsm-conform {}: {} under test ({}), {} test(s), runner {} {}\n", VSM_CONFORM_VERSION, iut, profile.name,
                selected.size(), iut == "agent" ? "listening on" : "connecting to", engine.address());

@@ -1,37 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Unit tests of the runner's pieces that need no peer: argument splitting,
-// scenario loading and lint, the exit-code rule and the outputs.
+// scenario loading and lint, the exit-code rule and the outputs. The
+// scenario compiler and writer have theirs in scenario_test.cpp.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "engine.hpp"
+#include "iut.hpp"
 #include "model.hpp"
 #include "output.hpp"
+#include "scenario.hpp"
+#include "temp_file.hpp"
 
 namespace vsm::conform {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempFile {
- public:
-  explicit TempFile(const std::string& text) {
-    path_ = fs::temp_directory_path() / fmt_name();
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { fs::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  static std::string fmt_name() {
-    static int n = 0;
-    return "vsm-conform-unit-" + std::to_string(::getpid()) + "-" + std::to_string(++n) + ".yaml";
-  }
-  fs::path path_;
-};
 
 TEST(SplitArgs, QuotesAndSpaces) {
   EXPECT_EQ(split_args("a  b\t'c d' \"e f\"g"), (std::vector<std::string>{"a", "b", "c d", "e fg"}));
@@ -56,13 +41,19 @@ tests:
       - expect_none: {type: ack, within: 0.1}
 )";
 
+std::vector<Diagnostic> lint(const std::string& path) {
+  std::vector<Diagnostic> d;
+  compile_suite({path}, d);
+  return d;
+}
+
 TEST(Scenario, LoadsAndLintsClean) {
   TempFile f(kGood);
   const Suite s = load_suites({f.path()});
   ASSERT_EQ(s.tests.size(), 1u);
   EXPECT_EQ(s.tests[0].id, "T-1");
   EXPECT_EQ(s.tests[0].role, IutRole::Agent);
-  EXPECT_TRUE(lint(s).empty());
+  EXPECT_TRUE(lint(f.path()).empty());
   EXPECT_NE(s.hash.find("fnv1a64:"), std::string::npos);
 }
 
@@ -74,8 +65,7 @@ TEST(Scenario, LintNamesUnknownKeywords) {
     TempFile f(
         std::string("role: agent\ntests:\n  - id: T-2\n    title: t\n    requirements: [VSM-5-ACK]\n    body:\n") +
         bad);
-    const Suite s = load_suites({f.path()});
-    EXPECT_EQ(lint(s).size(), 1u) << bad;
+    EXPECT_EQ(lint(f.path()).size(), 1u) << bad;
   }
 }
 
@@ -96,7 +86,7 @@ TEST(Scenario, RejectsBadFiles) {
 TEST(Scenario, BuiltInSuitesLint) {
   const Suite s = load_suites({VSM_CONFORM_SUITES});
   EXPECT_GT(s.tests.size(), 50u);
-  EXPECT_TRUE(lint(s).empty());
+  EXPECT_TRUE(lint(VSM_CONFORM_SUITES).empty());
 }
 
 TEST(Profile, Loads) {

@@ -1,0 +1,1007 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "executor.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <random>
+#include <type_traits>
+
+#include "connection.hpp"
+#include "iut.hpp"
+#include "scenario_text.hpp"
+#include "vsm/message.hpp"
+#include "vsm/rules.hpp"
+#include "vsm/text.hpp"
+
+namespace vsm::conform {
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::Pass: return "pass";
+    case Verdict::Fail: return "fail";
+    case Verdict::Inconclusive: return "inconclusive";
+    case Verdict::Error: return "error";
+    case Verdict::NA: return "NA";
+  }
+  return "?";
+}
+
+namespace {
+
+// Why a step stops the test: the verdict it leads to (in the body; the
+// preamble turns failures into inconclusive).
+struct Abort {
+  Verdict verdict;
+  std::string reason;
+  std::vector<std::string> reqs;
+};
+
+std::string hex(std::span<const std::uint8_t> b) { return text::hex_text(b, 48); }
+
+// Decoded message with every option, for reasons: the summary plus the options.
+std::string detail(const MessageView& v) {
+  if (!v.has_header()) return fmt::format("{} byte(s) {}", v.bytes.size(), hex(v.bytes));
+  std::string s = summarize(v);
+  std::string opts;
+  for (const auto& o : v.options()) {
+    if (!opts.empty()) opts += ", ";
+    opts += fmt::format("{}={}", option_name(o.type, o.subtype), format_value(o));
+  }
+  if (!opts.empty()) s += " {" + opts + "}";
+  if (!v.ok()) s += fmt::format(" [decode: {} at {}]", errc_name(v.error.code), v.error.offset);
+  return s;
+}
+
+std::optional<OptionView> find_opt(const MessageView& v, const OptKey& k) {
+  unsigned seen = 0;
+  for (const auto& o : v.options()) {
+    if (o.type != k.type) continue;
+    if (k.sub && o.subtype != *k.sub) continue;
+    if (seen++ == k.index) return o;
+  }
+  return std::nullopt;
+}
+
+std::size_t count_opt(const MessageView& v, const OptKey& k) {
+  std::size_t n = 0;
+  for (const auto& o : v.options()) {
+    if (o.type == k.type && (!k.sub || o.subtype == *k.sub)) ++n;
+  }
+  return n;
+}
+
+struct Received {
+  std::vector<std::uint8_t> bytes;
+  LengthConvention conv = LengthConvention::Total4;
+  double t = 0;
+  bool consumed = false;
+  MessageView view() const { return decode(bytes, conv); }
+};
+
+// A connection as the scenario sees it: the link, what came in, the sequence numbering.
+struct Peer {
+  std::shared_ptr<Link> link;
+  std::deque<Received> mailbox;
+  std::uint32_t next_seq = 1;
+  std::optional<std::uint32_t> last_seq;
+  std::uint32_t node_id = 0;
+};
+
+}  // namespace
+
+struct Executor::Impl {
+  RunConfig cfg;
+  const Profile& profile;
+  const Suite& suite;
+  Network net;
+  IutProcesses iut;
+  std::uint16_t port = 0;
+
+  // Per test.
+  const TestCase* tc = nullptr;
+  Result* res = nullptr;
+  std::map<std::string, std::string> vars;
+  std::map<std::string, std::shared_ptr<Peer>> conns;
+  std::string phase;
+  double guard_deadline = 0;
+  std::optional<Received> last_matched;
+  std::map<std::string, Received> named;
+  std::mt19937_64 rng;
+
+  static LinkConfig link_config(const RunConfig& c, const Profile& p) {
+    LinkConfig l;
+    l.convention = c.convention;
+    l.sctp = c.sctp;
+    l.sctp_ppid = c.sctp_ppid;
+    l.ack_timeout = p.ack_timer;
+    l.iut_initiates = c.role == IutRole::Agent;
+    return l;
+  }
+
+  Impl(RunConfig c, const Profile& p, const Suite& s)
+      : cfg(std::move(c)), profile(p), suite(s), net(link_config(cfg, p)), iut(cfg.iut_log), rng(cfg.seed) {
+    port = cfg.port;
+  }
+
+  // ---------------------------------------------------------- variables
+
+  std::string lookup(const Var& v) const {
+    auto it = vars.find(v.name);
+    if (it == vars.end()) throw ScenarioError(fmt::format("unknown variable ${}", v.name));
+    return it->second;
+  }
+  std::string value(const Arg<std::string>& a) const {
+    if (const auto* v = std::get_if<Var>(&a)) return lookup(*v);
+    return std::get<std::string>(a);
+  }
+  // A field's value: the compiled literal, or the variable's text converted like a literal.
+  template <class T, class Parse>
+  T get(const Arg<T>& a, Parse parse) const {
+    if (const auto* v = std::get_if<Var>(&a)) return static_cast<T>(parse(lookup(*v)));
+    return std::get<T>(a);
+  }
+  template <class T>
+  T number(const Arg<T>& a, const char* what, std::uint64_t max) const {
+    return get(a, [&](const std::string& s) { return text::number_max(s, what, max); });
+  }
+  std::uint8_t u8_of(const Arg<std::uint8_t>& a) const { return number(a, "subtype", 255); }
+  std::string conn_name(const ConnArg& c) const { return c ? value(*c) : "a"; }
+  double seconds(const Arg<Duration>& a, std::span<const Duration::Kind> allowed) const {
+    const Duration d = get(a, [&](const std::string& s) { return text::duration(s, allowed); });
+    switch (d.kind) {
+      case Duration::Kind::Negative: return profile.negative_wait;
+      case Duration::Kind::Ack: return profile.ack_timer;
+      case Duration::Kind::Keepalive: return profile.keepalive_interval;
+      case Duration::Kind::Seconds: break;
+    }
+    return d.seconds;
+  }
+  double timeout_of(const std::optional<Arg<Duration>>& t, double dflt) const {
+    return t ? seconds(*t, kTimeoutTimers) : dflt;
+  }
+  std::string describe_pred(const Predicate& p) const {
+    return describe(p, [this](const Var& v) {
+      auto it = vars.find(v.name);
+      return it == vars.end() ? "$" + v.name : it->second;
+    });
+  }
+
+  // ---------------------------------------------------------- verdicts
+  static constexpr std::size_t kMaxNotes = 20;
+  static constexpr std::size_t kMaxLadder = 4000;
+  void record(Verdict v, const std::string& reason, const std::vector<std::string>& reqs) {
+    if (!res) return;
+    auto rank = [](Verdict x) {
+      switch (x) {
+        case Verdict::Fail: return 3;
+        case Verdict::Error: return 2;
+        case Verdict::Inconclusive: return 1;
+        default: return 0;
+      }
+    };
+    for (const auto& r : reqs) {
+      if (v == Verdict::Fail) res->failed_reqs.insert(r);
+    }
+    if (rank(v) > rank(res->verdict)) {
+      if (!res->reason.empty()) res->notes.push_back(res->reason);
+      res->verdict = v;
+      res->reason = reason;
+    } else if (res->notes.size() < kMaxNotes) {
+      res->notes.push_back(fmt::format("{}: {}", verdict_name(v), reason));
+    } else if (res->notes.size() == kMaxNotes) {
+      res->notes.push_back("(further findings not listed)");
+    }
+  }
+  bool tolerated(const std::string& id) const {
+    return tc && std::find(tc->tolerate.begin(), tc->tolerate.end(), id) != tc->tolerate.end();
+  }
+  bool finding(const Finding& f, const std::string& about) {
+    const std::string id(f.requirement().id);
+    if (tolerated(id)) return false;
+    record(Verdict::Fail, fmt::format("always-on check: {} in received {}", vsm::describe(f), about), {id});
+    return true;
+  }
+  std::vector<std::string> test_reqs() const { return tc ? tc->requirements : std::vector<std::string>{}; }
+
+  // ---------------------------------------------------------- event loop
+  // Runs the loop until pred() or the deadline (seconds, now_s() base). Guard expiry aborts.
+  bool run_until(const std::function<bool()>& pred, double deadline) {
+    const double d = std::min(deadline, guard_deadline);
+    if (net.run_until(pred, d)) return true;
+    if (d >= guard_deadline && deadline > guard_deadline) {
+      std::string got;
+      for (const auto& [n, c] : conns) got += fmt::format("{}[{}] {}", got.empty() ? "" : "; ", n, pending_summary(*c));
+      throw Abort{Verdict::Fail,
+                  fmt::format("guard timeout of {} s reached during {}; unclaimed messages received: {}", tc->guard,
+                              phase, got.empty() ? "none (no connection)" : got),
+                  {}};
+    }
+    return false;
+  }
+  WaitFn guarded() {
+    return [this](const std::function<bool()>& done, double deadline) { return run_until(done, deadline); };
+  }
+  void pause(double seconds) {
+    const double t0 = now_s();
+    run_until([] { return false; }, t0 + seconds);
+    if (res) res->waited += now_s() - t0;
+  }
+  void pause_quiet(double s) {
+    run_until([] { return false; }, now_s() + s);
+  }
+
+  // ---------------------------------------------------------- connections
+  void ladder(const Link& l, bool from_runner, std::span<const std::uint8_t> bytes, std::string summary,
+              std::vector<std::string> findings = {}, Exchange::Kind kind = Exchange::Kind::Data) {
+    if (!res || res->ladder.size() >= kMaxLadder) return;
+    Exchange e;
+    e.kind = kind;
+    e.t = now_s();
+    e.wall = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    e.from_runner = from_runner;
+    e.conn = l.name();
+    e.conn_uid = l.uid();
+    e.runner_initiated = cfg.role == IutRole::Manager;
+    e.runner = l.local();
+    e.iut = l.remote();
+    e.summary = std::move(summary);
+    e.findings = std::move(findings);
+    e.bytes.assign(bytes.begin(), bytes.end());
+    res->ladder.push_back(std::move(e));
+  }
+
+  Peer& add_conn(const std::string& name, std::shared_ptr<Link> link) {
+    if (auto it = conns.find(name); it != conns.end()) it->second->link->detach("replaced");
+    auto p = std::make_shared<Peer>();
+    p->link = std::move(link);
+    conns[name] = p;
+    Peer* peer = p.get();
+    LinkEvents ev;
+    ev.message = [this, peer](Inbound& in) { on_message(*peer, in); };
+    ev.framing_lost = [this, peer](std::uint16_t lf, std::span<const std::uint8_t> bytes) {
+      const std::string id(requirement(Req::Length).id);
+      record(Verdict::Fail,
+             fmt::format("[{}] impossible header Length {} in received bytes {} (framing lost)", id, lf, hex(bytes)),
+             {id});
+      ladder(*peer->link, false, bytes, "undecodable bytes (framing lost)");
+    };
+    ev.closed = [this, peer](bool by_runner, const std::string& why) {
+      ladder(*peer->link, by_runner, {}, fmt::format("connection {} closed: {}", peer->link->name(), why), {},
+             Exchange::Kind::Close);
+    };
+    peer->link->start(std::move(ev));
+    return *peer;
+  }
+  Peer& conn(const ConnArg& c) {
+    const std::string name = conn_name(c);
+    auto it = conns.find(name);
+    if (it == conns.end()) {
+      throw Abort{Verdict::Inconclusive, fmt::format("no connection '{}' (accept or connect first)", name), {}};
+    }
+    return *it->second;
+  }
+
+  void on_message(Peer& p, Inbound& in) {
+    const MessageView v = decode(in.bytes, in.conv);
+    const std::string about = detail(v);
+    if (cfg.verbose) fmt::print(stderr, "  <- [{}] {}\n", p.link->name(), about);
+    std::vector<std::string> notes;
+    const std::string literal_id(requirement(Req::LengthLiteral).id);
+    if (in.other_convention && !tolerated(literal_id)) {
+      notes.push_back(fmt::format("[{}] the message fits only the other length convention", literal_id));
+      record(Verdict::Fail, fmt::format("{} in received {}", notes.back(), about), {literal_id});
+    }
+    for (const auto& f : in.checks) {
+      if (finding(f, about)) notes.push_back(vsm::describe(f));
+    }
+    std::string about_ex = about;
+    if (in.answers) {  // name the request an ACK answers
+      const std::string_view op = operation_name(in.answers->subtype);
+      about_ex += fmt::format(" (answering {}{}{} seq={})", type_label(in.answers->type), op.empty() ? "" : " ", op,
+                              in.answers->seq);
+    }
+    for (const auto& f : in.exchange) {
+      if (finding(f, about_ex)) notes.push_back(vsm::describe(f));
+    }
+    ladder(*p.link, false, in.bytes, about, std::move(notes));
+    // Policy: automatic answers.
+    if (v.has_header() && !v.is_ack() && p.link->open()) {
+      const std::uint8_t t = v.header.type;
+      const bool ka = t == u8(MsgType::KeepAlive);
+      const bool auto_type =
+          t == u8(MsgType::StatusUpdate) || t == u8(MsgType::Deregistration) || t == u8(MsgType::Error);
+      if ((ka && tc && tc->policy.auto_keepalive) || (auto_type && tc && tc->policy.auto_ack)) {
+        Message a = ack_for(v.header, ResultCode::Successful, p.node_id);
+        send_message(p, a.encode(cfg.convention));
+      }
+    }
+    p.mailbox.push_back(Received{std::move(in.bytes), in.conv, in.t, false});
+  }
+
+  void sent(Peer& p, Link::Sent s) {
+    if (s != Link::Sent::Overflow) return;
+    record(Verdict::Error,
+           fmt::format("the IUT does not read: {} messages queued on connection {}", Link::kMaxQueued, p.link->name()),
+           {});
+  }
+  // One message of the runner: on the ladder, tracked, written.
+  void send_message(Peer& p, std::vector<std::uint8_t> bytes) {
+    const MessageView v = decode(bytes, cfg.convention);
+    ladder(*p.link, true, bytes, detail(v));
+    if (cfg.verbose) fmt::print(stderr, "  -> [{}] {}\n", p.link->name(), detail(v));
+    sent(p, p.link->send(std::move(bytes)));
+  }
+  // Waits until everything queued on c went out (separate TCP segments for split sends).
+  void drain(Peer& p) {
+    run_until([&] { return p.link->idle() || !p.link->open(); }, now_s() + 2.0);
+  }
+
+  std::string pending_summary(const Peer& c) const {
+    std::string s;
+    int n = 0;
+    for (const auto& r : c.mailbox) {
+      if (r.consumed) continue;
+      if (n++ == 4) {
+        s += "; ...";
+        break;
+      }
+      s += (s.empty() ? "" : "; ") + detail(r.view());
+    }
+    return s.empty() ? "nothing" : s;
+  }
+
+  // ---------------------------------------------------------- building messages
+  Option build_option(const OptionItem& item) const {
+    Option o;
+    if (const auto* k = std::get_if<KeyedOption>(&item.what)) {
+      o = text::option(k->key, value(k->value));
+    } else {
+      const auto& r = std::get<RawOption>(item.what);
+      o.type = number(r.type, "raw option type", 255);
+      o.subtype = number(r.sub, "raw sub", 255);
+      o.value = r.hex;
+      if (r.text) {
+        const std::string t = value(*r.text);
+        o.value.assign(t.begin(), t.end());
+      }
+    }
+    if (item.length) o.length_override = number(*item.length, "option length", 0xFFFF);
+    return o;
+  }
+
+  Message build(const MessageSpec& spec, Peer& c) const {
+    Message m;
+    m.type = get(spec.type, text::message_type);
+    if (spec.op) m.subtype = get(*spec.op, text::operation);
+    if (spec.subtype) m.subtype = u8_of(*spec.subtype);
+    if (spec.code) m.code = get(*spec.code, text::result_code);
+    for (const auto& o : spec.options) m.add(build_option(o));
+    if (spec.encoding.length) m.length_override = number(*spec.encoding.length, "length", 0xFFFF);
+    if (std::holds_alternative<SeqAuto>(spec.seq)) {
+      m.seq = c.next_seq;
+    } else if (std::holds_alternative<SeqDup>(spec.seq)) {
+      m.seq = c.last_seq.value_or(c.next_seq);
+    } else {
+      m.seq = get(std::get<Arg<std::uint32_t>>(spec.seq), text::sequence);
+    }
+    return m;
+  }
+
+  std::vector<std::uint8_t> encode(const Encoding& e, Message& m) const {
+    const LengthConvention conv = e.literal ? LengthConvention::Literal3 : cfg.convention;
+    if (e.length_delta) {
+      const auto d = get(*e.length_delta, [](const std::string& s) { return text::signed_number(s, "length_delta"); });
+      const auto natural = length_field_for(m.encoded_size(), conv);
+      m.length_override = static_cast<std::uint16_t>(static_cast<long>(natural) + d);
+    }
+    std::vector<std::uint8_t> b = m.encode(conv);
+    if (e.truncate) {
+      const auto k = number(*e.truncate, "truncate", UINT64_MAX);
+      if (k < b.size()) b.resize(k);
+    }
+    b.insert(b.begin(), e.prepend.begin(), e.prepend.end());
+    b.insert(b.end(), e.append.begin(), e.append.end());
+    return b;
+  }
+
+  void note_sent(Peer& c, const MessageSpec& spec, const Message& m, bool dup_keeps_counter) {
+    if (!dup_keeps_counter || !std::holds_alternative<SeqDup>(spec.seq)) {
+      c.last_seq = m.seq;
+      c.next_seq = next_seq(m.seq);
+    }
+    if (spec.capture_seq) vars[*spec.capture_seq] = std::to_string(m.seq);
+    vars["sent_seq"] = std::to_string(m.seq);
+  }
+
+  // ---------------------------------------------------------- steps
+  void step(const Send& s) {
+    Peer& c = conn(s.conn);
+    Message m = build(s.msg, c);
+    auto bytes = encode(s.msg.encoding, m);
+    note_sent(c, s.msg, m, true);
+    if (m.type == u8(MsgType::Registration) && cfg.role == IutRole::Manager) {
+      if (auto id = m.node_id()) c.node_id = *id;
+    }
+    if (s.split) {
+      std::size_t prev = 0;
+      const MessageView v = decode(bytes, cfg.convention);
+      c.link->track(bytes);
+      ladder(*c.link, true, bytes, detail(v) + " (split)");
+      std::vector<std::size_t> cuts;
+      for (const auto& x : *s.split) cuts.push_back(number(x, "split offset", UINT64_MAX));
+      cuts.push_back(bytes.size());
+      for (auto cut : cuts) {
+        cut = std::min(cut, bytes.size());
+        if (cut <= prev) continue;
+        sent(c, c.link->send_raw(std::vector<std::uint8_t>(bytes.begin() + prev, bytes.begin() + cut)));
+        drain(c);
+        prev = cut;
+      }
+      return;
+    }
+    send_message(c, std::move(bytes));
+  }
+
+  // Several messages in one write (coalesced PDUs).
+  void step(const Batch& b) {
+    Peer& c = conn(b.conn);
+    std::vector<std::uint8_t> all;
+    for (const auto& spec : b.messages) {
+      Message m = build(spec, c);
+      auto bytes = encode(spec.encoding, m);
+      note_sent(c, spec, m, false);
+      const MessageView v = decode(bytes, cfg.convention);
+      c.link->track(bytes);
+      ladder(*c.link, true, bytes, detail(v) + " (coalesced)");
+      all.insert(all.end(), bytes.begin(), bytes.end());
+    }
+    sent(c, c.link->send_raw(std::move(all)));
+  }
+
+  void step(const Garbage& g) {
+    std::vector<std::uint8_t> b;
+    if (const auto* h = std::get_if<std::vector<std::uint8_t>>(&g.bytes)) {
+      b = *h;
+    } else {
+      const auto count = number(std::get<Arg<std::uint64_t>>(g.bytes), "garbage bytes", 1u << 20);
+      for (std::uint64_t i = 0; i < count; ++i) b.push_back(static_cast<std::uint8_t>(rng()));
+    }
+    Peer& c = conn(g.conn);
+    ladder(*c.link, true, b, fmt::format("{} raw byte(s) {}", b.size(), hex(b)));
+    sent(c, c.link->send_raw(std::move(b)));
+  }
+
+  const Received* find_message(const std::string& of) {
+    if (of == "last") return last_matched ? &*last_matched : nullptr;
+    auto it = named.find(of);
+    return it == named.end() ? nullptr : &it->second;
+  }
+
+  void step(const Ack& k) {
+    const std::string of = k.of.value_or("last");
+    const std::uint8_t code = k.code ? get(*k.code, text::result_code) : 0;
+    std::vector<Option> extra;
+    for (const auto& o : k.options) extra.push_back(build_option(o));
+    Peer& c = conn(k.conn);
+    const Received* req = find_message(of);
+    if (!req) throw Abort{Verdict::Error, fmt::format("ack: no received message '{}' to acknowledge", of), {}};
+    const MessageView rv = req->view();
+    // Node ID of the ACK: the step's `node`, else the one this connection was given, else $node.
+    std::uint32_t node = c.node_id;
+    if (node == 0 && vars.count("node")) {
+      node = static_cast<std::uint32_t>(text::number_max(vars["node"], "node", 0xFFFFFFFF));
+    }
+    if (k.node) node = number(*k.node, "node", 0xFFFFFFFF);
+    Message a = ack_for(rv.header, static_cast<ResultCode>(code), node);
+    a.code = code;
+    if (k.no_node_id) a.options.clear();
+    for (auto& o : extra) a.add(std::move(o));
+    if (k.seq) a.seq = get(*k.seq, text::sequence);
+    if (k.subtype) a.subtype = u8_of(*k.subtype);
+    if (k.op) a.subtype = get(*k.op, text::operation);
+    if (k.encoding.length) a.length_override = number(*k.encoding.length, "length", 0xFFFF);
+    if (rv.is(MsgType::Registration) && cfg.role == IutRole::Agent) {
+      if (auto id = a.node_id()) c.node_id = *id;
+    }
+    send_message(c, encode(k.encoding, a));
+  }
+
+  // ---------------------------------------------------------- predicates
+  bool code_matches(const CodeMatch& want, std::uint8_t code) const {
+    switch (want.kind) {
+      case CodeMatch::Kind::Any: return true;
+      case CodeMatch::Kind::Failure: return code >= 128;
+      case CodeMatch::Kind::Value: break;
+    }
+    return want.code == code;
+  }
+
+  bool matches(const Predicate& p, const MessageView& v) const {
+    if (!v.has_header()) return false;
+    const Header& h = v.header;
+    if (p.type && get(*p.type, text::message_type) != h.type) return false;
+    if (p.op && get(*p.op, text::operation) != h.subtype) return false;
+    if (p.subtype && u8_of(*p.subtype) != h.subtype) return false;
+    if (p.seq && get(*p.seq, text::sequence) != h.seq) return false;
+    if (!p.code.empty() && std::none_of(p.code.begin(), p.code.end(), [&](const Arg<CodeMatch>& c) {
+          return code_matches(get(c, text::code_match), h.code);
+        })) {
+      return false;
+    }
+    for (const auto& k : p.has) {
+      if (!find_opt(v, k)) return false;
+    }
+    for (const auto& k : p.lacks) {
+      if (find_opt(v, k)) return false;
+    }
+    for (const auto& k : p.nonzero) {
+      auto o = find_opt(v, k);
+      if (!o || o->length == 0 || text::option_text(*o) == "0") return false;
+    }
+    for (const auto& ov : p.option) {
+      auto o = find_opt(v, ov.key);
+      if (!o) return false;
+      const std::string got = text::option_text(*o);
+      if (std::none_of(ov.any_of.begin(), ov.any_of.end(), [&](const auto& want) { return got == value(want); })) {
+        return false;
+      }
+    }
+    for (const auto& c : p.count) {
+      if (count_opt(v, c.key) != number(c.count, "count", UINT64_MAX)) return false;
+    }
+    if (!p.negated.empty() && matches(p.negated[0], v)) return false;
+    return true;
+  }
+
+  std::string field(const MessageView& v, const CaptureField& f) {
+    switch (f.kind) {
+      case CaptureField::Kind::Seq: return std::to_string(v.header.seq);
+      case CaptureField::Kind::Code: return std::to_string(v.header.code);
+      case CaptureField::Kind::Type: return std::to_string(v.header.type);
+      case CaptureField::Kind::Subtype:
+      case CaptureField::Kind::Op: return std::to_string(v.header.subtype);
+      case CaptureField::Kind::Option: break;
+    }
+    auto o = find_opt(v, f.key);
+    if (!o) {
+      throw Abort{
+          Verdict::Fail, fmt::format("capture: {} absent from {}", text::option_key_text(f.key), detail(v)), {}};
+    }
+    return text::option_text(*o);
+  }
+
+  void capture(const Expectation& x, const Received& r) {
+    last_matched = r;
+    if (x.as) named[*x.as] = r;
+    if (x.capture.empty()) return;
+    const MessageView v = r.view();
+    for (const auto& c : x.capture) vars[c.var] = field(v, c.field);
+  }
+
+  // The first message of c's mailbox not yet consumed that matches p, waiting
+  // for it until the deadline (and, with stop_on_close, until c closes);
+  // nullptr when none came.
+  Received* await_match(Peer& c, const Predicate& p, double deadline, bool stop_on_close) {
+    Received* hit = nullptr;
+    std::size_t next = 0;  // messages before it were checked already (the predicate does not change while waiting)
+    run_until(
+        [&] {
+          for (; next < c.mailbox.size(); ++next) {
+            auto& r = c.mailbox[next];
+            if (!r.consumed && matches(p, r.view())) {
+              hit = &r;
+              return true;
+            }
+          }
+          return stop_on_close && !c.link->open();
+        },
+        deadline);
+    return hit;
+  }
+
+  void step(const Expect& e) {
+    Peer& c = conn(e.conn);
+    const double t = timeout_of(e.timeout, profile.ack_timer);
+    Received* hit = await_match(c, e.what.pred, now_s() + t, true);
+    if (!hit) {
+      // A stream stuck on a message that only the other convention would complete.
+      const std::string got = pending_summary(c);
+      const std::string where =
+          c.link->open() ? "" : fmt::format(" (connection {}: {})", c.link->name(), c.link->close_reason());
+      const auto rest = c.link->partial();
+      const std::string partial = rest.empty() ? "" : fmt::format("; incomplete bytes {}", hex(rest));
+      throw Abort{Verdict::Fail,
+                  fmt::format("expected {} within {:.2f} s{}; received {}{}", describe_pred(e.what.pred), t, where, got,
+                              partial),
+                  test_reqs()};
+    }
+    hit->consumed = true;
+    capture(e.what, *hit);
+  }
+
+  void step(const ExpectAll& e) {
+    Peer& c = conn(e.conn);
+    const double deadline = now_s() + timeout_of(e.timeout, profile.ack_timer);
+    const auto& list = e.messages;
+    std::vector<Received*> hits(list.size(), nullptr);
+    auto all = [&] {
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (hits[i]) continue;
+        for (auto& r : c.mailbox) {
+          if (r.consumed || std::find(hits.begin(), hits.end(), &r) != hits.end()) continue;
+          if (matches(list[i].pred, r.view())) {
+            hits[i] = &r;
+            break;
+          }
+        }
+      }
+      return std::all_of(hits.begin(), hits.end(), [](auto* h) { return h != nullptr; }) || !c.link->open();
+    };
+    run_until(all, deadline);
+    std::string missing;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (!hits[i]) missing += (missing.empty() ? "" : "; ") + describe_pred(list[i].pred);
+    }
+    if (!missing.empty()) {
+      throw Abort{Verdict::Fail,
+                  fmt::format("expected all of [{}] — missing; received {}", missing, pending_summary(c)), test_reqs()};
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      hits[i]->consumed = true;
+      capture(list[i], *hits[i]);
+    }
+  }
+
+  void step(const ExpectNone& e) {
+    Peer& c = conn(e.conn);
+    const double t0 = now_s();
+    const double within = e.within ? seconds(*e.within, kWithinTimers) : profile.negative_wait;
+    Received* hit = await_match(c, e.pred, t0 + within, false);
+    if (res) res->waited += now_s() - t0;
+    if (hit) {
+      hit->consumed = true;
+      throw Abort{Verdict::Fail,
+                  fmt::format("expected no {} within {:.2f} s; received {}", describe_pred(e.pred), within,
+                              detail(hit->view())),
+                  test_reqs()};
+    }
+  }
+
+  void step(const ExpectClose& e) {
+    Peer& c = conn(e.conn);
+    const double t = timeout_of(e.timeout, profile.ack_timer);
+    if (!run_until([&] { return !c.link->open(); }, now_s() + t)) {
+      throw Abort{
+          Verdict::Fail,
+          fmt::format("expected the IUT to close connection {} within {:.2f} s; it stayed open", c.link->name(), t),
+          test_reqs()};
+    }
+  }
+
+  // ---------------------------------------------------------- connection steps
+  void accept(const ConnArg& conn_arg, const std::optional<Arg<Duration>>& timeout) {
+    if (cfg.role != IutRole::Agent) throw ScenarioError("accept is for the agent role (use connect)");
+    const std::string name = conn_name(conn_arg);
+    const double t = timeout_of(timeout, profile.start_timeout);
+    if (!run_until([&] { return net.accept_waiting(); }, now_s() + t)) {
+      throw Abort{Verdict::Inconclusive, fmt::format("the agent did not connect within {:.1f} s", t), {}};
+    }
+    add_conn(name, net.accept(name));
+  }
+  void step(const Accept& a) { accept(a.conn, a.timeout); }
+
+  std::shared_ptr<Link> try_connect(const std::string& bind, double deadline, const std::string& name) {
+    auto c = net.connect(cfg.host, port, bind, name);
+    if (!run_until([&] { return c->done; }, deadline)) {
+      net.cancel(*c);
+      run_until([&] { return c->done; }, now_s() + 1);
+      return nullptr;
+    }
+    return c->link;
+  }
+
+  void connect(const ConnArg& conn_arg, const std::optional<Arg<std::string>>& bind_arg,
+               const std::optional<Arg<Duration>>& timeout) {
+    if (cfg.role != IutRole::Manager) throw ScenarioError("connect is for the manager role (use accept)");
+    const std::string name = conn_name(conn_arg);
+    const std::string bind = bind_arg ? value(*bind_arg) : "";
+    const double deadline = now_s() + timeout_of(timeout, profile.start_timeout);
+    while (true) {
+      if (auto link = try_connect(bind, deadline, name)) {
+        add_conn(name, std::move(link));
+        return;
+      }
+      if (now_s() >= deadline) break;
+      pause_quiet(0.05);
+    }
+    throw Abort{Verdict::Inconclusive, fmt::format("could not connect to the manager at {}", address()), {}};
+  }
+  void step(const Connect& c) { connect(c.conn, c.bind, c.timeout); }
+
+  // `close: {abort: true}` ends the connection with a TCP RST or an SCTP ABORT
+  // (SO_LINGER 0) instead of FIN / SHUTDOWN.
+  void close(const ConnArg& conn_arg, bool abort) {
+    Peer& c = conn(conn_arg);
+    drain(c);
+    if (!abort) {
+      c.link->close("closed by the runner");
+      return;
+    }
+    c.link->abort(cfg.sctp ? "aborted by the runner (SCTP ABORT)" : "aborted by the runner (TCP RST)");
+  }
+  void step(const Close& c) { close(c.conn, c.abort); }
+  void step(const Reconnect& r) {
+    close(r.conn, r.abort);
+    const std::string name = conn_name(r.conn);
+    conns[name]->link->detach("reconnect");
+    conns.erase(name);
+    if (cfg.role == IutRole::Agent) {
+      accept(r.conn, r.timeout);
+    } else {
+      connect(r.conn, r.bind, r.timeout);
+    }
+  }
+
+  // ---------------------------------------------------------- triggers and processes
+  void step(const Trigger& t) {
+    auto it = profile.triggers.find(t.name);
+    if (it == profile.triggers.end()) {
+      throw Abort{Verdict::NA, fmt::format("the profile defines no trigger '{}'", t.name), {}};
+    }
+    auto local = vars;
+    for (const auto& [k, v] : t.vars) local[k] = value(v);
+    const TriggerSpec& spec = it->second;
+    if (!spec.signal.empty()) {
+      if (!iut.running()) {
+        throw Abort{Verdict::Inconclusive, "trigger needs an IUT process started with --iut-cmd", {}};
+      }
+      iut.signal(spec.signal);
+    }
+    if (!spec.cmd.empty()) {
+      const auto status = iut.run(split_args(expand(spec.cmd, local)), guarded(), 10);
+      if (!status) throw Abort{Verdict::Error, fmt::format("trigger '{}' did not finish", t.name), {}};
+      if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
+        throw Abort{Verdict::Inconclusive, fmt::format("trigger '{}' failed (status {})", t.name, *status), {}};
+      }
+    }
+  }
+
+  std::vector<std::string> iut_argv() const {
+    std::map<std::string, std::string> sub{{"host", cfg.host}, {"port", std::to_string(port)}};
+    for (const auto& [k, v] : vars) sub[k] = v;
+    std::vector<std::string> argv;
+    for (const auto& a : split_args(cfg.iut_cmd)) argv.push_back(expand(a, sub));
+    for (const auto& a : profile.start_args) argv.push_back(expand(a, sub));
+    return argv;
+  }
+
+  // Another instance of the IUT, started like the first (without the test's at-start triggers).
+  void step(const Spawn&) {
+    if (cfg.iut_cmd.empty()) throw Abort{Verdict::NA, "spawn needs --iut-cmd", {}};
+    iut.spawn(iut_argv());
+  }
+
+  // ---------------------------------------------------------- the rest
+  void step(const Wait& w) { pause(seconds(w.how, kWaitTimers)); }
+  void step(const Call& c, int depth) {
+    auto it = suite.fragments.find(c.name);
+    if (it == suite.fragments.end()) throw ScenarioError(fmt::format("unknown fragment '{}'", c.name));
+    for (const auto& [k, v] : c.args) vars[k] = value(v);
+    run_steps(it->second.steps, depth + 1);
+  }
+  void step(const Set& s) {
+    for (const auto& [k, v] : s.vars) vars[k] = value(v);
+  }
+  void step(const Log& l) {
+    const std::string text = expand(l.text, vars);
+    if (cfg.verbose) fmt::print(stderr, "  log: {}\n", text);
+    if (res) {
+      Exchange e;
+      e.kind = Exchange::Kind::Log;
+      e.t = now_s();
+      e.summary = "log: " + text;
+      res->ladder.push_back(std::move(e));
+    }
+  }
+
+  void run_steps(const Steps& steps, int depth = 0) {
+    if (depth > 8) throw ScenarioError("fragments call each other too deeply");
+    for (const Step& s : steps) {
+      phase = fmt::format("{} at line {}", step_keyword(s.what), s.at.line);
+      std::visit(
+          [&](const auto& x) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, Call>) {
+              step(x, depth);
+            } else {
+              step(x);
+            }
+          },
+          s.what);
+    }
+  }
+
+  // Triggers anywhere in the test (fragments included).
+  std::vector<std::string> triggers_of(const TestCase& t) const {
+    std::vector<std::string> names;
+    for (const Steps* steps : {&t.preamble, &t.body, &t.postamble}) {
+      for_each_step(suite, *steps, [&](const Step& s) {
+        if (const auto* tr = std::get_if<Trigger>(&s.what)) names.push_back(tr->name);
+      });
+    }
+    return names;
+  }
+
+  std::string not_applicable(const TestCase& t) const {
+    if (t.role != cfg.role) return fmt::format("the test is for a {} under test", role_keyword(t.role));
+    // VSM-5-SCTP: SCTP tests need an SCTP run (the profile's `sctp` capability claims SCTP).
+    if (t.sctp_only && !cfg.sctp) return "an SCTP test (VSM-5-SCTP): it runs with --transport sctp";
+    for (const auto& c : t.capabilities) {
+      if (!profile.capabilities.count(c)) return fmt::format("the profile does not list capability '{}'", c);
+      if (c == "second_instance" && cfg.iut_cmd.empty()) return "a second instance needs --iut-cmd";
+    }
+    if (t.restarts_iut && cfg.iut_cmd.empty()) return "the test ends the IUT process: it needs --iut-cmd";
+    for (const auto& name : triggers_of(t)) {
+      auto it = profile.triggers.find(name);
+      if (it == profile.triggers.end()) return fmt::format("the profile defines no trigger '{}'", name);
+      if (!it->second.at_start.empty() && cfg.iut_cmd.empty()) {
+        return fmt::format("trigger '{}' needs the runner to start the IUT (--iut-cmd)", name);
+      }
+      if (!it->second.signal.empty() && cfg.iut_cmd.empty()) {
+        return fmt::format("trigger '{}' signals the IUT process: needs --iut-cmd", name);
+      }
+    }
+    return {};
+  }
+
+  std::string address() const {
+    const std::string h = cfg.host.find(':') != std::string::npos ? "[" + cfg.host + "]" : cfg.host;
+    return fmt::format("{}:{}", h, port);
+  }
+
+  // ---------------------------------------------------------- the IUT process
+  void start_iut(const TestCase& t) {
+    // A port picked by the runner may be taken by someone else before the manager binds it: try another.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        start_iut_once(t);
+        return;
+      } catch (const Abort& a) {
+        if (attempt == 3 || cfg.role != IutRole::Manager || cfg.port != 0 || a.verdict != Verdict::Error) throw;
+      }
+    }
+  }
+
+  void start_iut_once(const TestCase& t) {
+    if (cfg.iut_cmd.empty()) return;
+    if (cfg.role == IutRole::Manager && cfg.port == 0) port = net.free_port(cfg.host);
+    std::vector<std::string> argv = iut_argv();
+    std::map<std::string, std::string> sub{{"host", cfg.host}, {"port", std::to_string(port)}};
+    for (const auto& [k, v] : vars) sub[k] = v;
+    for (const auto& name : triggers_of(t)) {
+      if (auto it = profile.triggers.find(name); it != profile.triggers.end()) {
+        for (const auto& a : it->second.at_start) argv.push_back(expand(a, sub));
+      }
+    }
+    iut.start(argv);
+    if (cfg.role != IutRole::Manager) return;
+    // Ready once it accepts a connection.
+    const double deadline = now_s() + profile.start_timeout;
+    while (now_s() < deadline) {
+      if (auto probe = try_connect("", deadline, "probe")) {
+        probe->detach("probe");
+        return;
+      }
+      if (iut.exited()) throw Abort{Verdict::Error, "the manager under test exited at start", {}};
+      pause_quiet(0.02);
+    }
+    stop_iut();
+    throw Abort{Verdict::Error, fmt::format("the manager under test does not accept on {}", address()), {}};
+  }
+
+  // Every instance: the loop keeps serving the connections while they stop (not bounded by the guard).
+  void stop_iut() {
+    iut.stop([this](const std::function<bool()>& done, double deadline) { return net.run_until(done, deadline); });
+  }
+
+  // ---------------------------------------------------------- one test
+  void settle() {
+    // Every request we sent gets its ACK within the ACK timer (VSM-5-ACK), event-driven.
+    const double deadline = now_s() + profile.ack_timer;
+    run_until(
+        [&] {
+          for (auto& [n, c] : conns) {
+            if (c->link->open() && c->link->unanswered() > 0) return false;
+          }
+          return true;
+        },
+        deadline);
+    for (auto& [n, c] : conns) {
+      for (const auto& f : c->link->expire_unanswered(now_s() + profile.ack_timer + 1)) {
+        if (c->link->open()) finding(f, fmt::format("(no ACK on connection {})", n));
+      }
+    }
+  }
+
+  Result run(const TestCase& t) {
+    Result r;
+    r.test = &t;
+    res = &r;
+    tc = &t;
+    vars = profile.vars;
+    last_matched.reset();
+    named.clear();
+    const double t0 = now_s();
+    guard_deadline = t0 + t.guard;
+    net.drop_waiting();
+    bool in_pre = true;
+    try {
+      // Variables neither the suite nor the profile defines: the test cannot run as written.
+      if (const auto d = check_variables(suite, profile, &t); !d.empty()) {
+        std::string why;
+        for (const auto& x : d) why += (why.empty() ? "" : "; ") + x.text();
+        throw ScenarioError(why);
+      }
+      try {
+        start_iut(t);
+        phase = "preamble";
+        run_steps(t.preamble);
+        in_pre = false;
+        run_steps(t.body);
+        if (t.policy.settle_acks) settle();
+      } catch (Abort& a) {
+        Verdict v = a.verdict;
+        if (in_pre && v == Verdict::Fail) v = Verdict::Inconclusive;
+        if (v == Verdict::NA && r.verdict == Verdict::Pass) {
+          r.verdict = Verdict::NA;
+          r.reason = a.reason;
+        } else if (v == Verdict::NA) {
+          r.notes.push_back("NA: " + a.reason);
+        } else {
+          record(v, (in_pre ? "preamble: " : "") + a.reason, a.reqs);
+        }
+      }
+      try {
+        run_steps(t.postamble);
+      } catch (Abort& a) {
+        r.notes.push_back("postamble: " + a.reason);
+      }
+      stop_iut();
+    } catch (const ScenarioError& e) {
+      stop_iut();
+      record(Verdict::Error, fmt::format("scenario error: {}", e.what()), {});
+    } catch (const text::Error& e) {
+      stop_iut();
+      record(Verdict::Error, fmt::format("scenario error: {}", e.what()), {});
+    } catch (const std::exception& e) {
+      stop_iut();
+      record(Verdict::Error, fmt::format("tool error: {}", e.what()), {});
+    }
+    for (auto& [n, c] : conns) c->link->detach("test over");
+    conns.clear();
+    // Let the cancelled handlers run.
+    net.poll();
+    r.seconds = now_s() - t0;
+    res = nullptr;
+    tc = nullptr;
+    return r;
+  }
+};
+
+Executor::Executor(RunConfig cfg, const Profile& profile, const Suite& suite)
+    : impl_(std::make_unique<Impl>(std::move(cfg), profile, suite)) {}
+Executor::~Executor() = default;
+void Executor::open() {
+  if (impl_->cfg.role != IutRole::Agent) return;
+  impl_->net.listen(impl_->cfg.host, impl_->cfg.port);
+  impl_->port = impl_->net.listening_port();
+}
+std::string Executor::address() const { return impl_->address(); }
+Result Executor::run(const TestCase& tc) { return impl_->run(tc); }
+std::string Executor::not_applicable(const TestCase& tc) const { return impl_->not_applicable(tc); }
+
+}  // namespace vsm::conform
