@@ -60,7 +60,7 @@ std::string capture_field_text(const CaptureField& f);
 
 // The option to send for a key and its value text ("" is Length 0, a GET item; `now` for a time).
 Option option(const OptKey& k, std::string_view value);
-// A value an expectation may compare with (a Running status must be one of the dictionary's).
+// A value an expectation may compare with: numbers for IDs and ports, addresses for addresses.
 void expected_value(const OptKey& k, std::string_view value);
 // A received option's value as scenario text: numbers in decimal, addresses dotted, text as is.
 std::string option_text(const OptionView& o);

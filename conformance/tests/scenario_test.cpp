@@ -129,7 +129,7 @@ TEST(Scenario, RejectsValuesOfTheWrongType) {
       "    guard: soon\n    restarts_iut: maybe\n    body:\n"
       "      - send: {type: ack, seq: abc, options: [{node_id: x}, {ipv4: 10.0.0.300}]}\n"
       "      - wait: forever\n"
-      "      - expect: {type: ack, timeout: ack, option: {function_info.running_status: Runing}}\n"
+      "      - expect: {type: ack, timeout: ack, option: {port: seventy}}\n"
       "      - expect_none: {within: ack}\n");
   const auto d = texts(compile(f));
   const std::string p = f.path();
@@ -140,7 +140,7 @@ TEST(Scenario, RejectsValuesOfTheWrongType) {
                    p + ":9:57: node_id: 'x' is not a number",
                    p + ":9:68: bad IPv4 address '10.0.0.300'",
                    p + ":10:15: 'forever' is neither seconds nor negative, keepalive",
-                   p + ":11:82: unknown Running status 'Runing' (did you mean Running?)",
+                   p + ":11:58: port: 'seventy' is not a number",
                    p + ":12:31: 'ack' is neither seconds nor negative",
                }));
 }

@@ -19,14 +19,14 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "engine.hpp"
 #include "evidence.hpp"
 #include "reader.hpp"
+#include "scenario.hpp"
+#include "scenario_text.hpp"
 #include "transport.hpp"
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
@@ -38,6 +38,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace po = boost::program_options;
+namespace sc = vsm::conform;
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -937,43 +938,27 @@ class Replayer {
 
 // ---------------------------------------------------------------- to-scenario
 
-std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
-
-std::string address_text(const std::vector<std::uint8_t>& v) {
-  if (v.size() == 4) {
-    std::array<std::uint8_t, 4> a{};
-    std::copy(v.begin(), v.end(), a.begin());
-    return asio::ip::address_v4(a).to_string();
-  }
-  if (v.size() == 16) {
-    std::array<std::uint8_t, 16> a{};
-    std::copy(v.begin(), v.end(), a.begin());
-    return asio::ip::address_v6(a).to_string();
-  }
-  return {};
-}
-
+// The recording as the runner's scenario structures, written by the scenario module's writer.
 class ScenarioWriter {
  public:
   ScenarioWriter(const Recording& r, Role ours, std::optional<std::size_t> only) : r_(r), ours_(ours), only_(only) {}
 
   std::string write(const std::string& file) {
-    std::ostringstream y;
     const bool iut_manager = ours_ == Role::Node;
-    y << "# Written by vsm-replay to-scenario from " << file << ".\n"
-      << "# The runner plays the recorded " << (iut_manager ? "Execution Node(s)" : "Manager Node")
-      << "; the implementation under test must answer as the recording did.\n"
-      << "# IDs the implementation assigned in the recording are captured into variables.\n"
-      << "suite: replay\nrole: " << (iut_manager ? "manager" : "agent") << "\ngroups: [replay]\n"
-      << "defaults:\n  guard: 30\n\ntests:\n";
-    y << "  - id: REPLAY-" << (only_ ? "C" + std::to_string(r_.convs[*only_].id) : std::string("ALL")) << "\n"
-      << "    title: " << quoted("recorded conversation(s) of " + file) << "\n"
-      << "    requirements: [" << requirement(Req::AckEveryMessage).id << "]\n"
-      << "    groups: [replay]\n"
-      << "    policy: {auto_ack: false, auto_keepalive: true, settle_acks: true}\n";
+    sc::ScenarioFile f;
+    f.suite = "replay";
+    f.role = iut_manager ? sc::IutRole::Manager : sc::IutRole::Agent;
+    f.groups = {"replay"};
+    f.guard = 30;
+    sc::TestCase t;
+    t.id = "REPLAY-" + (only_ ? "C" + std::to_string(r_.convs[*only_].id) : std::string("ALL"));
+    t.title = "recorded conversation(s) of " + file;
+    t.requirements = {std::string(requirement(Req::AckEveryMessage).id)};
+    t.groups = f.groups;
+    t.role = f.role;
+    t.policy.auto_ack = false;
     double t0 = 0, t1 = 0;
     bool first = true;
-    std::vector<std::string> steps;
     std::set<std::size_t> opened;
     for (std::size_t i = 0; i < r_.recs.size(); ++i) {
       const Rec& m = r_.recs[i];
@@ -981,10 +966,14 @@ class ScenarioWriter {
       if (first) t0 = m.time;
       first = false;
       t1 = m.time;
-      const std::string conn = "c" + std::to_string(r_.convs[m.conv].id);
+      const sc::ConnArg conn = sc::Arg<std::string>{"c" + std::to_string(r_.convs[m.conv].id)};
       if (!opened.count(m.conv)) {
         opened.insert(m.conv);
-        steps.push_back(std::string(iut_manager ? "connect" : "accept") + ": {conn: " + conn + "}");
+        if (iut_manager) {
+          t.body.push_back({sc::Connect{conn, {}, {}}, {}});
+        } else {
+          t.body.push_back({sc::Accept{conn, {}}, {}});
+        }
       }
       const bool keepalive_pair =
           m.msg.type == u8(MsgType::KeepAlive) ||
@@ -992,136 +981,116 @@ class ScenarioWriter {
       if (!m.ours && keepalive_pair) continue;  // the implementation's Keep-Alives: policy auto_keepalive
       if (m.ours && keepalive_pair && m.answers) continue;
       if (m.ours) {
-        steps.push_back(m.answers ? ack_step(m, conn) : send_step(m, conn));
+        t.body.push_back({m.answers ? ack_step(m, conn) : send_step(m, conn), {}});
       } else {
-        steps.push_back(expect_step(m, conn));
+        t.body.push_back({expect_step(m, conn), {}});
       }
     }
-    y << "    guard: " << static_cast<int>(t1 - t0 + 20) << "\n    body:\n";
-    for (const auto& s : steps) y << "      - " << s << "\n";
-    return y.str();
+    t.guard = static_cast<int>(t1 - t0 + 20);
+    f.tests.push_back(std::move(t));
+    const std::string comment = "Written by vsm-replay to-scenario from " + file + ".\nThe runner plays the recorded " +
+                                (iut_manager ? "Execution Node(s)" : "Manager Node") +
+                                "; the implementation under test must answer as the recording did.\n"
+                                "IDs the implementation assigned in the recording are captured into variables.";
+    return sc::write_scenario(f, comment);
   }
 
  private:
-  std::string id_value(std::uint8_t type, std::uint32_t v) const {
+  std::string id_text(std::uint8_t type, std::uint32_t v) const {
     const auto& m = type == u8(OptType::NodeId) ? nodes_ : funcs_;
     auto it = m.find(v);
-    return it == m.end() ? std::to_string(v) : "$" + it->second;
+    return it == m.end() ? std::to_string(v) : it->second;
+  }
+  bool is_var(std::uint8_t type, std::uint32_t v) const {
+    return (type == u8(OptType::NodeId) ? nodes_ : funcs_).count(v) > 0;
+  }
+  sc::Arg<std::string> id_value(std::uint8_t type, std::uint32_t v) const {
+    if (is_var(type, v)) return sc::Var{id_text(type, v)};
+    return std::to_string(v);
   }
 
-  // One option as the runner's one-key map.
-  std::string option_item(const Option& o) const {
-    const std::string key = option_key(o.type, o.subtype);
-    const OptionSpec* spec = option_spec(o.type);
-    const SubOptionSpec* sub = sub_option_spec(o.type, o.subtype);
-    std::string val;
-    // Options the runner's keywords cannot say (unknown, wrong Sub-OP-Type or length): raw.
-    if (!spec || (spec->subs.empty() && o.subtype != 0) || (!spec->subs.empty() && !sub) ||
-        (spec->fixed_length != 0 && o.value.size() != spec->fixed_length)) {
-      std::string hex;
-      char b[3];
-      for (auto c : o.value) {
-        std::snprintf(b, sizeof b, "%02x", c);
-        hex += b;
-      }
-      return "{raw: {type: " + std::to_string(o.type) + ", sub: " + std::to_string(o.subtype) + ", hex: \"" + hex +
-             "\"}}";
-    }
-    if (is_id(o.type) && u32_of(o)) {
-      val = id_value(o.type, *u32_of(o));
-    } else if (o.type == u8(OptType::Port) && o.value.size() == 2) {
-      val = std::to_string((o.value[0] << 8) | o.value[1]);
-    } else if (o.type == u8(OptType::IPv4) || o.type == u8(OptType::IPv6)) {
-      val = address_text(o.value);
-    } else if (o.value.empty()) {
-      val = "\"\"";
-    } else if (sub && sub->kind == ValueKind::NtpTime && o.value.size() == 8) {
-      const std::uint32_t s = (std::uint32_t{o.value[0]} << 24) | (std::uint32_t{o.value[1]} << 16) |
-                              (std::uint32_t{o.value[2]} << 8) | o.value[3];
-      val = std::to_string(NtpTime{s, 0}.unix_seconds());
-    } else if (sub && sub->kind == ValueKind::Address) {
-      val = address_text(o.value);
-    } else {
-      val = quoted(std::string(o.value.begin(), o.value.end()));
-    }
-    return "{" + key + ": " + val + "}";
+  // One option as the runner's option (raw when the keywords cannot say it), IDs as their variables.
+  sc::OptionItem option_item(const Option& o) const {
+    sc::OptionItem item = sc::text::option_item(o);
+    auto* k = std::get_if<sc::KeyedOption>(&item.what);
+    if (k && is_id(o.type) && u32_of(o)) k->value = id_value(o.type, *u32_of(o));
+    return item;
   }
 
-  std::string header_fields(const Message& m) const {
-    std::string s = "type: ";
-    const Named* t = find_named(kMessageTypes, m.type);
-    s += t ? std::string(t->keyword) : std::to_string(m.type);
+  // Type, then the operation of an Operation or a Sub-Type that is not 0.
+  template <class T>
+  void header_fields(const Message& m, T& x) const {
+    x.type = m.type;
     if (m.type == u8(MsgType::Operation)) {
-      const Named* op = find_named(kOperations, m.subtype);
-      s += ", op: " + (op ? std::string(op->keyword) : std::to_string(m.subtype));
+      x.op = m.subtype;
     } else if (m.subtype != 0) {
-      s += ", subtype: " + std::to_string(m.subtype);
+      x.subtype = m.subtype;
     }
+  }
+
+  sc::StepKind send_step(const Rec& m, const sc::ConnArg& conn) {
+    sc::Send s;
+    s.conn = conn;
+    header_fields(m.msg, s.msg);
+    if (m.msg.code != 0) s.msg.code = m.msg.code;
+    s.msg.capture_seq = "s" + std::to_string(m.frame);
+    for (const Option& o : m.msg.options) s.msg.options.push_back(option_item(o));
     return s;
   }
 
-  std::string code_text(std::uint8_t c) const {
-    const Named* n = find_named(kResultCodes, c);
-    return n ? std::string(n->keyword) : std::to_string(c);
-  }
-
-  std::string send_step(const Rec& m, const std::string& conn) {
-    std::string s = "send: {conn: " + conn + ", " + header_fields(m.msg);
-    if (m.msg.code != 0) s += ", code: " + code_text(m.msg.code);
-    s += ", capture_seq: s" + std::to_string(m.frame) + ", options: [";
-    for (std::size_t i = 0; i < m.msg.options.size(); ++i) s += (i ? ", " : "") + option_item(m.msg.options[i]);
-    return s + "]}";
-  }
-
-  std::string ack_step(const Rec& m, const std::string& conn) {
-    std::string s = "ack: {conn: " + conn + ", of: r" + std::to_string(r_.recs[*m.answers].frame);
-    s += ", code: " + code_text(m.msg.code);
+  sc::StepKind ack_step(const Rec& m, const sc::ConnArg& conn) {
+    sc::Ack a;
+    a.conn = conn;
+    a.of = "r" + std::to_string(r_.recs[*m.answers].frame);
+    a.code = m.msg.code;
     std::size_t first = 0;
     if (!m.msg.options.empty() && m.msg.options[0].type == u8(OptType::NodeId) && u32_of(m.msg.options[0])) {
-      s += ", node: " + id_value(u8(OptType::NodeId), *u32_of(m.msg.options[0]));
+      const std::uint32_t v = *u32_of(m.msg.options[0]);
+      if (is_var(u8(OptType::NodeId), v)) {
+        a.node = sc::Var{id_text(u8(OptType::NodeId), v)};
+      } else {
+        a.node = v;
+      }
       first = 1;
     } else {
-      s += ", no_node_id: true";
+      a.no_node_id = true;
     }
-    s += ", options: [";
-    for (std::size_t i = first; i < m.msg.options.size(); ++i) {
-      s += (i > first ? ", " : "") + option_item(m.msg.options[i]);
-    }
-    return s + "]}";
+    for (std::size_t i = first; i < m.msg.options.size(); ++i) a.options.push_back(option_item(m.msg.options[i]));
+    return a;
   }
 
-  std::string expect_step(const Rec& m, const std::string& conn) {
-    std::string s = "expect: {conn: " + conn + ", " + header_fields(m.msg);
+  sc::StepKind expect_step(const Rec& m, const sc::ConnArg& conn) {
+    sc::Expect e;
+    e.conn = conn;
+    sc::Predicate& p = e.what.pred;
+    p.order.keys = {"type", "op", "subtype", "code", "seq", "option"};
+    header_fields(m.msg, p);
     if (m.msg.type == u8(MsgType::Ack)) {
-      s += ", code: " + code_text(m.msg.code);
-      if (m.answers) s += ", seq: $s" + std::to_string(r_.recs[*m.answers].frame);
+      p.code.push_back(sc::CodeMatch{sc::CodeMatch::Kind::Value, m.msg.code});
+      if (m.answers) p.seq = sc::Var{"s" + std::to_string(r_.recs[*m.answers].frame)};
     }
     // Identity options and the Running status are expected; other values (resources, times) vary.
-    std::string opts, capture;
-    std::map<std::string, int> seen;
+    std::map<std::pair<std::uint8_t, std::uint8_t>, unsigned> seen;
     for (const Option& o : m.msg.options) {
-      const std::string key = option_key(o.type, o.subtype);
-      const int n = ++seen[key];
-      const std::string k = n > 1 ? key + "#" + std::to_string(n) : key;
+      sc::OptKey k{o.type, std::nullopt, seen[{o.type, o.subtype}]++};
+      if (const OptionSpec* spec = option_spec(o.type); !spec || !spec->subs.empty()) k.sub = o.subtype;
       if (is_id(o.type) && u32_of(o)) {
         const std::uint32_t v = *u32_of(o);
         auto& mp = o.type == u8(OptType::NodeId) ? nodes_ : funcs_;
         if (v != 0 && !mp.count(v)) {
           const std::string var =
               std::string(o.type == u8(OptType::NodeId) ? "node_" : "function_") + std::to_string(v);
-          capture += std::string(capture.empty() ? "" : ", ") + var + ": " + k;
+          e.what.capture.push_back(sc::Capture{var, sc::CaptureField{sc::CaptureField::Kind::Option, k}});
           mp.emplace(v, var);
           continue;
         }
-        opts += std::string(opts.empty() ? "" : ", ") + k + ": " + id_value(o.type, v);
+        p.option.push_back(sc::OptionValues{k, {id_value(o.type, v)}});
       } else if (o.type == u8(OptType::FunctionInfo) && o.subtype == function_info::RunningStatus && !o.value.empty()) {
-        opts += std::string(opts.empty() ? "" : ", ") + k + ": " + quoted(std::string(o.value.begin(), o.value.end()));
+        p.option.push_back(sc::OptionValues{k, {std::string(o.value.begin(), o.value.end())}});
       }
     }
-    if (!opts.empty()) s += ", option: {" + opts + "}";
-    if (!capture.empty()) s += ", capture: {" + capture + "}";
-    if (m.msg.type != u8(MsgType::Ack)) s += ", as: r" + std::to_string(m.frame);
-    return s + "}";
+    if (m.msg.type != u8(MsgType::Ack)) e.what.as = "r" + std::to_string(m.frame);
+    return e;
   }
 
   const Recording& r_;
