@@ -81,6 +81,39 @@ with tempfile.TemporaryDirectory() as tmp:
     run("lint", badreq, code=3)
     run("lint", os.path.join(here, "..", "suites", "agent.yaml"), os.path.join(here, "..", "suites", "manager.yaml"),
         code=0)
+    # One lint run names every mistake of a file, each with FILE:LINE:COLUMN, near misses with a suggestion.
+    six = os.path.join(tmp, "six.yaml")
+    with open(six, "w") as f:
+        f.write("role: agent\ntests:\n  - id: SIX-1\n    title: six mistakes\n    requirements: [VSM-5-AKC]\n"
+                "    body:\n"
+                "      - call: regster\n"
+                "      - send: {type: keepalive, options: [{node_id: $node}, {node_info.mem_totl: \"\"}]}\n"
+                "      - expect: {type: ack, seq: $sent_seq, timout: 2}\n"
+                "      - expcet: {type: ack}\n")
+    p = run("lint", six, code=3)
+    lines = p.stderr.splitlines()
+    want = [f"{six}:5:20: unknown requirement 'VSM-5-AKC' (did you mean VSM-5-ACK?)",
+            f"{six}:7:15: unknown fragment 'regster' (did you mean register?)",
+            f"{six}:8:22: unknown message type 'keepalive' (did you mean keep_alive?)",
+            f"{six}:8:62: unknown sub-option 'mem_totl' of 'node_info' (did you mean node_info.mem_total?)",
+            f"{six}:9:45: expect: unknown key 'timout' (did you mean timeout?)",
+            f"{six}:10:9: unknown step 'expcet' (did you mean expect?)"]
+    check(lines == want, "lint: six mistakes, six diagnostics in one run, with line, column and suggestion:\n  "
+          + "\n  ".join(lines))
+    # With --profile, a variable neither the suite nor the profile defines is a mistake too; run says the same.
+    manager_profile = os.path.join(profiles, "reference-manager.yaml")
+    p = run("lint", "--profile", manager_profile, six, code=3)
+    check(f"{six}:8:53: unknown variable $node: neither the suite nor the profile defines it" in p.stderr,
+          "lint --profile: the variable the profile does not define, with its position")
+    run("lint", "--profile", os.path.join(profiles, "reference-agent.yaml"),
+        os.path.join(here, "..", "suites", "agent.yaml"), code=0)
+    badvar = os.path.join(tmp, "badvar.yaml")
+    with open(badvar, "w") as f:
+        f.write("role: agent\ntests:\n  - id: V-1\n    title: t\n    requirements: [VSM-5-ACK]\n"
+                "    body:\n      - accept: {}\n      - send: {type: keep_alive, options: [{node_id: $nod}]}\n")
+    p = run(*agent_run, "--profile", os.path.join(profiles, "reference-agent.yaml"), "--suite", badvar, code=2)
+    check("error" in p.stdout and f"{badvar}:8:54: unknown variable $nod" in p.stdout and "$node?" in p.stdout,
+          "run: a test using a variable nobody defines ends in error with the lint diagnostic")
 
     # Nothing applicable is not a pass: a profile without capabilities makes the operation tests NA.
     bare = os.path.join(tmp, "bare.yaml")
