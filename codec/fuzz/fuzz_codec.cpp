@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ++id;
     }
   }
-  std::vector<vsm::Finding> late;
+  std::vector<vsm::EarlierFinding> late;
   tracker.expire(static_cast<double>(id) + 10, late);
   tracker.finish(late);
   return 0;

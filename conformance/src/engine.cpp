@@ -713,7 +713,7 @@ struct Engine::Impl {
     for (const auto& f : fl) {
       if (finding(f, about)) notes.push_back(describe(f));
     }
-    const auto ex = c.tracker.on_message(v, iut_dir(), r.t, c.counter++ * 2);
+    const auto ex = c.tracker.on_message(v, iut_dir(), r.t, ++c.counter);
     std::string about_ex = about;
     if (ex.request) {  // name the request an ACK answers
       const std::string_view op = operation_name(ex.request->subtype);
@@ -741,7 +741,7 @@ struct Engine::Impl {
   void send_bytes(Conn& c, std::vector<std::uint8_t> bytes, bool feed_tracker, bool log = true) {
     if (feed_tracker) {
       const MessageView v = decode(bytes, cfg.convention);
-      if (v.has_header()) c.tracker.on_message(v, runner_dir(), now_s(), c.counter++ * 2 + 1);
+      if (v.has_header()) c.tracker.on_message(v, runner_dir(), now_s(), ++c.counter);
       if (log) {
         ladder(c, true, bytes, detail(v));
         if (cfg.verbose) fmt::print(stderr, "  -> [{}] {}\n", c.name, detail(v));
@@ -851,7 +851,7 @@ struct Engine::Impl {
     if (n["split"]) {
       std::size_t prev = 0;
       const MessageView v = decode(bytes, cfg.convention);
-      if (v.has_header()) c->tracker.on_message(v, runner_dir(), now_s(), c->counter++ * 2 + 1);
+      if (v.has_header()) c->tracker.on_message(v, runner_dir(), now_s(), ++c->counter);
       ladder(*c, true, bytes, detail(v) + " (split)");
       std::vector<std::size_t> cuts;
       for (const auto& s : n["split"]) cuts.push_back(to_number(vars.resolve(s), "split offset"));
@@ -883,7 +883,7 @@ struct Engine::Impl {
       if (item["capture_seq"]) vars.v[item["capture_seq"].as<std::string>()] = std::to_string(m.seq);
       vars.v["sent_seq"] = std::to_string(m.seq);
       const MessageView v = decode(b, cfg.convention);
-      if (v.has_header()) c->tracker.on_message(v, runner_dir(), now_s(), c->counter++ * 2 + 1);
+      if (v.has_header()) c->tracker.on_message(v, runner_dir(), now_s(), ++c->counter);
       ladder(*c, true, b, detail(v) + " (coalesced)");
       all.insert(all.end(), b.begin(), b.end());
     }
@@ -1600,10 +1600,10 @@ struct Engine::Impl {
         },
         deadline);
     for (auto& [n, c] : conns) {
-      std::vector<Finding> out;
+      std::vector<EarlierFinding> out;
       c->tracker.expire(now_s() + profile.ack_timer + 1, out);
-      for (const auto& f : out) {
-        if (f.ref % 2 == 1 && c->open) finding(f, fmt::format("(no ACK on connection {})", n));
+      for (const auto& e : out) {
+        if (e.dir == runner_dir() && c->open) finding(e.finding, fmt::format("(no ACK on connection {})", n));
       }
     }
   }
