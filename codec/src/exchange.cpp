@@ -30,9 +30,9 @@ std::uint32_t info_item_bit(std::uint8_t type, std::uint8_t sub) noexcept {
 }
 
 EarlierFinding ExchangeTracker::unacked(const PendingRequest& p, std::size_t dir, EarlierFinding::Why why,
-                                       const char* text) noexcept {
-  return EarlierFinding{Finding{Req::AckEveryMessage, 0, 0, p.seq, p.type, p.id, text}, p.id, static_cast<Dir>(dir),
-                        p.seq, p.type, why};
+                                        const char* text) noexcept {
+  return EarlierFinding{
+      Finding{Req::AckEveryMessage, 0, 0, p.seq, p.type, p.id, text}, p.id, static_cast<Dir>(dir), p.seq, p.type, why};
 }
 
 void ExchangeTracker::on_message(const MessageView& m, Dir dir, double time, std::uint64_t id, ExchangeResult& r) {
@@ -90,7 +90,8 @@ void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std
                              "sequence number of a message still waiting for its ACK"});
     }
     // Its ACK can no longer be told from the new message's: it was never ACKed.
-    r.earlier.add(unacked(*it, d, EarlierFinding::Why::Replaced, "never ACKed: replaced by a message with the same sequence number"));
+    r.earlier.add(unacked(*it, d, EarlierFinding::Why::Replaced,
+                          "never ACKed: replaced by a message with the same sequence number"));
     pend.erase(it);
   }
   if (pend.size() >= cfg_.max_outstanding) {
@@ -99,7 +100,8 @@ void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std
       order_[d].pop_front();
       PendingRequest* it = pend.find(seq);
       if (it != nullptr && it->id == oid) {
-        r.earlier.add(unacked(*it, d, EarlierFinding::Why::Dropped, "dropped from tracking: too many messages waiting for an ACK"));
+        r.earlier.add(unacked(*it, d, EarlierFinding::Why::Dropped,
+                              "dropped from tracking: too many messages waiting for an ACK"));
         pend.erase(it);
         break;
       }
@@ -229,7 +231,8 @@ void ExchangeTracker::finish(std::vector<EarlierFinding>& out) {
     const ArrivalQueue& ord = order_[d];
     for (std::size_t i = 0; i < ord.size(); ++i) {
       const PendingRequest* it = pending_[d].find(ord[i].first);
-      if (it != nullptr && it->id == ord[i].second) out.push_back(unacked(*it, d, EarlierFinding::Why::End, "never ACKed"));
+      if (it != nullptr && it->id == ord[i].second)
+        out.push_back(unacked(*it, d, EarlierFinding::Why::End, "never ACKed"));
     }
     pending_[d].clear();
     order_[d].clear();

@@ -90,8 +90,7 @@ const SessionEvent* Session::next() {
   return on_pdu(r.pdu, r.stream_offset, now_, other_conv(), false);
 }
 
-const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now, LengthConvention c,
-                                    bool cut_short) {
+const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now, LengthConvention c, bool cut_short) {
   SessionEvent& e = ev_;
   e.kind = EventKind::Message;
   e.id = ++ids_;

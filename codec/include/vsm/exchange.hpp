@@ -46,10 +46,10 @@ struct PendingRequest {
 struct EarlierFinding {
   enum class Why : std::uint8_t { Replaced, Dropped, Timer, End };
   Finding finding;
-  std::uint64_t id = 0;            // the earlier message
-  Dir dir = Dir::FromInitiator;    // the direction it travelled (its sender's)
-  std::uint32_t seq = 0;           // its sequence number
-  std::uint8_t type = 0;           // its Type
+  std::uint64_t id = 0;          // the earlier message
+  Dir dir = Dir::FromInitiator;  // the direction it travelled (its sender's)
+  std::uint32_t seq = 0;         // its sequence number
+  std::uint8_t type = 0;         // its Type
   Why why = Why::End;
 };
 

@@ -162,7 +162,7 @@ class Session {
   std::size_t piece_ = 0;
   std::uint64_t chunk_offset_ = 0, stream_ = 0;
   std::size_t held_before_ = 0;  // octets the joiner held when the chunk came
-  double now_ = 0;  // time of the bytes being framed
+  double now_ = 0;               // time of the bytes being framed
   std::uint64_t ids_ = 0;
   std::uint64_t received_ = 0;
   std::uint64_t ignored_ = 0;
