@@ -191,7 +191,7 @@ struct ConvState {
   bool have_initiator = false;
   address initiator_addr = ADDRESS_INIT_NONE;
   guint32 initiator_port = 0;
-  std::vector<vsm::Finding> expired;  // scratch for expire()
+  std::vector<vsm::EarlierFinding> expired;  // scratch for expire()
 };
 
 vsm::ws::WmemCbResult free_conv_state(wmem_allocator_t*, wmem_cb_event_t, void* user_data) {
@@ -461,25 +461,25 @@ PduInfo* track(const vsm::MessageView& m, tvbuff_t* tvb, packet_info* pinfo, Dis
   // The tracker's message id is the request's PduInfo (file scope): an ACK
   // finds its request without any further lookup.
   const auto pdu_of = [](std::uint64_t id) { return reinterpret_cast<PduInfo*>(static_cast<std::uintptr_t>(id)); };
-  const auto give_up = [&](const vsm::Finding& f) {
-    PduInfo* req = pdu_of(f.ref);
+  const auto give_up = [&](const vsm::EarlierFinding& e) {
+    PduInfo* req = pdu_of(e.id);
     req->expired = true;
-    add_finding(&req->findings, f);
+    add_finding(&req->findings, e.finding);
   };
 
   // Requests older than the pairing interval are given up on.
   cs.expired.clear();
   cs.tracker.expire(now, cs.expired);
-  for (const vsm::Finding& f : cs.expired) give_up(f);
+  for (const vsm::EarlierFinding& e : cs.expired) give_up(e);
 
   const vsm::ExchangeResult r =
       cs.tracker.on_message(m, dir, now, static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(info)));
-  for (const vsm::Finding& f : r.findings) {
-    if (f.req == vsm::Req::AckEveryMessage && f.ref != 0) {
-      give_up(f);  // "dropped from tracking": belongs to the dropped request
-    } else {
-      add_finding(&info->findings, f);
-    }
+  for (const vsm::Finding& f : r.findings) add_finding(&info->findings, f);
+  // Requests this one made unanswerable (replaced, dropped from tracking): the
+  // finding belongs to them. A replaced message of unknown type is not
+  // reported again (its type is the error), as at the end of the capture.
+  for (const vsm::EarlierFinding& e : r.earlier) {
+    if (e.why != vsm::EarlierFinding::Why::Replaced || vsm::is_known_type(e.type)) give_up(e);
   }
   if (r.request) {
     PduInfo* req = pdu_of(r.request->id);

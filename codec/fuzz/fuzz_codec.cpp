@@ -10,6 +10,7 @@
 #include "vsm/exchange.hpp"
 #include "vsm/framing.hpp"
 #include "vsm/rules.hpp"
+#include "vsm/session.hpp"
 #include "vsm/text.hpp"
 #include "vsm/wire.hpp"
 
@@ -42,6 +43,39 @@ void exercise_message(vsm::Bytes pdu, vsm::LengthConvention c) {
   if (m.node_id(0) != nodes[0] || m.node_id(1) != nodes[1] || m.function_id() != function) std::abort();
 }
 
+// A Session fed the input as the peer's bytes (TCP pieces or SCTP user
+// messages), answering every request, with the ACK timer running: whatever
+// comes, every byte is either framed or counted as ignored.
+void exercise_session(vsm::Bytes input, std::size_t piece, vsm::LengthConvention c, bool sctp) {
+  vsm::SessionConfig cfg;
+  cfg.local_role = (piece & 1) ? vsm::Role::Manager : vsm::Role::Node;
+  cfg.initiator = cfg.local_role == vsm::Role::Node;
+  cfg.convention = c;
+  cfg.accept_other_convention = (piece & 2) != 0;
+  cfg.transport = sctp ? vsm::Transport::Messages : vsm::Transport::Stream;
+  cfg.max_pdu = 4096;
+  cfg.ack_timeout = 0.5;
+  vsm::Session s(cfg);
+  double now = 0;
+  std::uint64_t framed = 0;
+  std::vector<vsm::Header> to_ack;
+  const auto on = [&](const vsm::SessionEvent& e) {
+    if (e.kind == vsm::EventKind::Message) {
+      framed += e.message.bytes.size();
+      if (e.message.has_header() && !e.message.is_ack()) to_ack.push_back(e.message.header);
+    }
+  };
+  for (std::size_t pos = 0; pos < input.size(); pos += piece) {
+    s.receive(input.subspan(pos, std::min(piece, input.size() - pos)), now, on);
+    for (const vsm::Header& h : to_ack) (void)s.send(vsm::ack_for(h, vsm::ResultCode::Successful, 1), now);
+    to_ack.clear();
+    now += 0.25;
+    (void)s.tick(now);
+  }
+  (void)s.close(now, on);
+  if (!sctp && framed + s.ignored() != input.size()) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -53,6 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   const std::size_t piece = 1 + data[0] % 64;
   const auto conv = (data[0] & 0x80) ? vsm::LengthConvention::Literal3 : vsm::LengthConvention::Total4;
+  exercise_session(input.subspan(1), piece, conv, (data[0] & 0x40) != 0);
   vsm::Framer framer(conv, 4096);
   vsm::ExchangeTracker tracker;
   std::uint64_t id = 0;
@@ -75,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ++id;
     }
   }
-  std::vector<vsm::Finding> late;
+  std::vector<vsm::EarlierFinding> late;
   tracker.expire(static_cast<double>(id) + 10, late);
   tracker.finish(late);
   return 0;

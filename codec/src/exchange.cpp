@@ -29,15 +29,19 @@ std::uint32_t info_item_bit(std::uint8_t type, std::uint8_t sub) noexcept {
   return kInfoBits[type - u8(OptType::NodeInfo)][sub];
 }
 
-Finding ExchangeTracker::unacked(const PendingRequest& p, const char* why) noexcept {
-  return Finding{Req::AckEveryMessage, 0, 0, p.seq, p.type, p.id, why};
+EarlierFinding ExchangeTracker::unacked(const PendingRequest& p, std::size_t dir, EarlierFinding::Why why,
+                                        const char* text) noexcept {
+  return EarlierFinding{
+      Finding{Req::AckEveryMessage, 0, 0, p.seq, p.type, p.id, text}, p.id, static_cast<Dir>(dir), p.seq, p.type, why};
 }
 
-ExchangeResult ExchangeTracker::on_message(const MessageView& m, Dir dir, double time, std::uint64_t id) {
-  ExchangeResult r;
+void ExchangeTracker::on_message(const MessageView& m, Dir dir, double time, std::uint64_t id, ExchangeResult& r) {
+  r.request.reset();
+  r.response_time = 0;
+  r.earlier.clear();
   // A message of unknown type still carries a sequence number and is answered
   // (with Code 128): it is tracked like any other non-ACK message.
-  if (!m.has_header() || m.error.code == DecodeErrc::LengthTooSmall) return r;
+  if (!m.has_header() || m.error.code == DecodeErrc::LengthTooSmall) return;
   const std::size_t d = idx(dir);
   const std::uint8_t type = m.header.type;
   const Role expected = sender_role(type);
@@ -63,7 +67,6 @@ ExchangeResult ExchangeTracker::on_message(const MessageView& m, Dir dir, double
   } else {
     on_request(m, dir, time, id, r);
   }
-  return r;
 }
 
 void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std::uint64_t id, ExchangeResult& r) {
@@ -86,6 +89,9 @@ void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std
       r.findings.add(Finding{Req::SeqDuplicate, off::kSeq, 3, h.seq, 0, it->id,
                              "sequence number of a message still waiting for its ACK"});
     }
+    // Its ACK can no longer be told from the new message's: it was never ACKed.
+    r.earlier.add(unacked(*it, d, EarlierFinding::Why::Replaced,
+                          "never ACKed: replaced by a message with the same sequence number"));
     pend.erase(it);
   }
   if (pend.size() >= cfg_.max_outstanding) {
@@ -94,7 +100,8 @@ void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std
       order_[d].pop_front();
       PendingRequest* it = pend.find(seq);
       if (it != nullptr && it->id == oid) {
-        r.findings.add(unacked(*it, "dropped from tracking: too many messages waiting for an ACK"));
+        r.earlier.add(unacked(*it, d, EarlierFinding::Why::Dropped,
+                              "dropped from tracking: too many messages waiting for an ACK"));
         pend.erase(it);
         break;
       }
@@ -201,7 +208,7 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
   acks_sent_[d].add(h.seq);
 }
 
-void ExchangeTracker::expire(double now, std::vector<Finding>& out) {
+void ExchangeTracker::expire(double now, std::vector<EarlierFinding>& out) {
   for (std::size_t d = 0; d < 2; ++d) {
     auto& ord = order_[d];
     auto& pend = pending_[d];
@@ -212,19 +219,20 @@ void ExchangeTracker::expire(double now, std::vector<Finding>& out) {
         continue;
       }
       if (now - it->time <= cfg_.ack_timeout) break;
-      out.push_back(unacked(*it, "no ACK within the ACK timer"));
+      out.push_back(unacked(*it, d, EarlierFinding::Why::Timer, "no ACK within the ACK timer"));
       pend.erase(it);
       ord.pop_front();
     }
   }
 }
 
-void ExchangeTracker::finish(std::vector<Finding>& out) {
+void ExchangeTracker::finish(std::vector<EarlierFinding>& out) {
   for (std::size_t d = 0; d < 2; ++d) {
     const ArrivalQueue& ord = order_[d];
     for (std::size_t i = 0; i < ord.size(); ++i) {
       const PendingRequest* it = pending_[d].find(ord[i].first);
-      if (it != nullptr && it->id == ord[i].second) out.push_back(unacked(*it, "never ACKed"));
+      if (it != nullptr && it->id == ord[i].second)
+        out.push_back(unacked(*it, d, EarlierFinding::Why::End, "never ACKed"));
     }
     pending_[d].clear();
     order_[d].clear();

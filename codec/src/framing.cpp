@@ -65,6 +65,23 @@ FrameResult Framer::next() noexcept {
   return r;
 }
 
+Bytes Framer::pending() noexcept {
+  release();
+  return Bytes(buf_.data() + start_, end_ - start_);
+}
+
+FrameResult Framer::take(std::size_t n) noexcept {
+  release();
+  FrameResult r;
+  r.stream_offset = offset_;
+  n = std::min(n, end_ - start_);
+  if (n == 0) return r;
+  r.status = FrameStatus::Pdu;
+  r.pdu = Bytes(buf_.data() + start_, n);
+  consumed_pending_ = n;
+  return r;
+}
+
 std::size_t Framer::resync() noexcept {
   release();
   std::size_t dropped = 0;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "vsm/message.hpp"
 
+#include <algorithm>
+
 namespace vsm {
 namespace {
 
@@ -83,7 +85,9 @@ std::size_t Message::encoded_size() const {
 
 void Message::encode_to(std::vector<std::uint8_t>& out, LengthConvention c) const {
   const std::size_t total = encoded_size();
-  out.reserve(out.size() + total);
+  // Grow geometrically: a reserve of exactly what one more message needs
+  // would copy the whole buffer for every message appended to it.
+  if (out.capacity() - out.size() < total) out.reserve(std::max(out.size() + total, 2 * out.capacity()));
   out.push_back(type);
   out.push_back(subtype);
   put16(out, length_override ? *length_override : length_field_for(total, c));

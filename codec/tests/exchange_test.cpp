@@ -24,16 +24,36 @@ constexpr Dir kNode = Dir::FromInitiator;
 constexpr Dir kManager = Dir::FromResponder;
 
 // Feeds messages to a tracker and keeps every finding, with the message id.
-class Session {
+class Feed {
  public:
-  explicit Session(TrackerConfig cfg = {}) : t(cfg) {}
+  explicit Feed(TrackerConfig cfg = {}) : t(cfg) {}
 
   ExchangeResult send(Dir d, const Buf& b, double time = -1) {
     frames_.push_back(b);  // the view must outlive nothing, but keep the bytes alive anyway
     now_ = time >= 0 ? time : now_ + 0.1;
     ExchangeResult r = t.on_message(decode(frames_.back()), d, now_, ++id_);
     for (const auto& f : r.findings) all.push_back(f);
+    for (const auto& e : r.earlier) {
+      all.push_back(e.finding);
+      earlier.push_back(e);
+    }
     return r;
+  }
+  void finish() {
+    std::vector<EarlierFinding> out;
+    t.finish(out);
+    keep(out);
+  }
+  void expire(double now) {
+    std::vector<EarlierFinding> out;
+    t.expire(now, out);
+    keep(out);
+  }
+  void keep(const std::vector<EarlierFinding>& out) {
+    for (const auto& e : out) {
+      all.push_back(e.finding);
+      earlier.push_back(e);
+    }
   }
   ExchangeResult send(Dir d, const Message& m, double time = -1) { return send(d, m.encode(), time); }
 
@@ -60,6 +80,7 @@ class Session {
 
   ExchangeTracker t;
   std::vector<Finding> all;
+  std::vector<EarlierFinding> earlier;  // those about earlier messages, with their direction
 
  private:
   std::deque<Buf> frames_;
@@ -78,7 +99,7 @@ Header hdr(MsgType t, std::uint32_t seq, std::uint8_t sub = 0) {
 // ---- the complete, correct exchanges: no findings at all
 
 TEST(Exchange, RegistrationAndItsAckHaveNoFindings) {
-  Session s;
+  Feed s;
   const ExchangeResult reg = s.send(kNode, test::kRegistration, 1.0);
   EXPECT_FALSE(reg.request);
   EXPECT_EQ(s.t.outstanding(kNode), 1u);
@@ -122,14 +143,14 @@ TEST(Exchange, AcksCutByTheCaptureLackNothing) {
   }
   EXPECT_LE(all.size(), 1u) << text;  // at most the skipped sequence number 11..14
   // The same ACKs captured whole but without those options are reported.
-  Session s;
+  Feed s;
   s.send(kNode, test::kRegistration);
   s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::Successful, 0));
   EXPECT_TRUE(s.reqs().count(Req::NodeIdAssigned)) << s.text();
 }
 
 TEST(Exchange, EveryOperationWithItsAckHasNoFindings) {
-  Session s;
+  Feed s;
   s.send(kNode, test::kRegistration);
   s.send(kManager, test::kAckRegistration);
   // The manager's own counter: Keep-Alive 7, then the operations 10..15 in order.
@@ -159,7 +180,7 @@ TEST(Exchange, EveryOperationWithItsAckHasNoFindings) {
   s.send(kManager, ack_for(hdr(MsgType::Deregistration, 3), ResultCode::Successful, 3));
   s.send(kNode, test::kError);
   s.send(kManager, ack_for(hdr(MsgType::Error, 4), ResultCode::Successful, 3));
-  std::vector<Finding> left;
+  std::vector<EarlierFinding> left;
   s.t.finish(left);
   EXPECT_TRUE(left.empty());
   EXPECT_TRUE(s.all.empty()) << s.text();
@@ -178,8 +199,8 @@ Buf with_seq(Buf b, std::uint32_t seq) {
 struct Scenario {
   std::string name;
   Req req;
-  std::function<void(Session&)> bad;
-  std::function<void(Session&)> good;
+  std::function<void(Feed&)> bad;
+  std::function<void(Feed&)> good;
   TrackerConfig cfg = {};
 };
 
@@ -188,134 +209,136 @@ void PrintTo(const Scenario& c, std::ostream* os) { *os << c.name; }
 std::vector<Scenario> scenarios() {
   return {
       {"ReportsRequestNeverAckedAtFinish", Req::AckEveryMessage,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, keep_alive(1, 3));
-         s.t.finish(s.all);
+         s.finish();
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, keep_alive(1, 3));
          s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3));
-         s.t.finish(s.all);
+         s.finish();
        }},
       {"ReportsRequestNotAckedWithinTimer", Req::AckEveryMessage,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, keep_alive(1, 3), 10.0);
-         s.t.expire(15.5, s.all);
+         s.expire(15.5);
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, keep_alive(1, 3), 10.0);
-         s.t.expire(14.5, s.all);
+         s.expire(14.5);
          s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3), 14.9);
-         s.t.expire(100.0, s.all);
+         s.expire(100.0);
        }},
       {"ReportsNodeWhoseFirstMessageIsNotRegistration", Req::RegisterFirst,
-       [](Session& s) { s.send(kNode, status_update(1, 3)); }, [](Session& s) { s.send(kNode, registration(1, 3)); }},
+       [](Feed& s) { s.send(kNode, status_update(1, 3)); }, [](Feed& s) { s.send(kNode, registration(1, 3)); }},
       {"ReportsManagerSendingStatusUpdate", Req::Role,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, status_update(1, 3));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, keep_alive(1, 3));
        }},
       {"ReportsNodeSendingOperation", Req::Role,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kNode, add_function(2, 3, 7));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, add_function(1, 3, 7));
        }},
       {"ReportsAckOfAnAck", Req::AckNotAcked,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();  // manager ACKs seq 1
          Header h = hdr(MsgType::Ack, 1);
          s.send(kNode, ack_for(h, ResultCode::Successful, 3));
        },
-       [](Session& s) { s.register_node(); }},
-      {"ReportsSuccessfulRegistrationAckWithoutNodeId", Req::NodeIdAssigned, [](Session& s) { s.register_node(0, 0); },
-       [](Session& s) { s.register_node(0, 3); }},
+       [](Feed& s) { s.register_node(); }},
+      {"ReportsSuccessfulRegistrationAckWithoutNodeId", Req::NodeIdAssigned, [](Feed& s) { s.register_node(0, 0); },
+       [](Feed& s) { s.register_node(0, 3); }},
       {"ReportsSequenceSkippingANumber", Req::SeqIncrement,
-       [](Session& s) {
+       [](Feed& s) {
          s.send(kNode, registration(1, 3));
          s.send(kNode, status_update(3, 3));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.send(kNode, registration(1, 3));
          s.send(kNode, status_update(2, 3));
        }},
       {"ReportsSequenceGoingBackwards", Req::SeqIncrement,
-       [](Session& s) {
+       [](Feed& s) {
          s.send(kNode, registration(5, 3));
          s.send(kNode, status_update(4, 3));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.send(kNode, registration(5, 3));
          s.send(kNode, status_update(6, 3));
        }},
       {"ReportsRepeatedSequenceNumber", Req::SeqDuplicate,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kNode, status_update(2, 3));
+         s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 2), ResultCode::Successful, 3));
          s.send(kNode, status_update(2, 3));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kNode, status_update(2, 3));
+         s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 2), ResultCode::Successful, 3));
          s.send(kNode, status_update(3, 3));
        }},
       {"ReportsAckWithSequenceOfNoOutstandingRequest", Req::AckSeq,
-       [](Session& s) {
+       [](Feed& s) {
          s.send(kNode, registration(1, 3));
          s.send(kManager, ack_for(hdr(MsgType::Registration, 2), ResultCode::Successful, 3));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.send(kNode, registration(1, 3));
          s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::Successful, 3));
        }},
       {"ReportsAckNotCopyingSubType", Req::AckSubType,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, transfer(Operation::Move, 1, 3, 5, 7));
          Message a = ack_for(hdr(MsgType::Operation, 1, 0), ResultCode::Successful, 3);
          s.send(kNode, a);
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, transfer(Operation::Move, 1, 3, 5, 7));
          s.send(kNode, ack_for(hdr(MsgType::Operation, 1, u8(Operation::Move)), ResultCode::Successful, 3));
        }},
       {"ReportsUnsolicitedAck", Req::AckUnsolicited,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 9), ResultCode::Successful, 3));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, keep_alive(9, 3));
          s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 9), ResultCode::Successful, 3));
        }},
       {"ReportsGetAckMissingARequestedItem", Req::GetAckValues,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, test::kGet);  // wants 6/11 and 7/50
          Message a = ack_for(decode(test::kGet).header, ResultCode::Successful, 3);
          a.add(Option::function_id(7)).add(Option::running_status("Running"));
          s.send(kNode, a);
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, test::kGet);
          s.send(kNode, test::kGetAck);
        }},
       {"ReportsMoveSessionAckWithoutTheCommandsFunctionId", Req::MoveSessionAckOptions,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          Message m = move_session(1, 3, 5);
          m.add(Option::function_id(7)).add(Option::session_info(session_info::Ratio, "0.3"));
@@ -324,7 +347,7 @@ std::vector<Scenario> scenarios() {
          a.add(Option::running_status("Running"));
          s.send(kNode, a);
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          Message m = move_session(1, 3, 5);
          m.add(Option::function_id(7)).add(Option::session_info(session_info::Ratio, "0.3"));
@@ -334,31 +357,31 @@ std::vector<Scenario> scenarios() {
          s.send(kNode, a);
        }},
       {"ReportsMoveListingDestinationFirst", Req::MoveOrder,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, transfer(Operation::Move, 1, 5, 3, 7));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, transfer(Operation::Move, 1, 3, 5, 7));
        }},
       {"ReportsCopyListingDestinationFirst", Req::CopyOrder,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, transfer(Operation::Copy, 1, 5, 3, 7));
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, transfer(Operation::Copy, 1, 3, 5, 7));
        }},
       {"ReportsMoveSessionListingDestinationFirst", Req::MoveSessionOrder,
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          Message m = move_session(1, 5, 3);
          m.add(Option::session_info(session_info::SipUri, "sip:alice@example.com"));
          s.send(kManager, m);
        },
-       [](Session& s) {
+       [](Feed& s) {
          s.register_node();
          s.send(kManager, with_seq(test::kMoveSession, 1));
        }},
@@ -369,7 +392,7 @@ class ExchangeRule : public ::testing::TestWithParam<Scenario> {};
 
 TEST_P(ExchangeRule, BreaksExactlyItsRequirement) {
   const Scenario& c = GetParam();
-  Session s(c.cfg);
+  Feed s(c.cfg);
   c.bad(s);
   EXPECT_EQ(s.reqs(), std::set<Req>{c.req}) << s.text();
   for (const auto& f : s.all) EXPECT_NE(std::string(f.detail), "");
@@ -377,7 +400,7 @@ TEST_P(ExchangeRule, BreaksExactlyItsRequirement) {
 
 TEST_P(ExchangeRule, GoodCounterpartHasNoFindings) {
   const Scenario& c = GetParam();
-  Session s(c.cfg);
+  Feed s(c.cfg);
   c.good(s);
   EXPECT_TRUE(s.all.empty()) << s.text();
 }
@@ -401,7 +424,7 @@ TEST(Exchange, EveryExchangeScopeRequirementHasAScenario) {
 // ---- details of the findings
 
 TEST(Exchange, AcceptsSequenceWrapFromMaximumToZero) {
-  Session s;
+  Feed s;
   s.send(kNode, registration(0xfffffe, 3));
   s.send(kManager, ack_for(hdr(MsgType::Registration, 0xfffffe), ResultCode::Successful, 3));
   s.send(kNode, status_update(0xffffff, 3));
@@ -417,7 +440,7 @@ TEST(Exchange, AcceptsSequenceWrapFromMaximumToZero) {
 }
 
 TEST(Exchange, WrapMustLandOnZero) {
-  Session s;
+  Feed s;
   s.send(kNode, registration(0xffffff, 3));
   s.send(kNode, status_update(1, 3));
   ASSERT_EQ(s.all.size(), 1u) << s.text();
@@ -429,7 +452,7 @@ TEST(Exchange, WrapMustLandOnZero) {
 }
 
 TEST(Exchange, SequencesOfTheTwoDirectionsAreIndependent) {
-  Session s;
+  Feed s;
   s.register_node();                   // node seq 1
   s.send(kManager, keep_alive(1, 3));  // manager seq 1 too
   s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3));
@@ -440,7 +463,7 @@ TEST(Exchange, SequencesOfTheTwoDirectionsAreIndependent) {
 }
 
 TEST(Exchange, DuplicateSequenceIsReportedOnceAtTheSequenceField) {
-  Session s;
+  Feed s;
   s.register_node();
   s.send(kNode, status_update(2, 3));
   const ExchangeResult r = s.send(kNode, status_update(2, 3));
@@ -452,7 +475,7 @@ TEST(Exchange, DuplicateSequenceIsReportedOnceAtTheSequenceField) {
 }
 
 TEST(Exchange, ReusingAnOutstandingSequenceIsADuplicate) {
-  Session s;
+  Feed s;
   s.register_node();
   s.send(kNode, status_update(2, 3));  // id 3, not ACKed
   s.send(kNode, status_update(3, 3));
@@ -465,7 +488,7 @@ TEST(Exchange, ReusingAnOutstandingSequenceIsADuplicate) {
 }
 
 TEST(Exchange, AckWithWrongSequenceNamesTheOldestOutstanding) {
-  Session s;
+  Feed s;
   s.send(kNode, registration(1, 3));
   s.send(kNode, status_update(2, 3));
   const ExchangeResult r = s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 7), ResultCode::Successful, 3));
@@ -479,7 +502,7 @@ TEST(Exchange, AckWithWrongSequenceNamesTheOldestOutstanding) {
 }
 
 TEST(Exchange, AckSubTypeFindingNamesBothValuesAndTheRequest) {
-  Session s;
+  Feed s;
   s.register_node();
   s.send(kManager, test::kMove);  // id 3, MOVE seq 12
   const ExchangeResult r = s.send(kNode, with_seq(test::kCopyAck, 12));
@@ -495,7 +518,7 @@ TEST(Exchange, AckSubTypeFindingNamesBothValuesAndTheRequest) {
 }
 
 TEST(Exchange, LearnsNodeIdFromRegistrationAckThenChecksOrder) {
-  Session s;
+  Feed s;
   s.register_node(0, 3);  // node asks, manager assigns 3
   EXPECT_EQ(s.t.node_id(), 3u);
   const ExchangeResult r = s.send(kManager, transfer(Operation::Move, 1, 5, 3, 7));
@@ -507,7 +530,7 @@ TEST(Exchange, LearnsNodeIdFromRegistrationAckThenChecksOrder) {
 }
 
 TEST(Exchange, LearnsNodeIdFromProvisionedRegistration) {
-  Session s;
+  Feed s;
   s.send(kNode, registration(1, 3));
   EXPECT_EQ(s.t.node_id(), 3u);
   EXPECT_TRUE(s.send(kManager, transfer(Operation::Copy, 1, 5, 3, 7)).findings.contains(Req::CopyOrder));
@@ -516,32 +539,32 @@ TEST(Exchange, LearnsNodeIdFromProvisionedRegistration) {
 TEST(Exchange, OrderIsNotJudgedBeforeTheNodeIsKnown) {
   TrackerConfig cfg;
   cfg.saw_connection_start = false;
-  Session s(cfg);
+  Feed s(cfg);
   s.send(kManager, transfer(Operation::Move, 1, 5, 3, 7));
   EXPECT_FALSE(s.t.node_id());
   EXPECT_TRUE(s.all.empty()) << s.text();
 }
 
 TEST(Exchange, ExpireReportsEachLateRequestOnceAndForgetsIt) {
-  Session s;
+  Feed s;
   s.register_node();
   s.send(kManager, keep_alive(1, 3), 10.0);  // id 3
   s.send(kManager, keep_alive(2, 3), 12.0);  // id 4
-  std::vector<Finding> out;
+  std::vector<EarlierFinding> out;
   s.t.expire(15.0, out);
   EXPECT_TRUE(out.empty());  // exactly at the timer is still in time
   s.t.expire(16.0, out);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].req, Req::AckEveryMessage);
-  EXPECT_EQ(out[0].a, 1u);
-  EXPECT_EQ(out[0].b, u8(MsgType::KeepAlive));
-  EXPECT_EQ(out[0].ref, 3u);
-  EXPECT_EQ(describe(out[0]), "[VSM-5-ACK] no ACK within the ACK timer (Keep-Alive seq 1)");
+  EXPECT_EQ(out[0].finding.req, Req::AckEveryMessage);
+  EXPECT_EQ(out[0].finding.a, 1u);
+  EXPECT_EQ(out[0].finding.b, u8(MsgType::KeepAlive));
+  EXPECT_EQ(out[0].finding.ref, 3u);
+  EXPECT_EQ(describe(out[0].finding), "[VSM-5-ACK] no ACK within the ACK timer (Keep-Alive seq 1)");
   s.t.expire(16.5, out);
   EXPECT_EQ(out.size(), 1u);
   s.t.expire(30.0, out);
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[1].a, 2u);
+  EXPECT_EQ(out[1].finding.a, 2u);
   EXPECT_EQ(s.t.outstanding(kManager), 0u);
   s.t.finish(out);
   EXPECT_EQ(out.size(), 2u);
@@ -550,9 +573,9 @@ TEST(Exchange, ExpireReportsEachLateRequestOnceAndForgetsIt) {
 TEST(Exchange, AckTimerFollowsConfiguration) {
   TrackerConfig cfg;
   cfg.ack_timeout = 0.5;
-  Session s(cfg);
+  Feed s(cfg);
   s.send(kNode, registration(1, 3), 1.0);
-  std::vector<Finding> out;
+  std::vector<EarlierFinding> out;
   s.t.expire(1.4, out);
   EXPECT_TRUE(out.empty());
   s.t.expire(1.6, out);
@@ -560,17 +583,18 @@ TEST(Exchange, AckTimerFollowsConfiguration) {
 }
 
 TEST(Exchange, FinishReportsEveryRequestStillWaitingInBothDirections) {
-  Session s;
+  Feed s;
   s.send(kNode, registration(1, 3));
   s.send(kManager, keep_alive(1, 3));
   s.send(kManager, test::kGet);
-  std::vector<Finding> out;
+  std::vector<EarlierFinding> out;
   s.t.finish(out);
   ASSERT_EQ(out.size(), 3u);
   std::set<std::uint64_t> refs;
-  for (const auto& f : out) {
-    EXPECT_EQ(f.req, Req::AckEveryMessage);
-    refs.insert(f.ref);
+  for (const auto& e : out) {
+    EXPECT_EQ(e.finding.req, Req::AckEveryMessage);
+    EXPECT_EQ(e.id, e.finding.ref);
+    refs.insert(e.id);
   }
   EXPECT_EQ(refs, (std::set<std::uint64_t>{1, 2, 3}));
   EXPECT_EQ(s.t.outstanding(kNode), 0u);
@@ -580,22 +604,55 @@ TEST(Exchange, FinishReportsEveryRequestStillWaitingInBothDirections) {
 TEST(Exchange, TooManyOutstandingRequestsDropsTheOldest) {
   TrackerConfig cfg;
   cfg.max_outstanding = 2;
-  Session s(cfg);
+  Feed s(cfg);
   s.register_node();
   s.send(kManager, keep_alive(1, 3));
   s.send(kManager, keep_alive(2, 3));
   const ExchangeResult r = s.send(kManager, keep_alive(3, 3));
-  ASSERT_EQ(r.findings.size(), 1u);
-  EXPECT_EQ(r.findings[0].req, Req::AckEveryMessage);
-  EXPECT_EQ(r.findings[0].a, 1u);
+  EXPECT_TRUE(r.findings.empty());  // nothing wrong with the new one
+  ASSERT_EQ(r.earlier.size(), 1u);
+  EXPECT_EQ(r.earlier[0].finding.req, Req::AckEveryMessage);
+  EXPECT_EQ(r.earlier[0].seq, 1u);
+  EXPECT_EQ(r.earlier[0].id, 3u);
+  EXPECT_EQ(r.earlier[0].dir, kManager);
+  EXPECT_EQ(r.earlier[0].why, EarlierFinding::Why::Dropped);
   EXPECT_EQ(s.t.outstanding(kManager), 2u);
+}
+
+// A request that reuses the number of one still waiting makes the older one
+// unanswerable: the tracker says so at once, about the older message.
+TEST(Exchange, ReportsRequestReplacedBeforeItsAck) {
+  Feed s;
+  s.register_node();
+  s.send(kManager, keep_alive(1, 3));  // id 3
+  s.send(kNode, status_update(2, 3));  // id 4: the other direction is not involved
+  const ExchangeResult r = s.send(kManager, keep_alive(1, 3));
+  EXPECT_TRUE(r.findings.contains(Req::SeqDuplicate));
+  ASSERT_EQ(r.earlier.size(), 1u);
+  EXPECT_EQ(r.earlier[0].id, 3u);
+  EXPECT_EQ(r.earlier[0].finding.ref, 3u);
+  EXPECT_EQ(r.earlier[0].dir, kManager);
+  EXPECT_EQ(r.earlier[0].type, u8(MsgType::KeepAlive));
+  EXPECT_EQ(r.earlier[0].why, EarlierFinding::Why::Replaced);
+  EXPECT_EQ(describe(r.earlier[0].finding),
+            "[VSM-5-ACK] never ACKed: replaced by a message with the same sequence number (Keep-Alive seq 1)");
+  // The ACK now answers the new one; the end reports only the Status-Update.
+  const ExchangeResult ack = s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3));
+  ASSERT_TRUE(ack.request);
+  EXPECT_EQ(ack.request->id, 5u);
+  std::vector<EarlierFinding> left;
+  s.t.finish(left);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].id, 4u);
+  EXPECT_EQ(left[0].dir, kNode);
+  EXPECT_EQ(left[0].why, EarlierFinding::Why::End);
 }
 
 TEST(Exchange, ConfiguredRoleFlagsManagerMessagesFromTheInitiator) {
   TrackerConfig cfg;
   cfg.initiator_role = Role::Node;
   cfg.saw_connection_start = false;
-  Session s(cfg);
+  Feed s(cfg);
   EXPECT_EQ(s.t.role(kManager), Role::Manager);
   const ExchangeResult r = s.send(kNode, keep_alive(1, 3));
   ASSERT_EQ(r.findings.size(), 1u);
@@ -607,7 +664,7 @@ TEST(Exchange, ConfiguredRoleFlagsManagerMessagesFromTheInitiator) {
 }
 
 TEST(Exchange, EitherSideMaySendDeregistrationAndError) {
-  Session s;
+  Feed s;
   s.register_node();
   s.send(kManager, deregistration(1, 3));
   s.send(kNode, ack_for(hdr(MsgType::Deregistration, 1), ResultCode::Successful, 3));
@@ -621,7 +678,7 @@ TEST(Exchange, EitherSideMaySendDeregistrationAndError) {
 }
 
 TEST(Exchange, FailedGetAckNeedNotReturnTheItems) {
-  Session s;
+  Feed s;
   s.register_node();
   s.send(kManager, test::kGet);
   Message a = ack_for(decode(test::kGet).header, ResultCode::Failed, 3);
@@ -631,7 +688,7 @@ TEST(Exchange, FailedGetAckNeedNotReturnTheItems) {
 }
 
 TEST(Exchange, GetAckFindingNamesTheMissingItems) {
-  Session s;
+  Feed s;
   s.register_node();
   s.send(kManager, test::kGet);
   Message a = ack_for(decode(test::kGet).header, ResultCode::Successful, 3);
@@ -677,12 +734,12 @@ TEST(Exchange, MessagesWithoutAHeaderAreIgnored) {
 }
 
 TEST(Exchange, TypicalSampleSessionHasNoFindings) {
-  Session s;
+  Feed s;
   for (const Sample& sample : typical_messages()) {
     ASSERT_NE(sample.sender, Role::Unknown) << sample.name;
     s.send(sample.sender == Role::Node ? kNode : kManager, sample.message);
   }
-  s.t.finish(s.all);
+  s.finish();
   EXPECT_TRUE(s.all.empty()) << s.text();
   EXPECT_EQ(s.t.node_id(), 3u);
 }
@@ -690,7 +747,7 @@ TEST(Exchange, TypicalSampleSessionHasNoFindings) {
 // Many messages waiting at once (the pending table grows and shifts entries
 // on erase): ACKed in a scrambled order, each pairs with its own request.
 TEST(Exchange, PairsThousandsOfOutstandingRequestsAckedInAnyOrder) {
-  Session s;
+  Feed s;
   s.register_node();
   constexpr std::uint32_t kCount = 5000;
   std::vector<std::uint32_t> seqs;

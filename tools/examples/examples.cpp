@@ -58,9 +58,9 @@ int main(int argc, char** argv) {
     fmt::print("Typical VSM messages, built with the codec and decoded again (profile length convention):\n\n");
     vsm::ExchangeTracker tracker;
     for (const auto& s : vsm::typical_messages()) show(s, &tracker, id++);
-    std::vector<vsm::Finding> late;
+    std::vector<vsm::EarlierFinding> late;
     tracker.finish(late);
-    for (const auto& f : late) fmt::print("end: {}\n", vsm::describe(f));
+    for (const auto& e : late) fmt::print("end: {}\n", vsm::describe(e.finding));
   } else {
     fmt::print("Broken VSM messages and what the codec's rules say of them:\n\n");
     for (const auto& s : vsm::broken_messages()) show(s, nullptr, id++);

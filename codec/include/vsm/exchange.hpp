@@ -39,11 +39,46 @@ struct PendingRequest {
   std::uint32_t wanted_items = 0;  // GET: bit i = i-th information item of the dictionary (info_item_bit)
 };
 
+// A finding about a message seen before the one being handled: a request
+// that was never ACKed (timer, end of connection), replaced by a new one
+// with its sequence number, or dropped from tracking. The finding's `ref`
+// is the earlier message's id too.
+struct EarlierFinding {
+  enum class Why : std::uint8_t { Replaced, Dropped, Timer, End };
+  Finding finding;
+  std::uint64_t id = 0;          // the earlier message
+  Dir dir = Dir::FromInitiator;  // the direction it travelled (its sender's)
+  std::uint32_t seq = 0;         // its sequence number
+  std::uint8_t type = 0;         // its Type
+  Why why = Why::End;
+};
+
+// At most two per message: the request a new one replaces, and the oldest
+// one dropped when too many wait.
+class EarlierList {
+ public:
+  static constexpr std::size_t kCapacity = 2;
+  void clear() noexcept { size_ = 0; }
+  void add(const EarlierFinding& f) noexcept {
+    if (size_ < kCapacity) items_[size_++] = f;
+  }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  const EarlierFinding* begin() const noexcept { return items_; }
+  const EarlierFinding* end() const noexcept { return items_ + size_; }
+  const EarlierFinding& operator[](std::size_t i) const noexcept { return items_[i]; }
+
+ private:
+  EarlierFinding items_[kCapacity];
+  std::size_t size_ = 0;
+};
+
 struct ExchangeResult {
   // For an ACK that matched: the request it answers.
   std::optional<PendingRequest> request;
   double response_time = 0;
-  FindingList findings;
+  FindingList findings;  // about this message (`ref`: a related message, such as the request an ACK answers)
+  EarlierList earlier;   // about earlier messages, each with its id and direction
 };
 
 // Bit of an information item (type 6/7/8 and sub-type) in PendingRequest::wanted_items; 0 when unknown.
@@ -58,12 +93,20 @@ class ExchangeTracker {
 
   // One message, in capture order. The message should have been decoded
   // (structural errors are fine; messages without a header are ignored).
-  ExchangeResult on_message(const MessageView& m, Dir dir, double time, std::uint64_t id);
+  ExchangeResult on_message(const MessageView& m, Dir dir, double time, std::uint64_t id) {
+    ExchangeResult r;
+    on_message(m, dir, time, id, r);
+    return r;
+  }
+  // The same into a result the caller keeps: findings are appended to
+  // r.findings (which may hold the single-message ones already); request,
+  // response_time and earlier are reset.
+  void on_message(const MessageView& m, Dir dir, double time, std::uint64_t id, ExchangeResult& r);
 
   // Requests older than the ACK timer at `now`: reported once each (VSM-5-ACK) and forgotten.
-  void expire(double now, std::vector<Finding>& out);
-  // End of capture or connection: every request still waiting (VSM-5-ACK).
-  void finish(std::vector<Finding>& out);
+  void expire(double now, std::vector<EarlierFinding>& out);
+  // End of capture or connection: every request still waiting (VSM-5-ACK), in arrival order.
+  void finish(std::vector<EarlierFinding>& out);
 
   Role role(Dir d) const noexcept { return roles_[idx(d)]; }
   std::optional<std::uint32_t> node_id() const noexcept { return node_id_; }
@@ -74,7 +117,8 @@ class ExchangeTracker {
   static constexpr Role opposite(Role r) noexcept {
     return r == Role::Node ? Role::Manager : r == Role::Manager ? Role::Node : Role::Unknown;
   }
-  static Finding unacked(const PendingRequest& p, const char* why) noexcept;
+  static EarlierFinding unacked(const PendingRequest& p, std::size_t dir, EarlierFinding::Why why,
+                                const char* text) noexcept;
   void on_request(const MessageView& m, Dir dir, double time, std::uint64_t id, ExchangeResult& r);
   void on_ack(const MessageView& m, Dir dir, double time, ExchangeResult& r);
 

@@ -39,6 +39,11 @@ class Framer {
   // After an Error, or to skip a gap: drops bytes up to the next plausible
   // header (the whole buffer when none). Returns how many bytes were dropped.
   std::size_t resync() noexcept;
+  // The bytes buffered and not handed out yet (valid until the next call).
+  Bytes pending() noexcept;
+  // Hands out the first n pending bytes as a PDU, for a caller that framed
+  // them by another rule (the other Length convention). n <= pending().size().
+  FrameResult take(std::size_t n) noexcept;
   // Forget everything buffered, as after a gap; the stream offset moves on by `skipped`.
   void reset(std::uint64_t skipped = 0) noexcept;
 

@@ -136,16 +136,14 @@ void Connection::log_findings(const FindingList& fl, bool from_peer) {
 }
 
 void Connection::expire() {
-  std::vector<Finding> out;
+  std::vector<EarlierFinding> out;
   tracker_.expire(now_seconds(), out);
-  for (const Finding& f : out) {
-    // The request's sender is the side whose role sends that type; the other side failed to ACK it.
-    const Role sender = sender_role(static_cast<std::uint8_t>(f.b));
-    const bool mine = sender == cfg_.local_role || (sender == Role::Unknown && pending_.count(f.a) != 0);
-    if (mine) {
-      warn("{} peer-finding {}", label_, describe(f));
+  for (const EarlierFinding& e : out) {
+    // Our request unanswered: the peer broke the rule; the peer's unanswered: we did.
+    if (e.dir == my_dir()) {
+      warn("{} peer-finding {}", label_, describe(e.finding));
     } else {
-      warn("{} self-finding {}", label_, describe(f));
+      warn("{} self-finding {}", label_, describe(e.finding));
     }
   }
 }
@@ -297,9 +295,9 @@ void Connection::finish_close(const std::string& reason) {
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  std::vector<Finding> left;
+  std::vector<EarlierFinding> left;
   tracker_.finish(left);
-  for (const Finding& f : left) info("{} unanswered at close: {}", label_, describe(f));
+  for (const EarlierFinding& e : left) info("{} unanswered at close: {}", label_, describe(e.finding));
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [seq, p] : pending) {

@@ -414,14 +414,12 @@ void Engine::close_front(Conn& c) {
 // Back end: the requests still waiting, then the connection is gone.
 void Engine::back_close(Conn& c) {
   if (c.tracker) {
-    std::vector<Finding> out;
+    std::vector<EarlierFinding> out;
     c.tracker->finish(out);
     // Like the dissector, a message of unknown type left unanswered at the end is not reported again
     // (its type is already an error).
-    for (const Finding& f : out) {
-      if (f.req != Req::AckEveryMessage || is_known_type(static_cast<std::uint8_t>(f.b))) {
-        sink_.finding(c, std::nullopt, f.ref, f);
-      }
+    for (const EarlierFinding& e : out) {
+      if (is_known_type(e.type)) sink_.finding(c, std::nullopt, e.id, e.finding);
     }
   }
   if (c.claim == Conn::Claim::Vsm) sink_.conn_closed(c);
@@ -775,36 +773,16 @@ void Engine::back_pdu(Conn& c, Dir d, ByteSpan bytes, std::uint64_t frame_, doub
     c.last_expire = time_;
     scratch_.clear();
     c.tracker->expire(time_, scratch_);
-    for (const Finding& f : scratch_) sink_.finding(c, std::nullopt, f.ref, f);
+    for (const EarlierFinding& e : scratch_) sink_.finding(c, std::nullopt, e.id, e.finding);
   }
-  const std::size_t waiting = c.tracker->outstanding(d);
   const ExchangeResult r = c.tracker->on_message(m, d, time_, frame_);
-  bool dropped = false, duplicate = false;
-  for (const Finding& f : r.findings) {
-    if (f.req == Req::AckEveryMessage && f.ref != 0) {
-      dropped = true;
-      sink_.finding(c, d, f.ref, f);
-    } else {
-      duplicate = duplicate || f.req == Req::SeqDuplicate;
-      list.add(f);
-    }
-  }
-  // A request that reuses the number of one still waiting replaces it in the
-  // tracker: the replaced one was never ACKed (the dissector's second pass says so too).
-  auto& recent = c.recent_requests[idx(d)];
-  if (duplicate && !dropped && m.has_header() && !m.is_ack() && c.tracker->outstanding(d) == waiting) {
-    for (const auto& [frame, seq, type] : recent) {
-      if (frame != frame_ && seq == m.header.seq && is_known_type(type)) {
-        sink_.finding(c, d, frame,
-                      Finding{Req::AckEveryMessage, 0, 0, seq, type, frame,
-                              "never ACKed: replaced by a message with the same sequence number"});
-        break;
-      }
-    }
-  }
-  if (m.has_header() && !m.is_ack()) {
-    recent[c.recent_next[idx(d)]] = {frame_, m.header.seq, m.header.type};
-    c.recent_next[idx(d)] = static_cast<std::uint8_t>((c.recent_next[idx(d)] + 1) % 4);
+  for (const Finding& f : r.findings) list.add(f);
+  // Requests this message made unanswerable (dropped from tracking, or
+  // replaced by a message with their sequence number). A replaced message of
+  // unknown type is not reported again, as at the end of the connection.
+  for (const EarlierFinding& e : r.earlier) {
+    if (e.why == EarlierFinding::Why::Replaced && !is_known_type(e.type)) continue;
+    sink_.finding(c, e.dir, e.id, e.finding);
   }
   sink_.message(MessageEvent{frame_, time_, epoch_, c, d, m, list, r, offset});
 }

@@ -79,9 +79,6 @@ struct Conn {
   // own so that the two threads do not pass lines back and forth.
   alignas(64) std::unique_ptr<ExchangeTracker> tracker;
   double last_expire = -std::numeric_limits<double>::infinity();  // capture time of the last tracker->expire
-  // The last few requests sent per direction (frame, sequence, type): names a request the tracker replaced.
-  std::tuple<std::uint64_t, std::uint32_t, std::uint8_t> recent_requests[2][4] = {};
-  std::uint8_t recent_next[2] = {};
 
   std::string name() const;  // "c1 10.0.0.3:40091-10.0.0.1:7750"
   std::string endpoint(Dir d) const { return endpoint_text(ep[static_cast<int>(d)], v6); }
@@ -225,7 +222,7 @@ class Engine {
   std::uint64_t frame_ = 0;
   double time_ = 0;
   // Back end: on cache lines of their own.
-  alignas(64) std::vector<Finding> scratch_;
+  alignas(64) std::vector<EarlierFinding> scratch_;
   FindingList findings_;  // of the message being handled (reused: no per-message initialisation)
 };
 

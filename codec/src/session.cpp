@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "vsm/session.hpp"
+
+namespace vsm {
+
+Session::Session(SessionConfig cfg)
+    : cfg_(cfg),
+      framer_(cfg.convention, cfg.max_pdu),
+      joiner_(cfg.convention),
+      tracker_([&cfg] {
+        TrackerConfig t;
+        t.ack_timeout = cfg.ack_timeout;
+        t.saw_connection_start = cfg.saw_connection_start;
+        t.max_outstanding = cfg.max_outstanding;
+        // The tracker's roles are by direction: the initiator's role follows from ours.
+        if (cfg.local_role != Role::Unknown) {
+          const Role peer = cfg.local_role == Role::Node ? Role::Manager : Role::Node;
+          t.initiator_role = cfg.initiator ? cfg.local_role : peer;
+        }
+        return t;
+      }()),
+      seq_(cfg.first_seq & kSeqMask) {}
+
+LengthConvention Session::other_conv() const noexcept {
+  return cfg_.convention == LengthConvention::Total4 ? LengthConvention::Literal3 : LengthConvention::Total4;
+}
+
+void Session::set_convention(LengthConvention c) noexcept {
+  cfg_.convention = c;
+  framer_.set_convention(c);
+  joiner_.set_convention(c);
+}
+
+std::size_t Session::feed(Bytes data, double now) {
+  now_ = now;
+  if (failed_) {
+    ignored_ += data.size();
+    return data.size();
+  }
+  if (cfg_.transport == Transport::Messages) {
+    // One user message: its pieces are handed out by next() before the next chunk.
+    if (pieces_ != nullptr && piece_ < pieces_->size()) return 0;
+    chunk_offset_ = stream_;
+    held_before_ = joiner_.held();
+    stream_ += data.size();
+    pieces_ = &joiner_.feed(data);
+    piece_ = 0;
+    return data.size();
+  }
+  return framer_.feed(data);
+}
+
+const SessionEvent* Session::next() {
+  if (failed_) return nullptr;
+  if (cfg_.transport == Transport::Messages) {
+    if (pieces_ == nullptr || piece_ >= pieces_->size()) return nullptr;
+    const SctpPiece& p = (*pieces_)[piece_++];
+    const std::uint64_t at = p.joined ? chunk_offset_ - held_before_ : chunk_offset_ + p.at;
+    return on_pdu(p.pdu, at, now_, cfg_.convention, p.cut_short);
+  }
+  FrameResult r = framer_.next();
+  switch (r.status) {
+    case FrameStatus::Pdu: return on_pdu(r.pdu, r.stream_offset, now_, cfg_.convention, false);
+    case FrameStatus::Error:
+      failed_ = true;
+      ev_.kind = EventKind::FramingError;
+      ev_.id = 0;
+      ev_.stream_offset = r.stream_offset;
+      ev_.time = now_;
+      ev_.message = MessageView{};
+      ev_.findings.clear();
+      ev_.request.reset();
+      ev_.earlier.clear();
+      ev_.error = r.error;
+      ev_.declared = r.declared;
+      ignored_ += framer_.buffered();
+      return &ev_;
+    case FrameStatus::NeedMore: break;
+  }
+  if (!cfg_.accept_other_convention) return nullptr;
+  // Incomplete under ours: a whole, valid message under the other convention is taken as that.
+  const Bytes rest = framer_.pending();
+  if (rest.size() < kHeaderSize) return nullptr;
+  const auto length = static_cast<std::uint16_t>((rest[off::kLength] << 8) | rest[off::kLength + 1]);
+  const std::uint32_t alt = declared_size(length, other_conv());
+  if (alt < kHeaderSize || alt > rest.size()) return nullptr;
+  const Bytes pdu = rest.first(alt);
+  if (!decode(pdu, other_conv()).ok() || !looks_like_vsm(pdu, other_conv())) return nullptr;
+  r = framer_.take(alt);
+  return on_pdu(r.pdu, r.stream_offset, now_, other_conv(), false);
+}
+
+const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now, LengthConvention c, bool cut_short) {
+  SessionEvent& e = ev_;
+  e.kind = EventKind::Message;
+  e.id = ++ids_;
+  e.stream_offset = offset;
+  e.time = now;
+  e.message = decode(pdu, c);
+  e.other_convention = c != cfg_.convention;
+  e.cut_short = cut_short;
+  e.error = {};
+  e.declared = 0;
+  e.findings.clear();
+  check_message(e.message, e.findings);
+  tracker_.on_message(e.message, peer_dir(), now, e.id, e);
+  ++received_;
+  return &e;
+}
+
+Sent Session::send(Message m, double now, SeqMode mode) {
+  if (m.type != u8(MsgType::Ack)) {
+    if (mode == SeqMode::Assign) m.seq = seq_;
+    seq_ = vsm::next_seq(m.seq & kSeqMask);
+  }
+  Sent s = send_bytes(m.encode(cfg_.convention), now, true);
+  s.seq = m.seq & kSeqMask;
+  return s;
+}
+
+const Sent& Session::note_sent(Bytes wire, double now, bool track) {
+  Sent& s = sent_;
+  s.id = ++ids_;
+  s.seq = 0;
+  s.findings.clear();
+  s.earlier.clear();
+  if (!track && !cfg_.check_sent) return s;
+  const MessageView v = decode(wire, cfg_.convention);
+  if (v.has_header()) s.seq = v.header.seq;
+  if (cfg_.check_sent) check_message(v, s.findings);
+  if (track) {
+    ExchangeResult& r = scratch_;
+    r.findings.clear();
+    tracker_.on_message(v, local_dir(), now, s.id, r);
+    for (const Finding& f : r.findings) s.findings.add(f);
+    s.earlier = r.earlier;
+  }
+  return s;
+}
+
+Sent Session::send_bytes(std::vector<std::uint8_t> bytes, double now, bool track) {
+  note_sent(bytes, now, track);
+  Sent s = sent_;
+  s.bytes = std::move(bytes);
+  return s;
+}
+
+std::span<const EarlierFinding> Session::tick(double now) {
+  earlier_.clear();
+  tracker_.expire(now, earlier_);
+  return earlier_;
+}
+
+const SessionEvent* Session::finish_messages(double now) {
+  now_ = now;
+  if (failed_) return nullptr;
+  if (cfg_.transport == Transport::Messages) {
+    const std::vector<SctpPiece>& rest = joiner_.finish();
+    if (rest.empty()) return nullptr;
+    const SctpPiece& p = rest.front();
+    return on_pdu(p.pdu, stream_ - p.pdu.size(), now, cfg_.convention, true);  // the held octets end the stream
+  }
+  const Bytes rest = framer_.pending();
+  if (rest.empty()) return nullptr;
+  // The stream ended inside a message: nothing more can complete it.
+  failed_ = true;
+  ev_.kind = EventKind::FramingError;
+  ev_.id = 0;
+  ev_.stream_offset = framer_.stream_offset();
+  ev_.time = now;
+  ev_.message = decode(rest, cfg_.convention);
+  ev_.findings.clear();
+  ev_.request.reset();
+  ev_.earlier.clear();
+  ev_.error = "connection ended inside a message";
+  ev_.declared = ev_.message.declared_size;
+  ignored_ += rest.size();
+  return &ev_;
+}
+
+std::span<const EarlierFinding> Session::finish_tracking() {
+  earlier_.clear();
+  tracker_.finish(earlier_);
+  return earlier_;
+}
+
+}  // namespace vsm
