@@ -76,7 +76,7 @@ struct Link::Impl : std::enable_shared_from_this<Link::Impl> {
   std::vector<std::uint8_t> rbuf;
   std::array<std::uint8_t, 4096> chunk{};
   ExchangeTracker tracker;
-  std::uint64_t counter = 0;  // tracker ids: even for the IUT's messages, odd for the runner's
+  std::uint64_t counter = 0;  // tracker ids of the messages, both directions
   std::deque<std::shared_ptr<std::vector<std::uint8_t>>> wq;
   bool writing = false;
   std::uint64_t uid = 0;
@@ -138,7 +138,7 @@ struct Link::Impl : std::enable_shared_from_this<Link::Impl> {
       rbuf.erase(rbuf.begin(), rbuf.begin() + take);
       const MessageView v = decode(in.bytes, conv);
       check_message(v, in.checks);
-      ExchangeResult ex = tracker.on_message(v, iut_dir(), in.t, counter++ * 2);
+      ExchangeResult ex = tracker.on_message(v, iut_dir(), in.t, ++counter);
       in.exchange = std::move(ex.findings);
       in.answers = ex.request;
       if (events.message) events.message(in);
@@ -147,7 +147,7 @@ struct Link::Impl : std::enable_shared_from_this<Link::Impl> {
 
   void track(std::span<const std::uint8_t> bytes) {
     const MessageView v = decode(bytes, cfg.convention);
-    if (v.has_header()) tracker.on_message(v, runner_dir(), now_s(), counter++ * 2 + 1);
+    if (v.has_header()) tracker.on_message(v, runner_dir(), now_s(), ++counter);
   }
 
   Sent write(std::vector<std::uint8_t> bytes) {
@@ -218,11 +218,11 @@ bool Link::idle() const { return impl_->wq.empty(); }
 std::span<const std::uint8_t> Link::partial() const { return impl_->rbuf; }
 std::size_t Link::unanswered() const { return impl_->tracker.outstanding(impl_->runner_dir()); }
 std::vector<Finding> Link::expire_unanswered(double now) {
-  std::vector<Finding> all;
+  std::vector<EarlierFinding> all;
   impl_->tracker.expire(now, all);
   std::vector<Finding> out;
-  for (const auto& f : all) {
-    if (f.ref % 2 == 1) out.push_back(f);  // odd ids: the runner's requests
+  for (const auto& e : all) {
+    if (e.dir == impl_->runner_dir()) out.push_back(e.finding);
   }
   return out;
 }

@@ -331,6 +331,16 @@ class FileCompiler {
   std::optional<Arg<Duration>> duration(const YAML::Node& n, std::string_view what, std::span<const Duration::Kind> k) {
     return arg<Duration>(n, what, [&](const std::string& s) { return text::duration(s, k); });
   }
+  // Optional keys of a step: absent is nullopt (or false).
+  std::optional<Arg<Duration>> timeout(const YAML::Node& a) {
+    if (!a.IsMap() || !a["timeout"]) return std::nullopt;
+    return duration(a["timeout"], "timeout", kTimeoutTimers);
+  }
+  std::optional<Arg<std::string>> text_of(const YAML::Node& a, const char* k) {
+    if (!a[k]) return std::nullopt;
+    return text_arg(a[k], k);
+  }
+  bool flag(const YAML::Node& a, const char* k) { return a[k] && boolean(a[k], k); }
   ConnArg conn(const YAML::Node& n) {
     if (!n.IsMap() || !n["conn"]) return std::nullopt;
     return text_arg(n["conn"], "conn");
@@ -474,7 +484,7 @@ class FileCompiler {
       } else if (keys(a, kExpectKeys, "expect")) {
         Expect e;
         if (auto x = expectation(a)) e.what = std::move(*x);
-        if (a["timeout"]) e.timeout = duration(a["timeout"], "timeout", kTimeoutTimers);
+        e.timeout = timeout(a);
         e.conn = conn(a);
         r = std::move(e);
       }
@@ -489,46 +499,24 @@ class FileCompiler {
         r = std::move(e);
       }
     } else if (k == "expect_close") {
-      if (keys(a, kTimeoutConnKeys, "expect_close")) {
-        ExpectClose e;
-        if (a["timeout"]) e.timeout = duration(a["timeout"], "timeout", kTimeoutTimers);
-        e.conn = conn(a);
-        r = e;
-      }
+      if (keys(a, kTimeoutConnKeys, "expect_close")) r = ExpectClose{timeout(a), conn(a)};
     } else if (k == "wait") {
       if (auto d = duration(a, "wait", kWaitTimers)) r = Wait{*d};
-    } else if (k == "accept") {
-      if (keys(a, kTimeoutConnKeys, "accept")) {
-        Accept x;
-        x.conn = conn(a);
-        if (a["timeout"]) x.timeout = duration(a["timeout"], "timeout", kTimeoutTimers);
-        if (usage_) usage_->roles.emplace_back(ref("accept", s), true);
-        r = x;
-      }
-    } else if (k == "connect") {
-      if (keys(a, kConnectKeys, "connect")) {
-        Connect x;
-        x.conn = conn(a);
-        if (a["bind"]) x.bind = text_arg(a["bind"], "bind");
-        if (a["timeout"]) x.timeout = duration(a["timeout"], "timeout", kTimeoutTimers);
-        if (usage_) usage_->roles.emplace_back(ref("connect", s), false);
-        r = x;
+    } else if (k == "accept" || k == "connect") {
+      const bool agent = k == "accept";
+      if (keys(a, agent ? Keys(kTimeoutConnKeys) : Keys(kConnectKeys), k)) {
+        if (agent) {
+          r = Accept{conn(a), timeout(a)};
+        } else {
+          r = Connect{conn(a), text_of(a, "bind"), timeout(a)};
+        }
+        if (usage_) usage_->roles.emplace_back(ref(k, s), agent);
       }
     } else if (k == "close") {
-      if (keys(a, kCloseKeys, "close")) {
-        Close x;
-        x.conn = conn(a);
-        if (a["abort"]) x.abort = boolean(a["abort"], "abort");
-        r = x;
-      }
+      if (keys(a, kCloseKeys, "close")) r = Close{conn(a), flag(a, "abort")};
     } else if (k == "reconnect") {
       if (keys(a, kReconnectKeys, "reconnect")) {
-        Reconnect x;
-        x.conn = conn(a);
-        if (a["abort"]) x.abort = boolean(a["abort"], "abort");
-        if (a["bind"]) x.bind = text_arg(a["bind"], "bind");
-        if (a["timeout"]) x.timeout = duration(a["timeout"], "timeout", kTimeoutTimers);
-        r = x;
+        r = Reconnect{conn(a), flag(a, "abort"), text_of(a, "bind"), timeout(a)};
       }
     } else if (k == "spawn") {
       if (keys(a, Keys{}, "spawn")) r = Spawn{};
@@ -911,7 +899,7 @@ class FileCompiler {
       if (!keys(item, kExpectItemKeys, "expect_all message")) continue;
       if (auto x = expectation(item)) e.messages.push_back(std::move(*x));
     }
-    if (a["timeout"]) e.timeout = duration(a["timeout"], "timeout", kTimeoutTimers);
+    e.timeout = timeout(a);
     e.conn = conn(a);
     return e;
   }

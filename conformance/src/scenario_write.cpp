@@ -82,11 +82,47 @@ class Writer {
     arg(a, decimal<T>);
   }
   void duration(const Arg<Duration>& a) { arg(a, text::duration_text); }
-  void conn(const ConnArg& c) {
-    if (!c) return;
-    key("conn");
-    text(*c);
+  // Optional fields: written only when set.
+  template <class T>
+  void num(const char* k, const std::optional<Arg<T>>& v) {
+    if (!v) return;
+    key(k);
+    number(*v);
   }
+  template <class T, class F>
+  void word(const char* k, const std::optional<Arg<T>>& v, F text_of) {
+    if (!v) return;
+    key(k);
+    arg(*v, text_of);
+  }
+  void text(const char* k, const std::optional<Arg<std::string>>& v) {
+    if (!v) return;
+    key(k);
+    text(*v);
+  }
+  void name(const char* k, const std::optional<std::string>& v) {
+    if (!v) return;
+    key(k);
+    str(*v);
+  }
+  void flag(const char* k, bool on) {
+    if (!on) return;
+    key(k);
+    e_ << true;
+  }
+  // A block list of flow maps, each written by each(item).
+  template <class L, class F>
+  void maps(const char* k, const L& items, F each) {
+    key(k);
+    e_ << YAML::BeginSeq;
+    for (const auto& x : items) {
+      e_ << YAML::Flow << YAML::BeginMap;
+      each(x);
+      e_ << YAML::EndMap;
+    }
+    e_ << YAML::EndSeq;
+  }
+  void conn(const ConnArg& c) { text("conn", c); }
   void hex(const char* k, const std::vector<std::uint8_t>& b) {
     if (b.empty()) return;
     key(k);
@@ -122,16 +158,10 @@ class Writer {
         key("hex");
         e_ << YAML::DoubleQuoted << text::hex_text(r.hex);
       }
-      if (r.text) {
-        key("text");
-        text(*r.text);
-      }
+      text("text", r.text);
       e_ << YAML::EndMap;
     }
-    if (o.length) {
-      key("length");
-      number(*o.length);
-    }
+    num("length", o.length);
     e_ << YAML::EndMap;
   }
   void options(const std::vector<OptionItem>& v) {
@@ -142,40 +172,19 @@ class Writer {
     e_ << YAML::EndSeq;
   }
   void encoding(const Encoding& x) {
-    if (x.length) {
-      key("length");
-      number(*x.length);
-    }
-    if (x.length_delta) {
-      key("length_delta");
-      number(*x.length_delta);
-    }
-    if (x.truncate) {
-      key("truncate");
-      number(*x.truncate);
-    }
+    num("length", x.length);
+    num("length_delta", x.length_delta);
+    num("truncate", x.truncate);
     hex("prepend_hex", x.prepend);
     hex("append_hex", x.append);
-    if (x.literal) {
-      key("literal");
-      e_ << true;
-    }
+    flag("literal", x.literal);
   }
   void message_fields(const MessageSpec& m) {
     key("type");
     arg(m.type, text::message_type_text);
-    if (m.op) {
-      key("op");
-      arg(*m.op, text::operation_text);
-    }
-    if (m.subtype) {
-      key("subtype");
-      number(*m.subtype);
-    }
-    if (m.code) {
-      key("code");
-      arg(*m.code, text::result_code_text);
-    }
+    word("op", m.op, text::operation_text);
+    num("subtype", m.subtype);
+    word("code", m.code, text::result_code_text);
     if (std::holds_alternative<SeqDup>(m.seq)) {
       key("seq");
       e_ << "dup";
@@ -183,10 +192,7 @@ class Writer {
       key("seq");
       number(*s);
     }
-    if (m.capture_seq) {
-      key("capture_seq");
-      str(*m.capture_seq);
-    }
+    name("capture_seq", m.capture_seq);
     options(m.options);
     encoding(m.encoding);
   }
@@ -297,10 +303,7 @@ class Writer {
       }
       e_ << YAML::EndMap;
     }
-    if (x.as) {
-      key("as");
-      str(*x.as);
-    }
+    name("as", x.as);
   }
   void timeout(const char* k, const std::optional<Arg<Duration>>& t) {
     if (!t) return;
@@ -345,14 +348,7 @@ class Writer {
   void args(const Batch& x) {
     open();
     conn(x.conn);
-    key("messages");
-    e_ << YAML::BeginSeq;
-    for (const auto& m : x.messages) {
-      open();
-      message_fields(m);
-      close();
-    }
-    e_ << YAML::EndSeq;
+    maps("messages", x.messages, [&](const MessageSpec& m) { message_fields(m); });
     close();
   }
   void args(const Garbage& x) {
@@ -370,34 +366,13 @@ class Writer {
   void args(const Ack& x) {
     open();
     conn(x.conn);
-    if (x.of) {
-      key("of");
-      str(*x.of);
-    }
-    if (x.code) {
-      key("code");
-      arg(*x.code, text::result_code_text);
-    }
-    if (x.node) {
-      key("node");
-      number(*x.node);
-    }
-    if (x.no_node_id) {
-      key("no_node_id");
-      e_ << true;
-    }
-    if (x.seq) {
-      key("seq");
-      number(*x.seq);
-    }
-    if (x.subtype) {
-      key("subtype");
-      number(*x.subtype);
-    }
-    if (x.op) {
-      key("op");
-      arg(*x.op, text::operation_text);
-    }
+    name("of", x.of);
+    word("code", x.code, text::result_code_text);
+    num("node", x.node);
+    flag("no_node_id", x.no_node_id);
+    num("seq", x.seq);
+    num("subtype", x.subtype);
+    word("op", x.op, text::operation_text);
     options(x.options);
     encoding(x.encoding);
     close();
@@ -412,14 +387,7 @@ class Writer {
   void args(const ExpectAll& x) {
     open();
     conn(x.conn);
-    key("messages");
-    e_ << YAML::BeginSeq;
-    for (const auto& m : x.messages) {
-      open();
-      expectation(m);
-      close();
-    }
-    e_ << YAML::EndSeq;
+    maps("messages", x.messages, [&](const Expectation& m) { expectation(m); });
     timeout("timeout", x.timeout);
     close();
   }
@@ -430,52 +398,22 @@ class Writer {
     timeout("within", x.within);
     close();
   }
-  void args(const ExpectClose& x) {
+  // The connection steps: conn, then what each has of abort, bind and timeout.
+  void connection(const ConnArg& c, bool abort, const std::optional<Arg<std::string>>& bind,
+                  const std::optional<Arg<Duration>>& t) {
     open();
-    conn(x.conn);
-    timeout("timeout", x.timeout);
+    conn(c);
+    flag("abort", abort);
+    text("bind", bind);
+    timeout("timeout", t);
     close();
   }
+  void args(const ExpectClose& x) { connection(x.conn, false, std::nullopt, x.timeout); }
   void args(const Wait& x) { duration(x.how); }
-  void args(const Accept& x) {
-    open();
-    conn(x.conn);
-    timeout("timeout", x.timeout);
-    close();
-  }
-  void args(const Connect& x) {
-    open();
-    conn(x.conn);
-    if (x.bind) {
-      key("bind");
-      text(*x.bind);
-    }
-    timeout("timeout", x.timeout);
-    close();
-  }
-  void args(const Close& x) {
-    open();
-    conn(x.conn);
-    if (x.abort) {
-      key("abort");
-      e_ << true;
-    }
-    close();
-  }
-  void args(const Reconnect& x) {
-    open();
-    conn(x.conn);
-    if (x.abort) {
-      key("abort");
-      e_ << true;
-    }
-    if (x.bind) {
-      key("bind");
-      text(*x.bind);
-    }
-    timeout("timeout", x.timeout);
-    close();
-  }
+  void args(const Accept& x) { connection(x.conn, false, std::nullopt, x.timeout); }
+  void args(const Connect& x) { connection(x.conn, false, x.bind, x.timeout); }
+  void args(const Close& x) { connection(x.conn, x.abort, std::nullopt, std::nullopt); }
+  void args(const Reconnect& x) { connection(x.conn, x.abort, x.bind, x.timeout); }
   void args(const Spawn&) {
     open();
     close();
@@ -553,10 +491,7 @@ class Writer {
       key("guard");
       e_ << text::number_text(t.guard);
     }
-    if (t.restarts_iut) {
-      key("restarts_iut");
-      e_ << true;
-    }
+    flag("restarts_iut", t.restarts_iut);
     if (t.sctp_only) {
       key("transport");
       e_ << "sctp";
