@@ -213,7 +213,14 @@ class FileCompiler {
   }
 
   void error(const YAML::Node& n, std::string msg) { error(where(n), std::move(msg)); }
-  void error(Where w, std::string msg) { diags_.push_back(Diagnostic{file_, w.line, w.column, std::move(msg)}); }
+  void error(Where w, std::string msg) {
+    if (++errors_ > kMaxErrors) {
+      if (errors_ == kMaxErrors + 1)
+        diags_.push_back(Diagnostic{file_, w.line, w.column, "(further mistakes not listed)"});
+      return;
+    }
+    diags_.push_back(Diagnostic{file_, w.line, w.column, std::move(msg)});
+  }
 
  private:
   static Where where(const YAML::Node& n) {
@@ -227,7 +234,17 @@ class FileCompiler {
   // ------------------------------------------------------------ shapes
 
   // n is a map whose keys are names among `allowed`, each once; false when n is no map.
+  // Every map and value read counts: aliases can make a small file huge, so reading stops at kMaxNodes.
+  bool spend(const YAML::Node& n) {
+    if (nodes_ >= kMaxNodes) return false;
+    if (++nodes_ < kMaxNodes) return true;
+    error(n, "the file expands to more than a million values (aliases?): reading stops here");
+    return false;
+  }
+
+
   bool keys(const YAML::Node& n, Keys allowed, const std::string& what) {
+    if (!spend(n)) return false;
     if (!n.IsMap()) {
       error(n, fmt::format("{} must be a map", what));
       return false;
@@ -246,6 +263,7 @@ class FileCompiler {
   }
 
   std::optional<std::string> scalar(const YAML::Node& n, std::string_view what) {
+    if (!spend(n)) return std::nullopt;
     if (!n.IsScalar()) {
       error(n, fmt::format("{} must be a single value", what));
       return std::nullopt;
@@ -804,7 +822,8 @@ class FileCompiler {
     return e;
   }
 
-  Predicate predicate(const YAML::Node& p) {
+  // depth: of `not:` in `not:` (an alias can make it endless).
+  Predicate predicate(const YAML::Node& p, int depth = 0) {
     Predicate r;
     for (const auto& kv : p) {
       if (!kv.first.IsScalar()) continue;
@@ -870,7 +889,11 @@ class FileCompiler {
           if (key && n) r.count.push_back(OptionCount{*key, *n});
         }
       } else if (k == "not") {
-        if (keys(v, kPredKeys, "not")) r.negated.push_back(predicate(v));
+        if (depth >= 8) {
+          error(v, "not: nested more than 8 deep");
+        } else if (keys(v, kPredKeys, "not")) {
+          r.negated.push_back(predicate(v, depth + 1));
+        }
       }
     }
     return r;
@@ -949,6 +972,8 @@ class FileCompiler {
   std::string file_;
   std::vector<Diagnostic>& diags_;
   Usage* usage_ = nullptr;
+  static constexpr std::size_t kMaxNodes = 1'000'000, kMaxErrors = 1000;
+  std::size_t nodes_ = 0, errors_ = 0;
 };
 
 // ---------------------------------------------------------------- files

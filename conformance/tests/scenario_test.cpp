@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "scenario_text.hpp"
@@ -151,6 +152,28 @@ TEST(Scenario, ReportsYamlSyntaxErrorWithPosition) {
   ASSERT_EQ(d.size(), 1u);
   EXPECT_GT(d[0].line, 0);
   EXPECT_EQ(d[0].message.rfind("YAML: ", 0), 0u) << d[0].text();
+}
+
+TEST(Scenario, StopsAtAliasesThatNestOrExpandWithoutEnd) {
+  // A predicate that is its own `not:`, and a list of lists of aliases that expands to 10^8 options.
+  TempFile nested(test_with("      - expect: &p {type: ack, not: *p}\n"));
+  const auto d = compile(nested);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].message, "not: nested more than 8 deep");
+  std::string big =
+      "o1: &o1 [{node_id: 1}, {node_id: 1}, {node_id: 1}, {node_id: 1}, {node_id: 1}, {node_id: 1}, "
+      "{node_id: 1}, {node_id: 1}, {node_id: 1}, {node_id: 1}]\n";
+  std::string msgs = "[";
+  for (int i = 0; i < 100; ++i) msgs += std::string(i ? ", " : "") + "{type: ack, options: *o1}";
+  big += "m: &m " + msgs +
+         "]\nrole: agent\ntests:\n  - id: T\n    title: t\n    requirements: [VSM-5-ACK]\n"
+         "    body:\n";
+  for (int i = 0; i < 2000; ++i) big += "      - batch: {messages: *m}\n";
+  TempFile huge(big);
+  const auto e = compile(huge);
+  EXPECT_TRUE(std::any_of(e.begin(), e.end(), [](const Diagnostic& x) {
+    return x.message.find("more than a million values") != std::string::npos;
+  })) << texts(e).back();
 }
 
 TEST(Scenario, RejectsVariablesNeitherSuiteNorProfileDefines) {
