@@ -50,8 +50,6 @@ double now_s() { return std::chrono::duration<double>(Clock::now() - kEpoch).cou
 struct Link::Impl : std::enable_shared_from_this<Link::Impl> {
   Impl(std::string n, tcp::socket s, const LinkConfig& c)
       : name(std::move(n)), sock(std::move(s)), cfg(c), tracker(tracker_config(c)) {
-    static std::uint64_t uids = 0;
-    uid = ++uids;
     boost::system::error_code ec;
     local = endpoint(sock.local_endpoint(ec));
     remote = endpoint(sock.remote_endpoint(ec));
@@ -199,6 +197,8 @@ Link::~Link() {
   impl_->sock.close(ec);
 }
 void Link::start(LinkEvents events) {
+  static std::uint64_t uids = 0;
+  impl_->uid = ++uids;  // connections the runner uses (a readiness probe never starts)
   impl_->events = std::move(events);
   impl_->do_read();
 }

@@ -66,7 +66,7 @@ class Link {
 
   void start(LinkEvents events);  // starts reading
   const std::string& name() const;
-  std::uint64_t uid() const;  // unique over the run
+  std::uint64_t uid() const;  // unique over the run, from start()
   const Endpoint& local() const;
   const Endpoint& remote() const;
   bool open() const;
