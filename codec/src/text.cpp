@@ -110,43 +110,20 @@ std::string_view describe(const Finding& f, std::span<char> buf) noexcept {
   Out out(buf);
   const Requirement& r = requirement(f.req);
   out.put("[{}] {}", r.id, *f.detail ? std::string_view(f.detail) : r.title);
-  switch (f.req) {
-    case Req::Length:
-    case Req::OptionLength:
-    case Req::Ipv4Length:
-    case Req::Ipv6Length:
-    case Req::PortLength:
-    case Req::NodeIdLength:
-    case Req::FunctionIdLength:
-    case Req::AckSubType:
-    case Req::SeqIncrement: out.put(" (expected {}, got {})", f.a, f.b); break;
-    case Req::TypeKnown:
-    case Req::SubTypeZero:
-    case Req::OperationKnown:
-    case Req::CodeZero:
-    case Req::AckCodeKnown:
-    case Req::OptionKnown:
-    case Req::SubOpTypeZero:
-    case Req::NodeInfoSubType:
-    case Req::FunctionInfoSubType:
-    case Req::SessionInfoSubType:
-    case Req::VendorSubType: out.put(" ({})", f.a); break;
-    case Req::SeqDuplicate:
-    case Req::AckSeq:
-    case Req::AckUnsolicited:
-    case Req::AckNotAcked: out.put(" (seq {})", f.a); break;
-    case Req::AckEveryMessage: {
+  switch (r.shows) {
+    case Shows::Nothing: break;
+    case Shows::ExpectedGot: out.put(" (expected {}, got {})", f.a, f.b); break;
+    case Shows::Value: out.put(" ({})", f.a); break;
+    case Shows::Seq: out.put(" (seq {})", f.a); break;
+    case Shows::MessageSeq: {
       const std::string_view t = type_name(static_cast<std::uint8_t>(f.b));
       out.put(" ({} seq {})", t.empty() ? std::string_view("message") : t, f.a);
       break;
     }
-    case Req::MoveOrder:
-    case Req::CopyOrder:
-    case Req::MoveSessionOrder: out.put(" (first {}, second {})", f.a, f.b); break;
-    case Req::Role:
+    case Shows::FirstSecond: out.put(" (first {}, second {})", f.a, f.b); break;
+    case Shows::TypeFromRole:
       out.put(" ({} from the {})", type_name(static_cast<std::uint8_t>(f.a)), role_name(static_cast<Role>(f.b)));
       break;
-    default: break;
   }
   return out.view();
 }
