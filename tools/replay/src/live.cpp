@@ -30,6 +30,7 @@
 #include "transport.hpp"
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
+#include "vsm/keywords.hpp"
 #include "vsm/message.hpp"
 #include "vsm/text.hpp"
 
@@ -121,33 +122,13 @@ void link(Recording& r, Role ours) {
   }
 }
 
-std::string option_key(std::uint8_t type, std::uint8_t sub) {
-  const OptionSpec* spec = option_spec(type);
-  if (!spec) return std::to_string(type) + "." + std::to_string(sub);
-  if (spec->subs.empty()) return std::string(spec->keyword);
-  for (const auto& s : spec->subs) {
-    if (s.sub == sub) return std::string(spec->keyword) + "." + std::string(s.keyword);
-  }
-  return std::string(spec->keyword) + "." + std::to_string(sub);
-}
-
 std::string summary_of(const Message& m) {
   const auto bytes = m.encode();
   return summarize(decode(bytes));
 }
 
-std::string value_text(const Option& o) {
-  const std::uint16_t len = static_cast<std::uint16_t>(o.value.size());
-  std::vector<std::uint8_t> buf{o.type, o.subtype, static_cast<std::uint8_t>(len >> 8),
-                                static_cast<std::uint8_t>(len & 0xFF)};
-  buf.insert(buf.end(), o.value.begin(), o.value.end());
-  OptionView v;
-  v.type = o.type;
-  v.subtype = o.subtype;
-  v.length = len;
-  v.value = Bytes(buf.data() + kOptionHeaderSize, len);
-  return format_value(v);
-}
+// An option's value for people, as the decode output writes it.
+std::string shown(const Option& o) { return format_value(o.type, o.subtype, o.value); }
 
 std::optional<std::uint32_t> u32_of(const Option& o) {
   if (o.value.size() != 4) return std::nullopt;
@@ -424,10 +405,7 @@ class Replayer {
   void compare(std::size_t ri, const Message& live) {
     const Rec& r = rec_.recs[ri];
     const Message& m = r.msg;
-    auto label = [](std::span<const Named> t, std::uint8_t v) {
-      const Named* n = find_named(t, v);
-      return n ? std::string(n->keyword) : std::to_string(v);
-    };
+    const auto label = [](std::span<const Named> t, std::uint8_t v) { return keyword_text(t, v); };
     if (m.type != live.type && !ignored("type")) {
       difference(&r, r.conv,
                  "type: recorded " + label(kMessageTypes, m.type) + ", live " + label(kMessageTypes, live.type));
@@ -444,12 +422,12 @@ class Replayer {
     std::map<std::string, std::vector<const Option*>> a, b;
     std::vector<std::string> keys;
     for (const Option& o : m.options) {
-      auto k = option_key(o.type, o.subtype);
+      auto k = option_keyword(o.type, o.subtype);
       if (!a.count(k) && !b.count(k)) keys.push_back(k);
       a[k].push_back(&o);
     }
     for (const Option& o : live.options) {
-      auto k = option_key(o.type, o.subtype);
+      auto k = option_keyword(o.type, o.subtype);
       if (!a.count(k) && !b.count(k)) keys.push_back(k);
       b[k].push_back(&o);
     }
@@ -460,11 +438,11 @@ class Replayer {
       const std::size_t n = std::max(ra.size(), lb.size());
       for (std::size_t i = 0; i < n; ++i) {
         if (i >= lb.size()) {
-          difference(&r, r.conv, "option " + k + ": recorded " + value_text(*ra[i]) + ", live missing");
+          difference(&r, r.conv, "option " + k + ": recorded " + shown(*ra[i]) + ", live missing");
           continue;
         }
         if (i >= ra.size()) {
-          difference(&r, r.conv, "option " + k + ": live " + value_text(*lb[i]) + ", not in the recording");
+          difference(&r, r.conv, "option " + k + ": live " + shown(*lb[i]) + ", not in the recording");
           continue;
         }
         if (listed(cli_.ignore_value, k)) continue;
@@ -487,7 +465,7 @@ class Replayer {
           continue;
         }
         if (x.value != y.value) {
-          difference(&r, r.conv, "option " + k + ": recorded " + value_text(x) + ", live " + value_text(y));
+          difference(&r, r.conv, "option " + k + ": recorded " + shown(x) + ", live " + shown(y));
         }
       }
     }
@@ -939,20 +917,6 @@ class Replayer {
 
 std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
 
-std::string address_text(const std::vector<std::uint8_t>& v) {
-  if (v.size() == 4) {
-    std::array<std::uint8_t, 4> a{};
-    std::copy(v.begin(), v.end(), a.begin());
-    return asio::ip::address_v4(a).to_string();
-  }
-  if (v.size() == 16) {
-    std::array<std::uint8_t, 16> a{};
-    std::copy(v.begin(), v.end(), a.begin());
-    return asio::ip::address_v6(a).to_string();
-  }
-  return {};
-}
-
 class ScenarioWriter {
  public:
   ScenarioWriter(const Recording& r, Role ours, std::optional<std::size_t> only) : r_(r), ours_(ours), only_(only) {}
@@ -1011,59 +975,36 @@ class ScenarioWriter {
 
   // One option as the runner's one-key map.
   std::string option_item(const Option& o) const {
-    const std::string key = option_key(o.type, o.subtype);
+    const ValueSyntax syntax = value_syntax(o.type, o.subtype);
     const OptionSpec* spec = option_spec(o.type);
-    const SubOptionSpec* sub = sub_option_spec(o.type, o.subtype);
+    // Options the runner's keywords cannot say (unknown, wrong Sub-OP-Type, a value its syntax cannot say): raw.
+    if (syntax == ValueSyntax::Hex || (spec->subs.empty() && o.subtype != 0) ||
+        !value_fits(o.type, o.subtype, o.value)) {
+      return "{raw: {type: " + std::to_string(o.type) + ", sub: " + std::to_string(o.subtype) + ", hex: \"" +
+             hex_text(o.value) + "\"}}";
+    }
     std::string val;
-    // Options the runner's keywords cannot say (unknown, wrong Sub-OP-Type or length): raw.
-    if (!spec || (spec->subs.empty() && o.subtype != 0) || (!spec->subs.empty() && !sub) ||
-        (spec->fixed_length != 0 && o.value.size() != spec->fixed_length)) {
-      std::string hex;
-      char b[3];
-      for (auto c : o.value) {
-        std::snprintf(b, sizeof b, "%02x", c);
-        hex += b;
-      }
-      return "{raw: {type: " + std::to_string(o.type) + ", sub: " + std::to_string(o.subtype) + ", hex: \"" + hex +
-             "\"}}";
-    }
-    if (is_id(o.type) && u32_of(o)) {
+    if (is_id(o.type)) {
       val = id_value(o.type, *u32_of(o));
-    } else if (o.type == u8(OptType::Port) && o.value.size() == 2) {
-      val = std::to_string((o.value[0] << 8) | o.value[1]);
-    } else if (o.type == u8(OptType::IPv4) || o.type == u8(OptType::IPv6)) {
-      val = address_text(o.value);
-    } else if (o.value.empty()) {
-      val = "\"\"";
-    } else if (sub && sub->kind == ValueKind::NtpTime && o.value.size() == 8) {
-      const std::uint32_t s = (std::uint32_t{o.value[0]} << 24) | (std::uint32_t{o.value[1]} << 16) |
-                              (std::uint32_t{o.value[2]} << 8) | o.value[3];
-      val = std::to_string(NtpTime{s, 0}.unix_seconds());
-    } else if (sub && sub->kind == ValueKind::Address) {
-      val = address_text(o.value);
+    } else if (o.value.empty() || syntax == ValueSyntax::Text) {
+      val = quoted(value_text(o.type, o.subtype, o.value));
     } else {
-      val = quoted(std::string(o.value.begin(), o.value.end()));
+      val = value_text(o.type, o.subtype, o.value);
     }
-    return "{" + key + ": " + val + "}";
+    return "{" + option_keyword(o.type, o.subtype) + ": " + val + "}";
   }
 
   std::string header_fields(const Message& m) const {
-    std::string s = "type: ";
-    const Named* t = find_named(kMessageTypes, m.type);
-    s += t ? std::string(t->keyword) : std::to_string(m.type);
+    std::string s = "type: " + type_keyword(m.type);
     if (m.type == u8(MsgType::Operation)) {
-      const Named* op = find_named(kOperations, m.subtype);
-      s += ", op: " + (op ? std::string(op->keyword) : std::to_string(m.subtype));
+      s += ", op: " + operation_keyword(m.subtype);
     } else if (m.subtype != 0) {
       s += ", subtype: " + std::to_string(m.subtype);
     }
     return s;
   }
 
-  std::string code_text(std::uint8_t c) const {
-    const Named* n = find_named(kResultCodes, c);
-    return n ? std::string(n->keyword) : std::to_string(c);
-  }
+  std::string code_text(std::uint8_t c) const { return code_keyword(c); }
 
   std::string send_step(const Rec& m, const std::string& conn) {
     std::string s = "send: {conn: " + conn + ", " + header_fields(m.msg);
@@ -1100,7 +1041,7 @@ class ScenarioWriter {
     std::string opts, capture;
     std::map<std::string, int> seen;
     for (const Option& o : m.msg.options) {
-      const std::string key = option_key(o.type, o.subtype);
+      const std::string key = option_keyword(o.type, o.subtype);
       const int n = ++seen[key];
       const std::string k = n > 1 ? key + "#" + std::to_string(n) : key;
       if (is_id(o.type) && u32_of(o)) {
