@@ -35,6 +35,7 @@
 #include "vsm/dictionary.hpp"
 #include "vsm/exchange.hpp"
 #include "vsm/framing.hpp"
+#include "vsm/keywords.hpp"
 #include "vsm/rules.hpp"
 #include "vsm/text.hpp"
 #include "vsm/wire.hpp"
@@ -274,23 +275,6 @@ void report(proto_tree* tree, packet_info* pinfo, tvbuff_t* tvb, const vsm::Find
   proto_tree_add_expert_format(tree, pinfo, &ei_req[static_cast<std::size_t>(f.req)], tvb, offset, length, "%s", buf);
 }
 
-// "Node information / Available memory size" without allocating.
-const char* option_label(const vsm::OptionView& o, char* buf, std::size_t size) {
-  const vsm::OptionSpec* spec = vsm::option_spec(o.type);
-  if (spec == nullptr) {
-    std::snprintf(buf, size, "Unknown option %u", o.type);
-  } else if (spec->subs.empty()) {
-    std::snprintf(buf, size, "%.*s", static_cast<int>(spec->name.size()), spec->name.data());
-  } else if (const vsm::SubOptionSpec* sub = vsm::sub_option_spec(o.type, o.subtype)) {
-    std::snprintf(buf, size, "%.*s / %.*s", static_cast<int>(spec->name.size()), spec->name.data(),
-                  static_cast<int>(sub->name.size()), sub->name.data());
-  } else {
-    std::snprintf(buf, size, "%.*s / unknown item %u", static_cast<int>(spec->name.size()), spec->name.data(),
-                  o.subtype);
-  }
-  return buf;
-}
-
 // The typed field of an information sub-option.
 void add_info_value(wmem_allocator_t* scope, proto_tree* tree, tvbuff_t* tvb, const vsm::OptionView& o,
                     const vsm::SubOptionSpec& spec, int hf) {
@@ -351,7 +335,8 @@ void add_option(packet_info* pinfo, proto_tree* tree, tvbuff_t* tvb, const vsm::
   proto_item* ti = proto_tree_add_item(tree, hf_option, tvb, off, static_cast<gint>(o.total_size()), ENC_NA);
   char label[128];
   char value[160];
-  option_label(o, label, sizeof label);
+  const std::string_view l = vsm::option_name(o.type, o.subtype, std::span<char>(label, sizeof label - 1));
+  label[l.size()] = '\0';
   const std::string_view v = vsm::format_value(o, std::span<char>(value, sizeof value - 1));
   value[v.size()] = '\0';
   proto_item_set_text(ti, "%s: %s", label, value);
@@ -1059,7 +1044,7 @@ void proto_register_vsm() {
   // The information items' fields come from the dictionary (checked at run time by dissector.tshark.fields).
   auto* items = new std::vector<hf_register_info>();
 
-  // One field per information sub-option: vsm.<option keyword>.<sub keyword>.
+  // One field per information sub-option: vsm.<option keyword> ("vsm.node_info.mem_available").
   for (auto& row : hf_sub_fields) row.fill(-1);
   for (const vsm::OptionSpec& opt : vsm::kOptions) {
     for (const vsm::SubOptionSpec& sub : opt.subs) {
@@ -1080,7 +1065,8 @@ void proto_register_vsm() {
       std::string blurb = cat({opt.name, " item ", std::to_string(sub.sub)});
       if (!sub.unit.empty()) blurb = cat({blurb, ", in ", sub.unit});
       items->push_back(field(&hf_sub_fields[opt.type][sub.sub], keep(item_title(opt, sub)),
-                             keep(cat({"vsm.", opt.keyword, ".", sub.keyword})), type, display, nullptr, keep(blurb)));
+                             keep("vsm." + vsm::option_keyword(opt.type, sub.sub)), type, display, nullptr,
+                             keep(blurb)));
     }
   }
   proto_register_field_array(proto_vsm, items->data(), static_cast<int>(items->size()));

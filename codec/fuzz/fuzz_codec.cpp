@@ -2,6 +2,7 @@
 // One fuzz entry point over every parser of the codec: decode under both
 // length conventions, the message rules, the text helpers, the framer fed in
 // input-chosen pieces, and the exchange tracker over the framed PDUs.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 
 #include "vsm/exchange.hpp"
 #include "vsm/framing.hpp"
+#include "vsm/keywords.hpp"
 #include "vsm/rules.hpp"
 #include "vsm/session.hpp"
 #include "vsm/text.hpp"
@@ -27,6 +29,15 @@ void exercise_message(vsm::Bytes pdu, vsm::LengthConvention c) {
     (void)vsm::format_value(o, buf);
     (void)o.numeric();
     (void)o.ntp();
+    // Value text and option keywords read back as what they were written from
+    // (an NTP time's text keeps whole seconds only).
+    if (vsm::value_fits(o.type, o.subtype, o.value) &&
+        vsm::value_syntax(o.type, o.subtype) != vsm::ValueSyntax::NtpTime) {
+      const auto back = vsm::parse_value(o.type, o.subtype, vsm::value_text(o));
+      if (!back || !std::equal(back->begin(), back->end(), o.value.begin(), o.value.end())) std::abort();
+    }
+    const auto key = vsm::parse_option_keyword(vsm::option_keyword(o.type, o.subtype));
+    if (!key || !key->matches(o.type, o.subtype)) std::abort();
   }
   (void)vsm::looks_like_vsm(pdu, c);
   // The ID positions decode() remembers must agree with a walk of the options.
@@ -82,6 +93,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const vsm::Bytes input(data, size);
   exercise_message(input, vsm::LengthConvention::Total4);
   exercise_message(input, vsm::LengthConvention::Literal3);
+
+  // The same bytes as text: keywords and values never fail other than by a reason.
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  (void)vsm::parse_option_keyword(text);
+  (void)vsm::parse_type(text);
+  (void)vsm::parse_time(text);
+  (void)vsm::parse_hex(text);
+  if (size >= 2) (void)vsm::parse_value(data[0], data[1], text.substr(2));
 
   // Stream: the first byte picks the piece size, the rest is the stream.
   if (size < 2) return 0;

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
 
 #include "vsm/dictionary.hpp"
 #include "vsm/rules.hpp"
+#include "vsm/text.hpp"
 
 namespace vsm {
 namespace {
@@ -90,6 +92,51 @@ TEST(Catalogue, SeverityFollowsLevel) {
       EXPECT_NE(s, Severity::Note) << r.id;
     }
   }
+}
+
+// describe() and severity_of() read the row: every row has a text form and a
+// severity, and the exceptions to the level's severity are the listed ones.
+TEST(Catalogue, EveryRowGivesItsFindingsTextAndSeverity) {
+  std::map<Req, Severity> exceptions;
+  for (const auto& r : catalogue()) {
+    const std::string head = "[" + std::string(r.id) + "] " + std::string(r.title);
+    const std::string text = describe(Finding{r.req, 0, 0, 5, 3, 0, ""});
+    EXPECT_EQ(text.substr(0, head.size()), head) << r.id;
+    if (r.shows == Shows::Nothing) {
+      EXPECT_EQ(text, head) << r.id;
+    } else {
+      EXPECT_GT(text.size(), head.size() + 3) << r.id;
+      EXPECT_EQ(text.substr(head.size(), 2), " (") << r.id;
+      EXPECT_EQ(text.back(), ')') << r.id;
+    }
+    EXPECT_EQ(severity_of(r.req), r.severity) << r.id;
+    EXPECT_EQ(Finding{r.req}.severity(), r.severity) << r.id;
+    if (r.severity != severity_by(r.level, SeverityRule::ByLevel)) exceptions[r.req] = r.severity;
+  }
+  const std::map<Req, Severity> want{
+      {Req::LengthLiteral, Severity::Note},          {Req::ValueEncoding, Severity::Note},
+      {Req::OptionKnown, Severity::Warning},         {Req::NodeInfoSubType, Severity::Warning},
+      {Req::FunctionInfoSubType, Severity::Warning}, {Req::SessionInfoSubType, Severity::Warning},
+      {Req::VendorSubType, Severity::Warning},       {Req::SeqIncrement, Severity::Warning},
+  };
+  EXPECT_EQ(exceptions, want);
+}
+
+TEST(Catalogue, EachShowsFormWritesTheFindingsValues) {
+  EXPECT_EQ(describe(Finding{Req::Length, 0, 0, 12, 11, 0, ""}),
+            "[VSM-6.1-LENGTH] Length matches the message (expected 12, got 11)");
+  EXPECT_EQ(describe(Finding{Req::TypeKnown, 0, 0, 42, 0, 0, ""}), "[VSM-6.1-TYPE] known message type (42)");
+  EXPECT_EQ(describe(Finding{Req::AckSeq, 0, 0, 9, 0, 0, ""}),
+            "[VSM-6.2.6-ACK-SEQ] Ack copies the sequence number (seq 9)");
+  EXPECT_EQ(describe(Finding{Req::AckEveryMessage, 0, 0, 9, 2, 0, ""}),
+            "[VSM-5-ACK] every message is ACKed (Keep-Alive seq 9)");
+  EXPECT_EQ(describe(Finding{Req::AckEveryMessage, 0, 0, 9, 99, 0, ""}),
+            "[VSM-5-ACK] every message is ACKed (message seq 9)");
+  EXPECT_EQ(describe(Finding{Req::CopyOrder, 0, 0, 5, 3, 0, ""}),
+            "[VSM-6.3.5-ORDER] COPY lists source before destination (first 5, second 3)");
+  EXPECT_EQ(describe(Finding{Req::Role, 0, 0, 1, 2, 0, ""}),
+            "[VSM-5-ROLE] message sent by the role that owns it (Registration from the Manager Node)");
+  EXPECT_EQ(describe(Finding{Req::Tcp, 0, 0, 1, 2, 0, "no TCP"}), "[VSM-5-TCP] no TCP");
 }
 
 TEST(Catalogue, LevelScopeAndSeverityHaveNames) {

@@ -3,6 +3,7 @@
 // draft, plus the format definitions and the project's profile decisions that
 // the tools enforce. Each entry has one ID of the form VSM-<section>-<NAME>;
 // every finding, expert info, verdict and report names requirements by it.
+// The rows are written once, in vsm/catalogue.def.
 #pragma once
 
 #include <cstdint>
@@ -24,90 +25,36 @@ enum class Severity : std::uint8_t { Note, Warning, Error };
 // only in the behaviour of an implementation (needs the conformance runner).
 enum class Scope : std::uint8_t { Message, Exchange, Behaviour, NotObservable };
 
+// What describe() adds to a finding's text from its values a and b.
+enum class Shows : std::uint8_t {
+  Nothing,       // the title (or the finding's detail) alone
+  ExpectedGot,   // " (expected a, got b)"
+  Value,         // " (a)"
+  Seq,           // " (seq a)"
+  MessageSeq,    // " (<name of message type b> seq a)"
+  FirstSecond,   // " (first a, second b)"
+  TypeFromRole,  // " (<name of message type a> from the <name of role b>)"
+};
+
+// A row's severity: by its level (MUST, FORMAT and PROFILE errors, SHOULD
+// warnings) unless the row makes an exception.
+enum class SeverityRule : std::uint8_t { ByLevel, Note, Warning, Error };
+
+constexpr Severity severity_by(Level l, SeverityRule r) noexcept {
+  switch (r) {
+    case SeverityRule::Note: return Severity::Note;
+    case SeverityRule::Warning: return Severity::Warning;
+    case SeverityRule::Error: return Severity::Error;
+    case SeverityRule::ByLevel: break;
+  }
+  return l == Level::Should ? Severity::Warning : Severity::Error;
+}
+
+// One enumerator per row of catalogue.def, in its order.
 enum class Req : std::uint16_t {
-  // Section 4
-  ResourceReport,
-  FunctionStats,
-  SpontaneousReport,
-  NodeIdentity,
-  UniqueIds,
-  SecureReliable,
-  Admission,
-  ExistingMechanisms,
-  // Section 5
-  Discovery,
-  KeepAlivePeriodic,
-  AckEveryMessage,
-  Tcp,
-  Sctp,
-  RegisterFirst,
-  Role,
-  AckNotAcked,
-  ErrorMessage,
-  ErrorContent,
-  NodeIdAssigned,
-  // Section 6.1
-  TypeKnown,
-  SubTypeZero,
-  SubTypeIgnored,
-  OperationKnown,
-  Length,
-  LengthLiteral,
-  CodeZero,
-  CodeIgnored,
-  SeqIncrement,
-  SeqDuplicate,
-  OptionLength,
-  OptionKnown,
-  SubOpTypeZero,
-  // Section 6.2
-  RegistrationNodeId,
-  KeepAliveNodeId,
-  OperationNodeId,
-  StatusUpdateNodeId,
-  DeregistrationNodeId,
-  AckNodeId,
-  AckSeq,
-  AckSubType,
-  AckCodeKnown,
-  AckUnsolicited,
-  // Section 6.3
-  GetMandatory,
-  GetZeroValues,
-  GetAckOptions,
-  GetAckValues,
-  AddMandatory,
-  AddAckOptions,
-  AddStatusUpdate,
-  DeleteMandatory,
-  DeleteAckOptions,
-  DeleteStatusUpdate,
-  MoveMandatory,
-  MoveAckOptions,
-  MoveOrder,
-  CopyMandatory,
-  CopyAckOptions,
-  CopyOrder,
-  MoveSessionMandatory,
-  MoveSessionAckOptions,
-  MoveSessionOrder,
-  // Section 6.4
-  Ipv4Length,
-  Ipv6Length,
-  PortLength,
-  NodeIdLength,
-  FunctionIdLength,
-  NodeInfoSubType,
-  NodeInfoValue,
-  FunctionInfoSubType,
-  FunctionInfoValue,
-  RunningStatusValue,
-  SessionInfoSubType,
-  SessionInfoValue,
-  SessionUnderstood,
-  VendorSubType,
-  VendorUnderstood,
-  ValueEncoding,
+#define VSM_REQUIREMENT(name, ...) name,
+#include "vsm/catalogue.def"
+#undef VSM_REQUIREMENT
   Count_  // number of entries; not a requirement
 };
 
@@ -121,6 +68,8 @@ struct Requirement {
   Scope scope;
   std::string_view title;     // short, for expert info and tables
   std::string_view sentence;  // what the draft (or the profile) says
+  Shows shows;                // what describe() adds from the finding's values
+  Severity severity;          // of a violation: by level, or the row's exception
 };
 
 std::span<const Requirement> catalogue() noexcept;
@@ -129,8 +78,9 @@ const Requirement* find_requirement(std::string_view id) noexcept;
 std::string_view level_name(Level l) noexcept;        // "MUST", "SHOULD", "FORMAT", "PROFILE"
 std::string_view severity_name(Severity s) noexcept;  // "note", "warning", "error"
 std::string_view scope_name(Scope s) noexcept;
-// Severity of a violation: MUST, FORMAT and PROFILE are errors, SHOULD warnings;
-// a few entries that only inform (literal length, non-profile encoding) are notes.
+// Severity of a violation, from the row: MUST, FORMAT and PROFILE are errors,
+// SHOULD warnings; a few rows make an exception (the literal length and the
+// non-profile encoding only inform: notes; unknown option items: warnings).
 Severity severity_of(Req r) noexcept;
 
 }  // namespace vsm

@@ -22,11 +22,16 @@ std::string summarize(const MessageView& m);
 std::string_view describe(const Finding& f, std::span<char> buf) noexcept;
 std::string describe(const Finding& f);
 
-// A decoded option value as text: "10.0.0.1", "7750", "3", "\"P-CSCF\"", "2026-11-26T06:00:00Z", hex for the rest.
+// An option value for people: "10.0.0.1", "7750", "3", "\"P-CSCF\"",
+// "2026-11-26T06:00:00Z", "(empty)", "0x..." for octets that are not text.
+// Built on keywords.hpp's value_text (the token form scenarios and JSON use).
+std::string_view format_value(std::uint8_t type, std::uint8_t sub, Bytes value, std::span<char> buf) noexcept;
 std::string_view format_value(const OptionView& o, std::span<char> buf) noexcept;
+std::string format_value(std::uint8_t type, std::uint8_t sub, Bytes value);
 std::string format_value(const OptionView& o);
 
 // Name of an option ("Node ID", "Node information / Available memory size").
+std::string_view option_name(std::uint8_t type, std::uint8_t sub, std::span<char> buf) noexcept;
 std::string option_name(std::uint8_t type, std::uint8_t sub);
 
 // "Operation" / "Error (local Type 7)" / "Unknown (42)".

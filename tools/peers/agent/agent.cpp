@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "../common/log.hpp"
+#include "vsm/keywords.hpp"
 #include "vsm/text.hpp"
 
 namespace vsm::peers {
@@ -28,31 +29,10 @@ std::chrono::steady_clock::duration seconds(double s) {
 
 std::string decimal(double v) { return fmt::format("{:.2f}", v); }
 
-std::string address_text(Bytes b) {
-  boost::system::error_code ec;
-  if (b.size() == 4) {
-    asio::ip::address_v4::bytes_type a{};
-    std::copy(b.begin(), b.end(), a.begin());
-    return asio::ip::address_v4(a).to_string();
-  }
-  if (b.size() == 16) {
-    asio::ip::address_v6::bytes_type a{};
-    std::copy(b.begin(), b.end(), a.begin());
-    return asio::ip::address_v6(a).to_string();
-  }
-  return {};
-}
-
 std::optional<Option> contact_option(const std::string& text) {
-  boost::system::error_code ec;
-  const auto a = asio::ip::make_address(text, ec);
-  if (ec) return std::nullopt;
-  if (a.is_v4()) {
-    const auto b = a.to_v4().to_bytes();
-    return Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, b);
-  }
-  const auto b = a.to_v6().to_bytes();
-  return Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, b);
+  const auto a = parse_address(text);
+  if (!a) return std::nullopt;
+  return Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, *a);
 }
 
 NtpTime ntp_now() {

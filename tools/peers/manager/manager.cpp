@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../common/log.hpp"
+#include "vsm/keywords.hpp"
 #include "vsm/text.hpp"
 
 namespace vsm::peers {
@@ -25,13 +26,6 @@ std::string endpoint_text(const tcp::endpoint& ep) { return fmt::format("{}:{}",
 std::string vendor_text(const MessageView& m) {
   const auto v = m.find(OptType::VendorInfo, vendor_info::Message);
   return v ? std::string(v->text()) : std::string();
-}
-
-std::string item_keyword(std::uint8_t type, std::uint8_t sub) {
-  const OptionSpec* o = option_spec(type);
-  const SubOptionSpec* s = sub_option_spec(type, sub);
-  if (!o || !s) return fmt::format("{}.{}", type, sub);
-  return fmt::format("{}.{}", o->keyword, s->keyword);
 }
 
 void print_line(const std::string& line) {
@@ -482,14 +476,10 @@ Message Manager::build_operation(const Step& s, std::string& problem) {
       for (const auto& ss : s.sessions) {
         m.add(Option::session_info(session_info::SipUri, ss.uri));
         if (ss.contact.empty()) continue;
-        boost::system::error_code ec;
-        const auto a = asio::ip::make_address(ss.contact, ec);
-        if (ec) {
-          problem = fmt::format("bad contact address '{}'", ss.contact);
-        } else if (a.is_v4()) {
-          m.add(Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, a.to_v4().to_bytes()));
+        if (const auto a = parse_address(ss.contact)) {
+          m.add(Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, *a));
         } else {
-          m.add(Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, a.to_v6().to_bytes()));
+          problem = fmt::format("bad contact address '{}'", ss.contact);
         }
       }
       if (f.has(Fault::OperationMissingNodeId)) drop(m, OptType::NodeId, 0);
@@ -585,7 +575,7 @@ std::optional<std::string> Manager::send_operation(const Step& s) {
           continue;
         }
         if (o.is(OptType::FunctionInfo, function_info::RunningStatus)) continue;
-        outcome += fmt::format(" {}={}", item_keyword(o.type, o.subtype), format_value(o));
+        outcome += fmt::format(" {}={}", option_keyword(o.type, o.subtype), format_value(o));
       }
     }
     const std::string text = vendor_text(*ack);

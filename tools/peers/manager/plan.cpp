@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "vsm/dictionary.hpp"
+#include "vsm/keywords.hpp"
 
 namespace vsm::peers {
 namespace {
@@ -22,15 +23,12 @@ std::uint32_t u32(const YAML::Node& n, std::size_t i, const char* key) {
 
 // "node_info.mem_total", "function_info.running_status", "session_info.count".
 std::pair<std::uint8_t, std::uint8_t> item(const std::string& text, std::size_t i) {
-  const auto dot = text.find('.');
-  if (dot == std::string::npos) fail(i, fmt::format("item '{}' is not OPTION.ITEM", text));
-  const OptionSpec* o = option_spec(std::string_view(text).substr(0, dot));
-  if (!o || o->subs.empty()) fail(i, fmt::format("unknown information option in '{}'", text));
-  const std::string_view sub = std::string_view(text).substr(dot + 1);
-  for (const auto& s : o->subs) {
-    if (s.keyword == sub) return {o->type, s.sub};
+  const auto key = parse_option_keyword(text);
+  if (!key) fail(i, key.error());
+  if (!key->sub || !key->spec() || key->spec()->subs.empty()) {
+    fail(i, fmt::format("item '{}' is not OPTION.ITEM of an information option", text));
   }
-  fail(i, fmt::format("unknown item '{}'", text));
+  return {key->type, *key->sub};
 }
 
 std::uint8_t expect_code(const YAML::Node& n, std::size_t i) {

@@ -14,6 +14,7 @@
 #include "reader.hpp"
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
+#include "vsm/keywords.hpp"
 #include "vsm/text.hpp"
 #include "xml.hpp"
 
@@ -75,17 +76,6 @@ std::string utc(std::int64_t epoch, double t) {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
   return buf;
-}
-
-std::string hex(Bytes b) {
-  static const char* const digits = "0123456789abcdef";
-  std::string s;
-  s.reserve(b.size() * 2);
-  for (std::uint8_t c : b) {
-    s.push_back(digits[c >> 4]);
-    s.push_back(digits[c & 15]);
-  }
-  return s;
 }
 
 std::string arrow(const Conn& c, Dir d) { return c.endpoint(d) + " > " + c.endpoint(other(d)); }
@@ -200,13 +190,9 @@ class DecodeSink : public Sink {
               {"subtype", o.subtype},
               {"length", o.length},
               {"name", option_name(o.type, o.subtype)},
+              {"keyword", option_keyword(o.type, o.subtype)},
               {"value", format_value(o)},
-              {"hex", hex(o.value)}};
-      if (const OptionSpec* spec = option_spec(o.type)) {
-        std::string kw(spec->keyword);
-        if (const SubOptionSpec* sub = sub_option_spec(o.type, o.subtype)) kw.append(".").append(sub->keyword);
-        oj["keyword"] = kw;
-      }
+              {"hex", hex_text(o.value)}};
       opts.push_back(std::move(oj));
     }
     j["options"] = std::move(opts);

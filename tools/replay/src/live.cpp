@@ -30,6 +30,7 @@
 #include "transport.hpp"
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
+#include "vsm/keywords.hpp"
 #include "vsm/message.hpp"
 #include "vsm/text.hpp"
 
@@ -122,33 +123,13 @@ void link(Recording& r, Role ours) {
   }
 }
 
-std::string option_key(std::uint8_t type, std::uint8_t sub) {
-  const OptionSpec* spec = option_spec(type);
-  if (!spec) return std::to_string(type) + "." + std::to_string(sub);
-  if (spec->subs.empty()) return std::string(spec->keyword);
-  for (const auto& s : spec->subs) {
-    if (s.sub == sub) return std::string(spec->keyword) + "." + std::string(s.keyword);
-  }
-  return std::string(spec->keyword) + "." + std::to_string(sub);
-}
-
 std::string summary_of(const Message& m) {
   const auto bytes = m.encode();
   return summarize(decode(bytes));
 }
 
-std::string value_text(const Option& o) {
-  const std::uint16_t len = static_cast<std::uint16_t>(o.value.size());
-  std::vector<std::uint8_t> buf{o.type, o.subtype, static_cast<std::uint8_t>(len >> 8),
-                                static_cast<std::uint8_t>(len & 0xFF)};
-  buf.insert(buf.end(), o.value.begin(), o.value.end());
-  OptionView v;
-  v.type = o.type;
-  v.subtype = o.subtype;
-  v.length = len;
-  v.value = Bytes(buf.data() + kOptionHeaderSize, len);
-  return format_value(v);
-}
+// An option's value for people, as the decode output writes it.
+std::string shown(const Option& o) { return format_value(o.type, o.subtype, o.value); }
 
 std::optional<std::uint32_t> u32_of(const Option& o) {
   if (o.value.size() != 4) return std::nullopt;
@@ -425,10 +406,7 @@ class Replayer {
   void compare(std::size_t ri, const Message& live) {
     const Rec& r = rec_.recs[ri];
     const Message& m = r.msg;
-    auto label = [](std::span<const Named> t, std::uint8_t v) {
-      const Named* n = find_named(t, v);
-      return n ? std::string(n->keyword) : std::to_string(v);
-    };
+    const auto label = [](std::span<const Named> t, std::uint8_t v) { return keyword_text(t, v); };
     if (m.type != live.type && !ignored("type")) {
       difference(&r, r.conv,
                  "type: recorded " + label(kMessageTypes, m.type) + ", live " + label(kMessageTypes, live.type));
@@ -445,12 +423,12 @@ class Replayer {
     std::map<std::string, std::vector<const Option*>> a, b;
     std::vector<std::string> keys;
     for (const Option& o : m.options) {
-      auto k = option_key(o.type, o.subtype);
+      auto k = option_keyword(o.type, o.subtype);
       if (!a.count(k) && !b.count(k)) keys.push_back(k);
       a[k].push_back(&o);
     }
     for (const Option& o : live.options) {
-      auto k = option_key(o.type, o.subtype);
+      auto k = option_keyword(o.type, o.subtype);
       if (!a.count(k) && !b.count(k)) keys.push_back(k);
       b[k].push_back(&o);
     }
@@ -461,11 +439,11 @@ class Replayer {
       const std::size_t n = std::max(ra.size(), lb.size());
       for (std::size_t i = 0; i < n; ++i) {
         if (i >= lb.size()) {
-          difference(&r, r.conv, "option " + k + ": recorded " + value_text(*ra[i]) + ", live missing");
+          difference(&r, r.conv, "option " + k + ": recorded " + shown(*ra[i]) + ", live missing");
           continue;
         }
         if (i >= ra.size()) {
-          difference(&r, r.conv, "option " + k + ": live " + value_text(*lb[i]) + ", not in the recording");
+          difference(&r, r.conv, "option " + k + ": live " + shown(*lb[i]) + ", not in the recording");
           continue;
         }
         if (listed(cli_.ignore_value, k)) continue;
@@ -488,7 +466,7 @@ class Replayer {
           continue;
         }
         if (x.value != y.value) {
-          difference(&r, r.conv, "option " + k + ": recorded " + value_text(x) + ", live " + value_text(y));
+          difference(&r, r.conv, "option " + k + ": recorded " + shown(x) + ", live " + shown(y));
         }
       }
     }
