@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Keyword and value text of scenarios, both directions: the one place where
-// scenario text becomes protocol numbers and option values (and back), with
-// the dictionary's keywords (codec/include/vsm/dictionary.hpp). The compiler,
-// the executor (variables are converted when a step runs), the writer and
-// vsm-replay to-scenario all go through it. Errors say what is wrong, with a
-// near-miss suggestion; the caller adds where.
+// scenario text becomes protocol numbers and option values (and back). It is
+// a thin layer over the codec's keyword module (vsm/keywords.hpp: keywords,
+// option keys, value syntax, hex, near misses) that adds what only scenarios
+// say: timer keywords (negative, ack, keepalive), `any`/`failure` codes,
+// `node_id#2`, `now`, capture fields. The compiler, the executor (variables
+// are converted when a step runs), the writer and vsm-replay to-scenario all
+// go through it. Errors say what is wrong; the caller adds where.
 #pragma once
 
 #include <cstdint>

@@ -95,7 +95,7 @@ with tempfile.TemporaryDirectory() as tmp:
     want = [f"{six}:5:20: unknown requirement 'VSM-5-AKC' (did you mean VSM-5-ACK?)",
             f"{six}:7:15: unknown fragment 'regster' (did you mean register?)",
             f"{six}:8:22: unknown message type 'keepalive' (did you mean keep_alive?)",
-            f"{six}:8:62: unknown sub-option 'mem_totl' of 'node_info' (did you mean node_info.mem_total?)",
+            f"{six}:8:62: unknown node_info item 'mem_totl' (did you mean mem_total?)",
             f"{six}:9:45: expect: unknown key 'timout' (did you mean timeout?)",
             f"{six}:10:9: unknown step 'expcet' (did you mean expect?)"]
     check(lines == want, "lint: six mistakes, six diagnostics in one run, with line, column and suggestion:\n  "

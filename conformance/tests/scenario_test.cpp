@@ -54,7 +54,7 @@ TEST(Scenario, ReportsEveryErrorWithLineAndColumn) {
                    p + ":7:20: unknown requirement 'VSM-5-AKC' (did you mean VSM-5-ACK?)",
                    p + ":9:15: unknown fragment 'regster' (did you mean register?)",
                    p + ":10:22: unknown message type 'keepalive' (did you mean keep_alive?)",
-                   p + ":10:44: unknown sub-option 'mem_totl' of 'node_info' (did you mean node_info.mem_total?)",
+                   p + ":10:44: unknown node_info item 'mem_totl' (did you mean mem_total?)",
                    p + ":11:29: expect: unknown key 'timout' (did you mean timeout?)",
                    p + ":12:9: unknown step 'expcet' (did you mean expect?)",
                }));
@@ -73,7 +73,9 @@ TEST(Scenario, SuggestsNothingForAWordFarFromEveryKeyword) {
   TempFile f(test_with("      - send: {type: teleport}\n"));
   const auto d = compile(f);
   ASSERT_EQ(d.size(), 1u);
-  EXPECT_EQ(d[0].message, "unknown message type 'teleport'");
+  EXPECT_EQ(d[0].message,
+            "unknown message type 'teleport' (expected registration, keep_alive, operation, status_update, "
+            "deregistration, ack or error, or a number from 0 to 255)");
 }
 
 TEST(Scenario, ResolvesKeywordsToNumbersWhenCompiled) {
@@ -137,11 +139,11 @@ TEST(Scenario, RejectsValuesOfTheWrongType) {
   EXPECT_EQ(d, (std::vector<std::string>{
                    p + ":6:12: guard: 'soon' is not a number of seconds",
                    p + ":7:19: restarts_iut must be true or false",
-                   p + ":9:32: seq: 'abc' is not a number",
-                   p + ":9:57: node_id: 'x' is not a number",
-                   p + ":9:68: bad IPv4 address '10.0.0.300'",
+                   p + ":9:32: seq 'abc': expected a number from 0 to 4294967295",
+                   p + ":9:57: node_id value 'x': expected a decimal number from 0 to 4294967295",
+                   p + ":9:68: ipv4 value '10.0.0.300': expected an IPv4 address such as 192.0.2.1",
                    p + ":10:15: 'forever' is neither seconds nor negative, keepalive",
-                   p + ":11:58: port: 'seventy' is not a number",
+                   p + ":11:58: port value 'seventy': expected a port number from 0 to 65535",
                    p + ":12:31: 'ack' is neither seconds nor negative",
                }));
 }
