@@ -56,7 +56,13 @@ const SessionEvent* Session::next() {
     if (pieces_ == nullptr || piece_ >= pieces_->size()) return nullptr;
     const SctpPiece& p = (*pieces_)[piece_++];
     const std::uint64_t at = p.joined ? chunk_offset_ - held_before_ : chunk_offset_ + p.at;
-    return on_pdu(p.pdu, at, now_, cfg_.convention, p.cut_short);
+    // A chunk that is one whole, valid message only under the other convention is taken as that.
+    LengthConvention c = cfg_.convention;
+    if (cfg_.accept_other_convention && !p.cut_short && decode(p.pdu, c).other_convention_fits &&
+        looks_like_vsm(p.pdu, other_conv())) {
+      c = other_conv();
+    }
+    return on_pdu(p.pdu, at, now_, c, p.cut_short);
   }
   FrameResult r = framer_.next();
   switch (r.status) {

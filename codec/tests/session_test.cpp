@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -234,6 +235,23 @@ TEST(Session, TakesAMessageOfTheOtherConventionOnlyWhenAllowed) {
   EXPECT_TRUE(events[0].other_convention);
   EXPECT_EQ(events[0].type, u8(MsgType::Registration));
   EXPECT_TRUE(events[0].findings.empty());
+}
+
+TEST(Session, SctpChunkOfTheOtherConventionIsTakenAsThatOnlyWhenAllowed) {
+  const auto literal = concat({registration(1, 3)}, LengthConvention::Literal3);
+  for (const bool allow : {false, true}) {
+    SessionConfig c = manager_side();
+    c.transport = Transport::Messages;
+    c.accept_other_convention = allow;
+    Session mgr(c);
+    const auto events = feed(mgr, literal, 0);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].type, u8(MsgType::Registration));
+    EXPECT_EQ(events[0].other_convention, allow);
+    const bool literal_finding =
+        std::find(events[0].findings.begin(), events[0].findings.end(), Req::LengthLiteral) != events[0].findings.end();
+    EXPECT_EQ(literal_finding, !allow) << "allowed: decoded under the other convention, without the finding";
+  }
 }
 
 TEST(Session, SctpChunksAreCutAndJoinedWithTheirOffsets) {

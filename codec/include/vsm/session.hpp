@@ -37,7 +37,9 @@ struct SessionConfig {
   LengthConvention convention = LengthConvention::Total4;
   // A buffered message that is incomplete under `convention` but whole and
   // valid under the other one is taken under the other one (the event says
-  // so). Off: such a stream waits for more bytes, as the convention says.
+  // so); over SCTP, a chunk that is one such message. Off: such a stream
+  // waits for more bytes, as the convention says (SCTP: the message is
+  // decoded under `convention`, with the finding that says so).
   bool accept_other_convention = false;
   Transport transport = Transport::Stream;
   std::size_t max_pdu = kMaxPdu;
