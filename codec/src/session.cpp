@@ -75,6 +75,7 @@ const SessionEvent* Session::next() {
       ev_.time = now_;
       ev_.message = MessageView{};
       ev_.findings.clear();
+      ev_.message_findings = 0;
       ev_.request.reset();
       ev_.earlier.clear();
       ev_.error = r.error;
@@ -110,6 +111,7 @@ const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now,
   e.declared = 0;
   e.findings.clear();
   check_message(e.message, e.findings);
+  e.message_findings = e.findings.size();
   tracker_.on_message(e.message, peer_dir(), now, e.id, e);
   ++received_;
   return &e;
@@ -177,6 +179,7 @@ const SessionEvent* Session::finish_messages(double now) {
   ev_.time = now;
   ev_.message = decode(rest, cfg_.convention);
   ev_.findings.clear();
+  ev_.message_findings = 0;
   ev_.request.reset();
   ev_.earlier.clear();
   ev_.error = "connection ended inside a message";

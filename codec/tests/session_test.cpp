@@ -142,6 +142,22 @@ TEST(Session, ReportsThePeersBrokenRulesOnTheMessage) {
   EXPECT_EQ(events[0].findings, std::vector<Req>{Req::RegisterFirst});
 }
 
+TEST(Session, TheMessagesOwnFindingsComeBeforeTheTrackers) {
+  Session mgr(manager_side());
+  Message su = status_update(1, 3);
+  const std::uint8_t v[] = {'x'};
+  su.add(Option::raw(99, 0, v));  // an unknown option (the message's own rule), and no Registration first (the tracker's)
+  const auto bytes = su.encode();
+  std::size_t own = 0;
+  std::vector<Req> all;
+  mgr.receive(bytes, 0, [&](const SessionEvent& e) {
+    own = e.message_findings;
+    for (const Finding& f : e.findings) all.push_back(f.req);
+  });
+  EXPECT_EQ(all, (std::vector<Req>{Req::OptionKnown, Req::RegisterFirst}));
+  EXPECT_EQ(own, 1u);
+}
+
 TEST(Session, ReportsOwnRequestReplacedByAReusedSequenceWithItsDirection) {
   Session node(node_side());
   const Sent first = node.send(registration(0, 3), 0);

@@ -66,6 +66,7 @@ struct SessionEvent : ExchangeResult {
   double time = 0;
   // Message
   MessageView message;
+  std::size_t message_findings = 0;  // findings[0, this): the message's own rules (check_message); then the tracker's
   bool other_convention = false;  // framed and decoded under the other Length convention
   bool cut_short = false;         // SCTP: the chunk or association ended before its Length said
   // FramingError

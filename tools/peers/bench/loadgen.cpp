@@ -36,7 +36,7 @@ class Load {
   }
 
   void start() {
-    stats_.first_start = now_seconds();
+    stats_.first_start = io::now();
     for (std::size_t i = 0; i < parallel_ && started_ < nodes_; ++i) connect_next();
   }
   const Stats& stats() const { return stats_; }
@@ -76,7 +76,7 @@ class Load {
         if (ack && ack->header.code == 0 && ack->node_id().value_or(0) != 0) {
           cp->set_node_id(*ack->node_id());
           cp->mark_registered();
-          if (++stats_.registered == nodes_) stats_.all_registered = now_seconds();
+          if (++stats_.registered == nodes_) stats_.all_registered = io::now();
         } else {
           ++stats_.refused;
         }
@@ -138,9 +138,9 @@ int main(int argc, char** argv) {
   std::function<void()> tick = [&] {
     const Stats& s = load.stats();
     std::cout << fmt::format("t={:.1f}s connected={} registered={} refused={} keepalives_acked={} lost={}\n",
-                             now_seconds() - s.first_start, s.connected, s.registered, s.refused, s.keepalives, s.lost)
+                             io::now() - s.first_start, s.connected, s.registered, s.refused, s.keepalives, s.lost)
               << std::flush;
-    if (s.all_registered > 0 && now_seconds() - s.all_registered >= hold) {
+    if (s.all_registered > 0 && io::now() - s.all_registered >= hold) {
       load.stop();
       for (auto& c : load.conns()) c->close("done");
       io.stop();
