@@ -130,36 +130,36 @@ void SessionIo::on_event(const SessionEvent& e) {
 
 // ---------------------------------------------------------------- writing
 
-const Sent& SessionIo::send(Message m, AckHandler on_ack, SeqMode mode) {
-  if (!is_open()) return not_sent(std::move(on_ack));
-  sent_ = session_.send(std::move(m), now(), mode);
-  on_sent(std::move(on_ack), true);
-  return sent_;
+Sent SessionIo::send(Message m, AckHandler on_ack, SeqMode mode) {
+  if (!is_open()) {
+    if (on_ack) on_ack(nullptr);
+    return {};
+  }
+  Sent s = session_.send(std::move(m), now(), mode);
+  on_sent(s, std::move(on_ack), true);
+  return s;
 }
 
-const Sent& SessionIo::send_bytes(std::vector<std::uint8_t> bytes, bool track, AckHandler on_ack) {
-  if (!is_open()) return not_sent(std::move(on_ack));
-  sent_ = session_.send_bytes(std::move(bytes), now(), track);
-  on_sent(std::move(on_ack), track);
-  return sent_;
+Sent SessionIo::send_bytes(std::vector<std::uint8_t> bytes, bool track, AckHandler on_ack) {
+  if (!is_open()) {
+    if (on_ack) on_ack(nullptr);
+    return {};
+  }
+  Sent s = session_.send_bytes(std::move(bytes), now(), track);
+  on_sent(s, std::move(on_ack), track);
+  return s;
 }
 
-const Sent& SessionIo::not_sent(AckHandler on_ack) {
-  sent_ = Sent{};
-  if (on_ack) on_ack(nullptr);
-  return sent_;
-}
-
-void SessionIo::on_sent(AckHandler on_ack, bool tracked) {
-  for (const EarlierFinding& f : sent_.earlier) earlier(f, false);
-  const bool request = tracked && is_request(decode(sent_.bytes, session_.config().convention));
+void SessionIo::on_sent(const Sent& s, AckHandler on_ack, bool tracked) {
+  for (const EarlierFinding& f : s.earlier) earlier(f, false);
+  const bool request = tracked && is_request(decode(s.bytes, session_.config().convention));
   if (queue_.size() >= cfg_.max_queued) {
     if (on_ack) on_ack(nullptr);
     finish("write queue full: " + std::to_string(queue_.size()) + " writes waiting (the peer does not read)", false);
     return;
   }
   if (request) {
-    if (on_ack) handlers_[sent_.id] = std::move(on_ack);
+    if (on_ack) handlers_[s.id] = std::move(on_ack);
     note_request(now());
   } else if (on_ack) {
     on_ack(nullptr);  // nothing ACKs it
@@ -169,7 +169,7 @@ void SessionIo::on_sent(AckHandler on_ack, bool tracked) {
     buf = std::move(spare_.back());
     spare_.pop_back();
   }
-  buf.assign(sent_.bytes.begin(), sent_.bytes.end());
+  buf.assign(s.bytes.begin(), s.bytes.end());
   queue_.push_back(std::move(buf));
   write_next();
 }

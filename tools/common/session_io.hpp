@@ -80,14 +80,14 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
 
   // A message: the Session assigns its sequence number (SeqMode::Assign) and
   // checks and tracks it; its bytes are queued. `on_ack` (a non-ACK message
-  // only) hears of its ACK. The result (with the bytes) is valid until the
-  // next send. After close() nothing is sent: the result is empty and
+  // only) hears of its ACK. Returns what the Session made of it (bytes, id,
+  // seq, findings). After close() nothing is sent: the result is empty and
   // `on_ack` hears nullptr at once.
-  const Sent& send(Message m, AckHandler on_ack = {}, SeqMode mode = SeqMode::Assign);
+  Sent send(Message m, AckHandler on_ack = {}, SeqMode mode = SeqMode::Assign);
   // Bytes exactly as given, as one write (SCTP: one user message): a mutation,
   // a message split on purpose, several in one chunk, raw garbage. `track`:
   // the tracker sees what decodes with a header.
-  const Sent& send_bytes(std::vector<std::uint8_t> bytes, bool track = true, AckHandler on_ack = {});
+  Sent send_bytes(std::vector<std::uint8_t> bytes, bool track = true, AckHandler on_ack = {});
 
   // Runs the ACK timer at `at` (ACK handlers of requests past it get nullptr; on_earlier hears of each).
   void tick(double at);
@@ -115,8 +115,7 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   void read_sctp();
   void take(Bytes data);
   void on_event(const SessionEvent& e);
-  void on_sent(AckHandler on_ack, bool tracked);
-  const Sent& not_sent(AckHandler on_ack);
+  void on_sent(const Sent& s, AckHandler on_ack, bool tracked);
   void earlier(const EarlierFinding& f, bool report);
   void note_request(double at);
   void arm_timer();
@@ -137,7 +136,6 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   std::deque<std::vector<std::uint8_t>> queue_;
   std::vector<std::vector<std::uint8_t>> spare_;  // written buffers, reused
   bool writing_ = false;
-  Sent sent_;
   std::unordered_map<std::uint64_t, AckHandler> handlers_;  // by the request's message id
   asio::steady_timer timer_;
   bool timer_armed_ = false;
