@@ -130,21 +130,23 @@ void SessionIo::on_event(const SessionEvent& e) {
 
 // ---------------------------------------------------------------- writing
 
+namespace {
+// Closing or closed: nothing is sent, and nothing can ACK it.
+Sent not_sent(const SessionIo::AckHandler& on_ack) {
+  if (on_ack) on_ack(nullptr);
+  return {};
+}
+}  // namespace
+
 Sent SessionIo::send(Message m, AckHandler on_ack, SeqMode mode) {
-  if (!is_open()) {
-    if (on_ack) on_ack(nullptr);
-    return {};
-  }
+  if (!is_open()) return not_sent(on_ack);
   Sent s = session_.send(std::move(m), now(), mode);
   on_sent(s, std::move(on_ack), true);
   return s;
 }
 
 Sent SessionIo::send_bytes(std::vector<std::uint8_t> bytes, bool track, AckHandler on_ack) {
-  if (!is_open()) {
-    if (on_ack) on_ack(nullptr);
-    return {};
-  }
+  if (!is_open()) return not_sent(on_ack);
   Sent s = session_.send_bytes(std::move(bytes), now(), track);
   on_sent(s, std::move(on_ack), track);
   return s;

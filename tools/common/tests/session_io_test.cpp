@@ -96,6 +96,13 @@ class SessionIoTest : public ::testing::Test {
     return {std::move(client), std::move(server)};
   }
 
+  // An adapter over `s`, started with `log`'s handlers.
+  static std::shared_ptr<SessionIo> started(tcp::socket s, const IoConfig& c, Log& log) {
+    auto io = std::make_shared<SessionIo>(std::move(s), c);
+    io->start(log.handlers());
+    return io;
+  }
+
   // Runs the event loop until pred() holds. The 10 s guard only stops a hang.
   bool run_until(const std::function<bool()>& pred) {
     const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -131,8 +138,7 @@ class SessionIoTest : public ::testing::Test {
 TEST_F(SessionIoTest, DeliversEveryMessageWithItsFindingsAcrossPartialReads) {
   auto [client, server] = connected();
   Log log;
-  auto mgr = std::make_shared<SessionIo>(std::move(server), config(Role::Manager, false));
-  mgr->start(log.handlers());
+  auto mgr = started(std::move(server), config(Role::Manager, false), log);
   Message unknown;
   unknown.type = 99;
   unknown.seq = 3;
@@ -199,8 +205,7 @@ TEST_F(SessionIoTest, AckTimerEndsTheHandlerAndReportsTheUnansweredRequest) {
   IoConfig c = config(Role::Node, true);
   c.session.ack_timeout = 0.05;
   Log log;
-  auto node = std::make_shared<SessionIo>(std::move(client), c);
-  node->start(log.handlers());
+  auto node = started(std::move(client), c, log);
   bool called = false, got_ack = true;
   const std::uint64_t id = node->send(keep_alive(0, 3),
                                       [&](const SessionEvent* e) {
@@ -225,8 +230,7 @@ TEST_F(SessionIoTest, WithoutAckTimersOnlyTickReportsTheUnansweredRequest) {
   c.session.ack_timeout = 0.01;
   c.ack_timers = false;
   Log log;
-  auto node = std::make_shared<SessionIo>(std::move(client), c);
-  node->start(log.handlers());
+  auto node = started(std::move(client), c, log);
   bool called = false;
   node->send(registration(0, 0), [&](const SessionEvent*) { called = true; });
   read_exactly(server, registration(0, 0).encoded_size());
@@ -261,8 +265,7 @@ TEST_F(SessionIoTest, RequestReplacedByAReusedSequenceEndsItsHandlerAtOnce) {
 TEST_F(SessionIoTest, CloseWritesWhatIsQueuedThenEndsHandlersAndReportsWhatIsUnanswered) {
   auto [client, server] = connected();
   Log log;
-  auto node = std::make_shared<SessionIo>(std::move(client), config(Role::Node, true));
-  node->start(log.handlers());
+  auto node = started(std::move(client), config(Role::Node, true), log);
   bool ended = false;
   node->send(registration(0, 0), [&](const SessionEvent* e) { ended = e == nullptr; });
   node->send(status_update(0, 0));
@@ -290,8 +293,7 @@ TEST_F(SessionIoTest, CloseWritesWhatIsQueuedThenEndsHandlersAndReportsWhatIsUna
 TEST_F(SessionIoTest, PeerEndingTheStreamInsideAMessageIsReportedThenTheClose) {
   auto [client, server] = connected();
   Log log;
-  auto mgr = std::make_shared<SessionIo>(std::move(server), config(Role::Manager, false));
-  mgr->start(log.handlers());
+  auto mgr = started(std::move(server), config(Role::Manager, false), log);
   Buf bytes = concat({registration(1, 0), keep_alive(2, 1)});
   bytes.resize(bytes.size() - 3);
   asio::write(client, asio::buffer(bytes));
@@ -310,8 +312,7 @@ TEST_F(SessionIoTest, PeerEndingTheStreamInsideAMessageIsReportedThenTheClose) {
 TEST_F(SessionIoTest, ImpossibleLengthIsAFramingErrorAtItsOffsetAndWhatFollowsIsDropped) {
   auto [client, server] = connected();
   Log log;
-  auto mgr = std::make_shared<SessionIo>(std::move(server), config(Role::Manager, false));
-  mgr->start(log.handlers());
+  auto mgr = started(std::move(server), config(Role::Manager, false), log);
   Message bad = keep_alive(2, 1);
   bad.length_override = 1;
   const Buf stream = concat({registration(1, 0), bad, status_update(3, 1)});
@@ -351,8 +352,7 @@ TEST_F(SessionIoTest, FullWriteQueueClosesTheConnectionWithTheReason) {
   IoConfig c = config(Role::Node, true);
   c.max_queued = 4;
   Log log;
-  auto node = std::make_shared<SessionIo>(std::move(client), c);
-  node->start(log.handlers());
+  auto node = started(std::move(client), c, log);
   // Nothing is written before the loop runs: the fifth send finds four waiting.
   for (int i = 0; i < 5; ++i) node->send(status_update(0, 1));
   EXPECT_TRUE(node->closed());
@@ -364,8 +364,7 @@ TEST_F(SessionIoTest, FullWriteQueueClosesTheConnectionWithTheReason) {
 TEST_F(SessionIoTest, AbortResetsTheConnection) {
   auto [client, server] = connected();
   Log log;
-  auto node = std::make_shared<SessionIo>(std::move(client), config(Role::Node, true));
-  node->start(log.handlers());
+  auto node = started(std::move(client), config(Role::Node, true), log);
   node->abort("aborted by the test");
   ASSERT_TRUE(run_until([&] { return !log.closes.empty(); }));
   EXPECT_EQ(log.closes[0], "aborted by the test");
@@ -385,8 +384,7 @@ TEST_F(SessionIoTest, MessageOfTheOtherLengthConventionIsTakenOnlyWhenAllowed) {
     IoConfig c = config(Role::Manager, false);
     c.session.accept_other_convention = allow;
     Log log;
-    auto mgr = std::make_shared<SessionIo>(std::move(server), c);
-    mgr->start(log.handlers());
+    auto mgr = started(std::move(server), c, log);
     asio::write(client, asio::buffer(literal));
     if (!allow) {
       run_a_while();
@@ -405,8 +403,7 @@ TEST_F(SessionIoTest, EndpointsAreKeptAfterTheClose) {
   auto [client, server] = connected();
   const tcp::endpoint local = client.local_endpoint(), remote = client.remote_endpoint();
   Log log;
-  auto node = std::make_shared<SessionIo>(std::move(client), config(Role::Node, true));
-  node->start(log.handlers());
+  auto node = started(std::move(client), config(Role::Node, true), log);
   node->close("end");
   ASSERT_TRUE(run_until([&] { return !log.closes.empty(); }));
   EXPECT_EQ(node->local(), local);
@@ -442,8 +439,7 @@ class SessionIoSctp : public SessionIoTest {
 TEST_F(SessionIoSctp, JoinsAMessageSplitOverTwoChunksAndCutsThreeInOne) {
   auto [client, server] = connected();
   Log log;
-  auto mgr = std::make_shared<SessionIo>(std::move(server), config(Role::Manager, false, true));
-  mgr->start(log.handlers());
+  auto mgr = started(std::move(server), config(Role::Manager, false, true), log);
   const Buf reg = registration(1, 0).encode();
   asio::write(client, asio::buffer(reg.data(), 6));
   run_a_while();
@@ -465,8 +461,7 @@ TEST_F(SessionIoSctp, JoinsAMessageSplitOverTwoChunksAndCutsThreeInOne) {
 TEST_F(SessionIoSctp, ImpossibleLengthSpoilsOnlyItsChunk) {
   auto [client, server] = connected();
   Log log;
-  auto mgr = std::make_shared<SessionIo>(std::move(server), config(Role::Manager, false, true));
-  mgr->start(log.handlers());
+  auto mgr = started(std::move(server), config(Role::Manager, false, true), log);
   Message bad = keep_alive(2, 1);
   bad.length_override = 1;
   std::vector<Buf> chunks;
@@ -489,8 +484,7 @@ TEST_F(SessionIoSctp, ImpossibleLengthSpoilsOnlyItsChunk) {
 TEST_F(SessionIoSctp, EverySendIsOneWholeUserMessage) {
   auto [client, server] = connected();
   Log log;
-  auto node = std::make_shared<SessionIo>(std::move(client), config(Role::Node, true, true));
-  node->start(log.handlers());
+  auto node = started(std::move(client), config(Role::Node, true, true), log);
   const Buf reg = registration(1, 0).encode();
   node->send(registration(0, 0));
   node->send_bytes(Buf(reg.begin(), reg.begin() + 5), false);
@@ -510,8 +504,7 @@ TEST_F(SessionIoSctp, EverySendIsOneWholeUserMessage) {
 TEST_F(SessionIoSctp, AbortIsReportedAsTheConnectionsEnd) {
   auto [client, server] = connected();
   Log log;
-  auto mgr = std::make_shared<SessionIo>(std::move(server), config(Role::Manager, false, true));
-  mgr->start(log.handlers());
+  auto mgr = started(std::move(server), config(Role::Manager, false, true), log);
   const Buf reg = registration(1, 0).encode();
   asio::write(client, asio::buffer(reg));
   ASSERT_TRUE(run_until([&] { return !log.messages.empty(); }));
