@@ -73,7 +73,7 @@ const SessionEvent* Session::next() {
       ev_.id = 0;
       ev_.stream_offset = r.stream_offset;
       ev_.time = now_;
-      ev_.message = MessageView{};
+      ev_.message = decode(framer_.pending(), cfg_.convention);  // from the bad header on: what cannot be framed
       ev_.findings.clear();
       ev_.message_findings = 0;
       ev_.request.reset();

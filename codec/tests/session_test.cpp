@@ -38,6 +38,7 @@ struct Seen {
   bool cut_short = false;
   EventKind kind = EventKind::Message;
   std::string error;
+  std::size_t bytes = 0;  // of the message (FramingError: from the bad header on)
 };
 
 std::vector<Seen> feed(Session& s, Bytes bytes, double now, std::size_t split = 0) {
@@ -47,6 +48,7 @@ std::vector<Seen> feed(Session& s, Bytes bytes, double now, std::size_t split = 
     x.kind = e.kind;
     x.offset = e.stream_offset;
     x.error = std::string(e.error);
+    x.bytes = e.message.bytes.size();
     if (e.kind == EventKind::Message) {
       x.type = e.message.header.type;
       x.seq = e.message.header.seq;
@@ -87,6 +89,17 @@ TEST(Session, AssignsSequenceNumbersFromOneAndLeavesAcksTheirs) {
   EXPECT_EQ(ack.seq, 77u);
   EXPECT_EQ(node.send(status_update(0, 3), 1.2).seq, 2u);
   EXPECT_EQ(node.next_seq(), 3u);
+}
+
+TEST(Session, CounterContinuesFromANumberTheCallerSet) {
+  Session node(node_side());
+  node.send(registration(0, 0), 0);
+  Message ka = keep_alive(0, 3);
+  ka.seq = 40;
+  node.send_bytes(ka.encode(), 0);  // numbered by the caller: the counter does not move
+  EXPECT_EQ(node.next_seq(), 2u);
+  node.set_next_seq(41);
+  EXPECT_EQ(node.send(status_update(0, 3), 0).seq, 41u);
 }
 
 TEST(Session, CounterWrapsAfter24Bits) {
@@ -146,7 +159,8 @@ TEST(Session, TheMessagesOwnFindingsComeBeforeTheTrackers) {
   Session mgr(manager_side());
   Message su = status_update(1, 3);
   const std::uint8_t v[] = {'x'};
-  su.add(Option::raw(99, 0, v));  // an unknown option (the message's own rule), and no Registration first (the tracker's)
+  su.add(
+      Option::raw(99, 0, v));  // an unknown option (the message's own rule), and no Registration first (the tracker's)
   const auto bytes = su.encode();
   std::size_t own = 0;
   std::vector<Req> all;
@@ -232,6 +246,7 @@ TEST(Session, ImpossibleLengthStopsTheStreamAndSaysWhere) {
   EXPECT_EQ(events[1].kind, EventKind::FramingError);
   EXPECT_EQ(events[1].offset, bad_at);
   EXPECT_FALSE(events[1].error.empty());
+  EXPECT_EQ(events[1].bytes, broken.size() + tail.size()) << "the event holds what cannot be framed";
   EXPECT_TRUE(mgr.failed());
   EXPECT_TRUE(feed(mgr, tail, 1).empty());
   EXPECT_EQ(mgr.ignored(), broken.size() + 2 * tail.size());

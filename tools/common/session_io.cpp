@@ -141,37 +141,48 @@ Sent not_sent(const SessionIo::AckHandler& on_ack) {
 Sent SessionIo::send(Message m, AckHandler on_ack, SeqMode mode) {
   if (!is_open()) return not_sent(on_ack);
   Sent s = session_.send(std::move(m), now(), mode);
-  on_sent(s, std::move(on_ack), true);
+  noted(s, s.bytes, std::move(on_ack), true);
+  write(s.bytes);
   return s;
 }
 
 Sent SessionIo::send_bytes(std::vector<std::uint8_t> bytes, bool track, AckHandler on_ack) {
   if (!is_open()) return not_sent(on_ack);
   Sent s = session_.send_bytes(std::move(bytes), now(), track);
-  on_sent(s, std::move(on_ack), track);
+  noted(s, s.bytes, std::move(on_ack), track);
+  write(s.bytes);
   return s;
 }
 
-void SessionIo::on_sent(const Sent& s, AckHandler on_ack, bool tracked) {
+Sent SessionIo::note(Bytes wire, bool track, AckHandler on_ack) {
+  if (!is_open()) return not_sent(on_ack);
+  Sent s = session_.note_sent(wire, now(), track);
+  noted(s, wire, std::move(on_ack), track);
+  return s;
+}
+
+void SessionIo::noted(const Sent& s, Bytes wire, AckHandler on_ack, bool tracked) {
   for (const EarlierFinding& f : s.earlier) earlier(f, false);
-  const bool request = tracked && is_request(decode(s.bytes, session_.config().convention));
-  if (queue_.size() >= cfg_.max_queued) {
-    if (on_ack) on_ack(nullptr);
-    finish("write queue full: " + std::to_string(queue_.size()) + " writes waiting (the peer does not read)", false);
-    return;
-  }
-  if (request) {
+  if (tracked && is_request(decode(wire, session_.config().convention))) {
     if (on_ack) handlers_[s.id] = std::move(on_ack);
     note_request(now());
   } else if (on_ack) {
     on_ack(nullptr);  // nothing ACKs it
+  }
+}
+
+void SessionIo::write(Bytes bytes) {
+  if (!is_open()) return;
+  if (queue_.size() >= cfg_.max_queued) {
+    finish("write queue full: " + std::to_string(queue_.size()) + " writes waiting (the peer does not read)", false);
+    return;
   }
   std::vector<std::uint8_t> buf;
   if (!spare_.empty()) {
     buf = std::move(spare_.back());
     spare_.pop_back();
   }
-  buf.assign(s.bytes.begin(), s.bytes.end());
+  buf.assign(bytes.begin(), bytes.end());
   queue_.push_back(std::move(buf));
   write_next();
 }

@@ -88,6 +88,17 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   // a message split on purpose, several in one chunk, raw garbage. `track`:
   // the tracker sees what decodes with a header.
   Sent send_bytes(std::vector<std::uint8_t> bytes, bool track = true, AckHandler on_ack = {});
+  // The two halves of send_bytes, for what is tracked otherwise than it is
+  // written: note() tells the Session of a message this end sends (checks,
+  // tracker, ACK handler) without writing it; write() queues bytes as one
+  // write without telling the Session. A message split over several writes is
+  // one note() and a write() per piece; several messages in one write (one
+  // SCTP chunk) a note() each and one write().
+  Sent note(Bytes wire, bool track = true, AckHandler on_ack = {});
+  void write(Bytes bytes);
+  // The next message sent with SeqMode::Assign gets `seq` (after bytes of
+  // this end's own numbering: note(), send_bytes()).
+  void set_next_seq(std::uint32_t seq) noexcept { session_.set_next_seq(seq); }
 
   // Runs the ACK timer at `at` (ACK handlers of requests past it get nullptr; on_earlier hears of each).
   void tick(double at);
@@ -115,7 +126,7 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   void read_sctp();
   void take(Bytes data);
   void on_event(const SessionEvent& e);
-  void on_sent(const Sent& s, AckHandler on_ack, bool tracked);
+  void noted(const Sent& s, Bytes wire, AckHandler on_ack, bool tracked);
   void earlier(const EarlierFinding& f, bool report);
   void note_request(double at);
   void arm_timer();

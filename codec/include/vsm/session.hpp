@@ -139,6 +139,9 @@ class Session {
   std::size_t awaiting_ack() const noexcept { return tracker_.outstanding(local_dir()); }
   std::size_t owed_acks() const noexcept { return tracker_.outstanding(peer_dir()); }
   std::uint32_t next_seq() const noexcept { return seq_; }
+  // The next non-ACK message sent with SeqMode::Assign gets `seq`: for a
+  // caller that numbered bytes itself (send_bytes, note_sent).
+  void set_next_seq(std::uint32_t seq) noexcept { seq_ = seq & kSeqMask; }
   std::optional<std::uint32_t> node_id() const noexcept { return tracker_.node_id(); }
   bool failed() const noexcept { return failed_; }
   std::uint64_t ignored() const noexcept { return ignored_; }

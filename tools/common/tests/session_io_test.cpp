@@ -347,6 +347,46 @@ TEST_F(SessionIoTest, SendBytesWritesExactlyWhatItIsGivenAndTracksOnlyWhenAsked)
   EXPECT_EQ(read_exactly(server, reg.size()), reg);
 }
 
+TEST_F(SessionIoTest, MessageSplitOverWritesIsOneNoteAndAWritePerPiece) {
+  auto [client, server] = connected();
+  Log log;
+  auto node = started(std::move(client), config(Role::Node, true), log);
+  Message reg = registration(0, 0);
+  reg.seq = node->session().next_seq();
+  const Buf bytes = reg.encode();
+  bool acked = false;
+  const Sent s = node->note(bytes, true, [&](const SessionEvent* e) { acked = e != nullptr; });
+  EXPECT_EQ(s.seq, 1u);
+  node->set_next_seq(next_seq(s.seq));
+  node->write(Bytes(bytes.data(), 3));
+  node->write(Bytes(bytes.data() + 3, bytes.size() - 3));
+  EXPECT_EQ(node->queued(), 2u);
+  EXPECT_EQ(node->session().awaiting_ack(), 1u);
+  EXPECT_EQ(read_exactly(server, bytes.size()), bytes);
+  const Buf ack = ack_for(decode(bytes).header, ResultCode::Successful, 7).encode();
+  asio::write(server, asio::buffer(ack));
+  ASSERT_TRUE(run_until([&] { return acked; }));
+  EXPECT_EQ(node->send(status_update(0, 7)).seq, 2u);
+}
+
+TEST_F(SessionIoTest, SeveralMessagesInOneWriteAreEachTracked) {
+  auto [client, server] = connected();
+  Log log;
+  auto node = started(std::move(client), config(Role::Node, true), log);
+  Buf all;
+  for (std::uint32_t seq : {1u, 2u, 3u}) {
+    Message m = seq == 1 ? registration(0, 0) : status_update(0, 0);
+    m.seq = seq;
+    const Buf b = m.encode();
+    node->note(b);
+    all.insert(all.end(), b.begin(), b.end());
+  }
+  node->write(all);
+  EXPECT_EQ(node->queued(), 1u);
+  EXPECT_EQ(node->session().awaiting_ack(), 3u);
+  EXPECT_EQ(read_exactly(server, all.size()), all);
+}
+
 TEST_F(SessionIoTest, FullWriteQueueClosesTheConnectionWithTheReason) {
   auto [client, server] = connected();
   IoConfig c = config(Role::Node, true);

@@ -83,10 +83,15 @@ void Connection::log_earlier(const EarlierFinding& f) {
 
 void Connection::handle(const SessionEvent& e, const AckHandler* on_ack) {
   if (e.kind == EventKind::FramingError) {
-    on_framing_error(e);
+    impossible_length(e.stream_offset, e.error, e.declared);
     return;
   }
   const MessageView& m = e.message;
+  if (m.error.code == DecodeErrc::LengthTooSmall) {
+    // Over SCTP the chunk ends such a message: answered as the stream's framing error.
+    impossible_length(e.stream_offset, errc_name(m.error.code), m.header.length);
+    return;
+  }
   if (log_enabled(LogLevel::Debug)) debug("{} <- {}", label_, summarize(m));
   for (const Finding& f : e.findings) warn("{} peer-finding {}", label_, describe(f));
   for (const EarlierFinding& f : e.earlier) log_earlier(f);
@@ -110,13 +115,14 @@ void Connection::handle(const SessionEvent& e, const AckHandler* on_ack) {
   }
 }
 
-void Connection::on_framing_error(const SessionEvent& e) {
+// A Length smaller than the header (or, at the close, a stream ended inside a message).
+void Connection::impossible_length(std::uint64_t offset, std::string_view what, std::uint32_t declared) {
   if (!is_open()) {
-    info("{} the connection ended inside a message at stream offset {}", label_, e.stream_offset);
+    info("{} the connection ended inside a message at stream offset {}", label_, offset);
     return;
   }
-  error("{} impossible length at stream offset {} [{}]: {} (announces {}); closing", label_, e.stream_offset,
-        requirement(Req::Length).id, e.error, e.declared);
+  error("{} impossible length at stream offset {} [{}]: {} (announces {}); closing", label_, offset,
+        requirement(Req::Length).id, what, declared);
   // No sequence number of the peer's can be trusted here: say so with an Error message, then close.
   sent(io_->send(error_message(0, ResultCode::Failed, "Protocol error: impossible Length")));
   close("impossible length");

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "faults.hpp"
 #include "session_io.hpp"
@@ -76,7 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void handle(const SessionEvent& e, const AckHandler* on_ack);
-  void on_framing_error(const SessionEvent& e);
+  void impossible_length(std::uint64_t offset, std::string_view what, std::uint32_t declared);
   void prepare(Message& m);
   void spoil_once(Message& m);
   void sent(const Sent& s);
