@@ -56,7 +56,13 @@ const SessionEvent* Session::next() {
     if (pieces_ == nullptr || piece_ >= pieces_->size()) return nullptr;
     const SctpPiece& p = (*pieces_)[piece_++];
     const std::uint64_t at = p.joined ? chunk_offset_ - held_before_ : chunk_offset_ + p.at;
-    return on_pdu(p.pdu, at, now_, cfg_.convention, p.cut_short);
+    // A chunk that is one whole, valid message only under the other convention is taken as that.
+    LengthConvention c = cfg_.convention;
+    if (cfg_.accept_other_convention && !p.cut_short && decode(p.pdu, c).other_convention_fits &&
+        looks_like_vsm(p.pdu, other_conv())) {
+      c = other_conv();
+    }
+    return on_pdu(p.pdu, at, now_, c, p.cut_short);
   }
   FrameResult r = framer_.next();
   switch (r.status) {
@@ -67,8 +73,9 @@ const SessionEvent* Session::next() {
       ev_.id = 0;
       ev_.stream_offset = r.stream_offset;
       ev_.time = now_;
-      ev_.message = MessageView{};
+      ev_.message = decode(framer_.pending(), cfg_.convention);  // from the bad header on: what cannot be framed
       ev_.findings.clear();
+      ev_.message_findings = 0;
       ev_.request.reset();
       ev_.earlier.clear();
       ev_.error = r.error;
@@ -103,6 +110,7 @@ const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now,
   e.declared = 0;
   e.findings.clear();
   check_message(e.message, e.findings);
+  e.message_findings = e.findings.size();
   tracker_.on_message(e.message, peer_dir(), now, e.id, e);
   ++received_;
   return &e;
@@ -170,6 +178,7 @@ const SessionEvent* Session::finish_messages(double now) {
   ev_.time = now;
   ev_.message = decode(rest, cfg_.convention);
   ev_.findings.clear();
+  ev_.message_findings = 0;
   ev_.request.reset();
   ev_.earlier.clear();
   ev_.error = "connection ended inside a message";

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ struct Seen {
   bool cut_short = false;
   EventKind kind = EventKind::Message;
   std::string error;
+  std::size_t bytes = 0;  // of the message (FramingError: from the bad header on)
 };
 
 std::vector<Seen> feed(Session& s, Bytes bytes, double now, std::size_t split = 0) {
@@ -46,6 +48,7 @@ std::vector<Seen> feed(Session& s, Bytes bytes, double now, std::size_t split = 
     x.kind = e.kind;
     x.offset = e.stream_offset;
     x.error = std::string(e.error);
+    x.bytes = e.message.bytes.size();
     if (e.kind == EventKind::Message) {
       x.type = e.message.header.type;
       x.seq = e.message.header.seq;
@@ -86,6 +89,17 @@ TEST(Session, AssignsSequenceNumbersFromOneAndLeavesAcksTheirs) {
   EXPECT_EQ(ack.seq, 77u);
   EXPECT_EQ(node.send(status_update(0, 3), 1.2).seq, 2u);
   EXPECT_EQ(node.next_seq(), 3u);
+}
+
+TEST(Session, CounterContinuesFromANumberTheCallerSet) {
+  Session node(node_side());
+  node.send(registration(0, 0), 0);
+  Message ka = keep_alive(0, 3);
+  ka.seq = 40;
+  node.send_bytes(ka.encode(), 0);  // numbered by the caller: the counter does not move
+  EXPECT_EQ(node.next_seq(), 2u);
+  node.set_next_seq(41);
+  EXPECT_EQ(node.send(status_update(0, 3), 0).seq, 41u);
 }
 
 TEST(Session, CounterWrapsAfter24Bits) {
@@ -139,6 +153,23 @@ TEST(Session, ReportsThePeersBrokenRulesOnTheMessage) {
   const auto events = feed(mgr, status_update(1, 3).encode(), 0);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].findings, std::vector<Req>{Req::RegisterFirst});
+}
+
+TEST(Session, TheMessagesOwnFindingsComeBeforeTheTrackers) {
+  Session mgr(manager_side());
+  Message su = status_update(1, 3);
+  const std::uint8_t v[] = {'x'};
+  su.add(
+      Option::raw(99, 0, v));  // an unknown option (the message's own rule), and no Registration first (the tracker's)
+  const auto bytes = su.encode();
+  std::size_t own = 0;
+  std::vector<Req> all;
+  mgr.receive(bytes, 0, [&](const SessionEvent& e) {
+    own = e.message_findings;
+    for (const Finding& f : e.findings) all.push_back(f.req);
+  });
+  EXPECT_EQ(all, (std::vector<Req>{Req::OptionKnown, Req::RegisterFirst}));
+  EXPECT_EQ(own, 1u);
 }
 
 TEST(Session, ReportsOwnRequestReplacedByAReusedSequenceWithItsDirection) {
@@ -215,6 +246,7 @@ TEST(Session, ImpossibleLengthStopsTheStreamAndSaysWhere) {
   EXPECT_EQ(events[1].kind, EventKind::FramingError);
   EXPECT_EQ(events[1].offset, bad_at);
   EXPECT_FALSE(events[1].error.empty());
+  EXPECT_EQ(events[1].bytes, broken.size() + tail.size()) << "the event holds what cannot be framed";
   EXPECT_TRUE(mgr.failed());
   EXPECT_TRUE(feed(mgr, tail, 1).empty());
   EXPECT_EQ(mgr.ignored(), broken.size() + 2 * tail.size());
@@ -234,6 +266,23 @@ TEST(Session, TakesAMessageOfTheOtherConventionOnlyWhenAllowed) {
   EXPECT_TRUE(events[0].other_convention);
   EXPECT_EQ(events[0].type, u8(MsgType::Registration));
   EXPECT_TRUE(events[0].findings.empty());
+}
+
+TEST(Session, SctpChunkOfTheOtherConventionIsTakenAsThatOnlyWhenAllowed) {
+  const auto literal = concat({registration(1, 3)}, LengthConvention::Literal3);
+  for (const bool allow : {false, true}) {
+    SessionConfig c = manager_side();
+    c.transport = Transport::Messages;
+    c.accept_other_convention = allow;
+    Session mgr(c);
+    const auto events = feed(mgr, literal, 0);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].type, u8(MsgType::Registration));
+    EXPECT_EQ(events[0].other_convention, allow);
+    const bool literal_finding =
+        std::find(events[0].findings.begin(), events[0].findings.end(), Req::LengthLiteral) != events[0].findings.end();
+    EXPECT_EQ(literal_finding, !allow) << "allowed: decoded under the other convention, without the finding";
+  }
 }
 
 TEST(Session, SctpChunksAreCutAndJoinedWithTheirOffsets) {

@@ -1,28 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// `vsm-conform load`: N simulated Execution Nodes against a manager. Each
-// registers, ACKs the manager's Keep-Alives and sends Status-Updates at a set
-// rate; every message received goes through the codec's rules and a
-// per-connection exchange tracker. One event loop, one thread.
+// `vsm-conform load`: N simulated Execution Nodes against a manager, the
+// project's one load generator. Each node is a vsm::io::SessionIo (the tools'
+// adapter over vsm::Session: framing, the codec's rules and the exchange
+// tracker on every message received); it registers, ACKs whatever the manager
+// sends and sends Status-Updates at a set rate. One event loop, one thread.
 #include "loadgen.hpp"
 
-// clang-format off
-#include <utility>
-#include <boost/asio.hpp>
-// clang-format on
 #include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
+#include <functional>
 #include <memory>
 #include <random>
-#include <unordered_map>
 #include <vector>
 
-#include "vsm/exchange.hpp"
-#include "vsm/message.hpp"
-#include "vsm/rules.hpp"
+#include "session_io.hpp"
+#include "transport.hpp"
+#include "vsm/catalogue.hpp"
 #include "vsm/text.hpp"
 
 namespace vsm::conform {
@@ -45,31 +41,23 @@ struct Stats {
 class Load;
 
 struct Node : std::enable_shared_from_this<Node> {
+  Node(Load& l, asio::io_context& io) : load(l), timer(io) {}
   Load& load;
-  tcp::socket sock;
   asio::steady_timer timer;
-  std::vector<std::uint8_t> rbuf;
-  std::array<std::uint8_t, 2048> chunk{};
-  std::deque<std::shared_ptr<std::vector<std::uint8_t>>> wq;
-  bool writing = false, registered = false, closed = false;
-  std::uint32_t seq = 0, node_id = 0;
-  std::unordered_map<std::uint32_t, Clock::time_point> pending;
-  ExchangeTracker tracker;
-  std::uint64_t counter = 0;
-  Node(Load& l, asio::io_context& io);
+  std::shared_ptr<io::SessionIo> conn;
+  bool registered = false, closed = false;
+  std::uint32_t node_id = 0;
   void start(const tcp::endpoint& ep);
-  void send(Message m, bool request);
-  void pump();
-  void read();
-  void frame();
-  void on_pdu(std::span<const std::uint8_t> pdu);
+  void on_connected(tcp::socket s);
+  void on_message(const SessionEvent& e);
+  void on_ack(const SessionEvent* e);
   void schedule();
   void fail(const std::string& why);
 };
 
 class Load {
  public:
-  Load(const LoadConfig& c) : cfg(c), rng(c.seed) {}
+  explicit Load(const LoadConfig& c) : cfg(c), rng(c.seed) {}
   LoadConfig cfg;
   asio::io_context io;
   Stats st;
@@ -90,126 +78,104 @@ class Load {
       nodes[next_to_connect++]->start(ep);
     }
   }
+  std::size_t outstanding() const {
+    std::size_t n = 0;
+    for (const auto& nd : nodes) n += nd->conn && nd->conn->is_open() ? nd->conn->session().awaiting_ack() : 0;
+    return n;
+  }
+  io::IoConfig io_config() const {
+    io::IoConfig c;
+    c.session.local_role = Role::Node;
+    c.session.initiator = true;
+    c.session.convention = cfg.convention;
+    c.session.ack_timeout = cfg.ack_timer;
+    c.session.check_sent = false;  // only what the manager sends is judged
+    c.ack_timers = false;          // what is unanswered is counted once the load stops
+    c.read_size = 2048;
+    return c;
+  }
   int run();
 };
 
-Node::Node(Load& l, asio::io_context& io)
-    : load(l), sock(io), timer(io), tracker([] {
-        TrackerConfig t;
-        t.initiator_role = Role::Node;
-        return t;
-      }()) {}
-
 void Node::start(const tcp::endpoint& ep) {
-  auto self = shared_from_this();
-  sock.async_connect(ep, [this, self](boost::system::error_code ec) {
-    --load.connecting;
-    load.connect_more();
-    if (ec) return fail("connect: " + ec.message());
-    ++load.st.connected;
-    boost::system::error_code e2;
-    sock.set_option(tcp::no_delay(true), e2);
-    read();
-    send(registration(0, 0), true);
+  auto sock = std::make_shared<tcp::socket>(load.io);
+  sock->async_connect(ep, [self = shared_from_this(), sock](boost::system::error_code ec) {
+    --self->load.connecting;
+    self->load.connect_more();
+    if (ec) return self->fail("connect: " + ec.message());
+    self->on_connected(std::move(*sock));
   });
 }
 
-void Node::send(Message m, bool request) {
-  if (closed) return;
-  if (request) {
-    seq = next_seq(seq);
-    m.seq = seq;
-    pending[seq] = Clock::now();
-  }
-  auto b = std::make_shared<std::vector<std::uint8_t>>(m.encode(load.cfg.convention));
-  const MessageView v = decode(*b, load.cfg.convention);
-  tracker.on_message(v, Dir::FromInitiator, secs(load.t0, Clock::now()), counter++ * 2 + 1);
-  wq.push_back(std::move(b));
-  pump();
-}
-
-void Node::pump() {
-  if (writing || wq.empty() || closed) return;
-  writing = true;
-  auto self = shared_from_this();
-  asio::async_write(sock, asio::buffer(*wq.front()), [this, self](boost::system::error_code ec, std::size_t) {
-    writing = false;
-    wq.pop_front();
-    if (ec) return fail("write: " + ec.message());
-    pump();
+void Node::on_connected(tcp::socket s) {
+  ++load.st.connected;
+  transport::tune(s, false, 0);
+  conn = std::make_shared<io::SessionIo>(std::move(s), load.io_config());
+  std::weak_ptr<Node> weak = weak_from_this();
+  conn->start({[weak](const SessionEvent& e) {
+                 if (auto self = weak.lock()) self->on_message(e);
+               },
+               {},
+               [weak](const std::string& why) {
+                 if (auto self = weak.lock()) self->fail(why);
+               }});
+  conn->send(registration(0, 0), [weak](const SessionEvent* e) {
+    if (auto self = weak.lock()) self->on_ack(e);
   });
 }
 
-void Node::read() {
-  auto self = shared_from_this();
-  sock.async_read_some(asio::buffer(chunk), [this, self](boost::system::error_code ec, std::size_t n) {
-    if (ec) return fail(ec == asio::error::eof ? "closed by the manager" : ec.message());
-    rbuf.insert(rbuf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
-    frame();
-    if (!closed) read();
-  });
-}
-
-void Node::frame() {
-  while (rbuf.size() >= 4 && !closed) {
-    const std::uint16_t lf = static_cast<std::uint16_t>((rbuf[2] << 8) | rbuf[3]);
-    const std::uint32_t want = declared_size(lf, load.cfg.convention);
-    if (want < kHeaderSize) {
-      load.violation(fmt::format("[{}] impossible Length {}", requirement(Req::Length).id, lf));
-      return fail("framing lost");
-    }
-    if (rbuf.size() < want) return;
-    std::vector<std::uint8_t> pdu(rbuf.begin(), rbuf.begin() + want);
-    rbuf.erase(rbuf.begin(), rbuf.begin() + want);
-    on_pdu(pdu);
-  }
-}
-
-void Node::on_pdu(std::span<const std::uint8_t> pdu) {
-  const MessageView v = decode(pdu, load.cfg.convention);
-  FindingList fl;
-  check_message(v, fl);
-  for (const auto& f : fl) load.violation(describe(f) + " in " + summarize(v));
-  const auto ex = tracker.on_message(v, Dir::FromResponder, secs(load.t0, Clock::now()), counter++ * 2);
-  for (const auto& f : ex.findings) load.violation(describe(f) + " in " + summarize(v));
-  if (!v.has_header()) return;
-  if (v.is_ack()) {
-    auto it = pending.find(v.header.seq);
-    if (it == pending.end()) return;
-    load.st.latency.push_back(secs(it->second, Clock::now()));
-    pending.erase(it);
-    if (!registered) {
-      if (v.header.code == u8(ResultCode::AdministrativelyProhibited)) {
-        ++load.st.refused;
-        return fail("admission refused");
-      }
-      if (auto id = v.node_id(); id && v.header.code == 0) {
-        node_id = *id;
-        registered = true;
-        ++load.st.registered;
-        schedule();
-      }
-    } else {
-      ++load.st.su_acked;
-    }
+// Everything the manager sends but the ACKs of our requests: judged, and ACKed.
+void Node::on_message(const SessionEvent& e) {
+  if (e.kind == EventKind::FramingError) {
+    load.violation(fmt::format("[{}] {} (Length announces {}) at stream offset {}", requirement(Req::Length).id,
+                               e.error, e.declared, e.stream_offset));
+    if (conn->is_open()) conn->close("framing lost");
     return;
   }
+  const MessageView& v = e.message;
+  for (const auto& f : e.findings) load.violation(describe(f) + " in " + summarize(v));
+  if (!v.has_header() || v.is_ack()) return;
   if (v.is(MsgType::KeepAlive)) ++load.st.ka_answered;
-  send(ack_for(v.header, ResultCode::Successful, node_id), false);
+  conn->send(ack_for(v.header, ResultCode::Successful, node_id));
+}
+
+// The ACK of a Registration or a Status-Update (nullptr: it cannot come any more).
+void Node::on_ack(const SessionEvent* e) {
+  if (e == nullptr) return;
+  const MessageView& v = e->message;
+  for (const auto& f : e->findings) load.violation(describe(f) + " in " + summarize(v));
+  load.st.latency.push_back(e->response_time);
+  if (registered) {
+    ++load.st.su_acked;
+    return;
+  }
+  if (v.header.code == u8(ResultCode::AdministrativelyProhibited)) {
+    ++load.st.refused;
+    conn->close("admission refused");
+    return;
+  }
+  if (auto id = v.node_id(); id && v.header.code == 0) {
+    node_id = *id;
+    registered = true;
+    ++load.st.registered;
+    schedule();
+  }
 }
 
 void Node::schedule() {
   if (load.cfg.rate <= 0 || load.stopping) return;
   std::exponential_distribution<double> gap(load.cfg.rate);
   timer.expires_after(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(gap(load.rng))));
-  auto self = shared_from_this();
-  timer.async_wait([this, self](boost::system::error_code ec) {
-    if (ec || closed || load.stopping) return;
-    Message m = status_update(0, node_id);
+  timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closed || self->load.stopping || !self->conn->is_open()) return;
+    Message m = status_update(0, self->node_id);
     m.add(Option::node_info(node_info::AverageLoad, "0.5"));
-    ++load.st.su_sent;
-    send(std::move(m), true);
-    schedule();
+    ++self->load.st.su_sent;
+    std::weak_ptr<Node> weak = self;
+    self->conn->send(std::move(m), [weak](const SessionEvent* e) {
+      if (auto n = weak.lock()) n->on_ack(e);
+    });
+    self->schedule();
   });
 }
 
@@ -220,9 +186,7 @@ void Node::fail(const std::string& why) {
     ++load.st.lost;
     if (load.st.examples.size() < 10) load.st.examples.push_back("connection lost: " + why);
   }
-  boost::system::error_code ec;
   timer.cancel();
-  sock.close(ec);
 }
 
 int Load::run() {
@@ -257,19 +221,14 @@ int Load::run() {
   stopping = true;
   const auto settle_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                              std::chrono::duration<double>(std::min(cfg.ack_timer, 5.0)));
-  auto outstanding = [&] {
-    std::size_t n = 0;
-    for (const auto& nd : nodes) n += nd->closed ? 0 : nd->pending.size();
-    return n;
-  };
   while (outstanding() > 0 && Clock::now() < settle_end) io.run_one_until(settle_end);
-  for (const auto& nd : nodes) st.unanswered += nd->closed ? 0 : nd->pending.size();
+  st.unanswered = outstanding();
   const double wall = secs(t0, Clock::now());
   for (const auto& nd : nodes) {
-    boost::system::error_code ec;
     nd->timer.cancel();
-    nd->sock.close(ec);
+    if (nd->conn) nd->conn->abort("load over");
   }
+  io.restart();
   io.poll();
   std::sort(st.latency.begin(), st.latency.end());
   auto pct = [&](double p) {

@@ -9,6 +9,7 @@
 #include <linux/sctp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -68,6 +69,20 @@ std::string set_ppid(Socket& s, bool sctp, std::uint32_t ppid) {
     return std::string("setsockopt(SCTP_DEFAULT_SNDINFO) failed: ") + std::strerror(errno);
   }
   return {};
+}
+
+// One read from an SCTP one-to-one socket, without blocking: up to `size`
+// octets of the next user message. `end` says whether the user message ended
+// there (MSG_EOR; a longer one comes in further reads). Returns the octets
+// read, 0 at the end of the association, or -1 with errno (EAGAIN: nothing yet).
+inline ssize_t receive_part(int fd, std::uint8_t* buf, std::size_t size, bool& end) {
+  iovec iov{buf, size};
+  msghdr h{};
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  const ssize_t n = ::recvmsg(fd, &h, MSG_DONTWAIT);
+  end = n > 0 && (h.msg_flags & MSG_EOR) != 0;
+  return n;
 }
 
 // What every connected or accepted socket of the tools gets: no delay and the PPID.

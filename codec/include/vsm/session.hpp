@@ -37,7 +37,9 @@ struct SessionConfig {
   LengthConvention convention = LengthConvention::Total4;
   // A buffered message that is incomplete under `convention` but whole and
   // valid under the other one is taken under the other one (the event says
-  // so). Off: such a stream waits for more bytes, as the convention says.
+  // so); over SCTP, a chunk that is one such message. Off: such a stream
+  // waits for more bytes, as the convention says (SCTP: the message is
+  // decoded under `convention`, with the finding that says so).
   bool accept_other_convention = false;
   Transport transport = Transport::Stream;
   std::size_t max_pdu = kMaxPdu;
@@ -64,6 +66,7 @@ struct SessionEvent : ExchangeResult {
   double time = 0;
   // Message
   MessageView message;
+  std::size_t message_findings = 0;  // findings[0, this): the message's own rules (check_message); then the tracker's
   bool other_convention = false;  // framed and decoded under the other Length convention
   bool cut_short = false;         // SCTP: the chunk or association ended before its Length said
   // FramingError
@@ -136,6 +139,9 @@ class Session {
   std::size_t awaiting_ack() const noexcept { return tracker_.outstanding(local_dir()); }
   std::size_t owed_acks() const noexcept { return tracker_.outstanding(peer_dir()); }
   std::uint32_t next_seq() const noexcept { return seq_; }
+  // The next non-ACK message sent with SeqMode::Assign gets `seq`: for a
+  // caller that numbered bytes itself (send_bytes, note_sent).
+  void set_next_seq(std::uint32_t seq) noexcept { seq_ = seq & kSeqMask; }
   std::optional<std::uint32_t> node_id() const noexcept { return tracker_.node_id(); }
   bool failed() const noexcept { return failed_; }
   std::uint64_t ignored() const noexcept { return ignored_; }

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "../common/log.hpp"
+#include "transport.hpp"
 #include "vsm/keywords.hpp"
 #include "vsm/text.hpp"
 

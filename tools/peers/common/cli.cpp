@@ -9,6 +9,8 @@
 #include <cstring>
 #include <iostream>
 
+#include "transport.hpp"
+
 namespace vsm::peers {
 
 namespace po = boost::program_options;

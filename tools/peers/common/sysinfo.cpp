@@ -105,7 +105,7 @@ Resources ResourceSampler::sample() {
   }
   r.bw_total = link_speeds();
   const std::uint64_t bytes = interface_bytes();
-  const double now = now_seconds();
+  const double now = io::now();
   if (last_time_ >= 0 && now - last_time_ > 0.2 && bytes >= last_bytes_) {
     last_bw_ = static_cast<std::uint64_t>(static_cast<double>(bytes - last_bytes_) * 8 / (now - last_time_));
   }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../common/log.hpp"
+#include "transport.hpp"
 #include "vsm/keywords.hpp"
 #include "vsm/text.hpp"
 
@@ -358,7 +359,7 @@ void Manager::run_step() {
   }
   const Step& s = steps[step_];
   step_active_ = true;
-  step_started_ = now_seconds();
+  step_started_ = io::now();
   const std::uint64_t token = ++step_token_;
   info("step {}/{}: {}", step_ + 1, steps.size(), s.text);
   if (s.kind == Step::Kind::Sleep) {
@@ -414,7 +415,7 @@ void Manager::step_done(bool ok, const std::string& outcome) {
   ++step_token_;
   step_timer_.cancel();
   const auto& steps = cfg_.plan->steps;
-  const double ms = (now_seconds() - step_started_) * 1000;
+  const double ms = (io::now() - step_started_) * 1000;
   print_line(fmt::format("step {}/{} {}: {} -> {} ({:.1f} ms)", step_ + 1, steps.size(), steps[step_].text,
                          ok ? "ok" : "FAILED", outcome, ms));
   save_state();

@@ -543,6 +543,29 @@ TEST_F(PeerTest, ManagerSurvivesBadInput) {
   EXPECT_FALSE(raw2.next().empty());
 }
 
+// Over SCTP the chunk ends a message whose Length is impossible, but no
+// sequence number of the peer can be trusted either: the same Error, then the close.
+TEST_F(SctpLive, ManagerAnswersAnImpossibleLengthWithAnErrorAndCloses) {
+  Process& m = start_manager({"--transport", "sctp"});
+  const int fd = sctp_connect(port_);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  send_all(fd, registration(1, 0).encode());
+  const auto ack = recv_chunk(fd);
+  ASSERT_TRUE(ack.has_value());
+  ASSERT_TRUE(decode(ack->data).is_ack());
+  send_all(fd, impossible_length().encode());
+  auto c = recv_chunk(fd);
+  // A Keep-Alive may come first.
+  while (c && decode(c->data).is(MsgType::KeepAlive)) c = recv_chunk(fd);
+  ASSERT_TRUE(c.has_value()) << "no Error message before the close";
+  const MessageView e = decode(c->data);
+  EXPECT_TRUE(e.is(MsgType::Error)) << summarize(e);
+  EXPECT_FALSE(recv_chunk(fd).has_value()) << "the association stayed up";
+  EXPECT_TRUE(eventually([&] { return contains(m.err(), "impossible length"); }, 5)) << m.err();
+  EXPECT_FALSE(m.poll().has_value()) << "manager exited";
+  ::close(fd);
+}
+
 TEST_F(PeerTest, AgentSurvivesBadInput) {
   const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

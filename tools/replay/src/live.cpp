@@ -7,11 +7,6 @@
 // matched with the recorded ones on arrival and compared.
 #include "live.hpp"
 
-// Boost 1.74's Asio uses std::exchange without including <utility>.
-// clang-format off
-#include <utility>
-#include <boost/asio.hpp>
-// clang-format on
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -27,6 +22,7 @@
 #include "reader.hpp"
 #include "scenario.hpp"
 #include "scenario_text.hpp"
+#include "session_io.hpp"
 #include "transport.hpp"
 #include "vsm/catalogue.hpp"
 #include "vsm/dictionary.hpp"
@@ -188,7 +184,7 @@ class Replayer {
       : rec_(rec), cli_(cli), out_(out), err_(err), timer_(io_), acceptor_(io_) {
     convs_.resize(rec_.convs.size());
     for (std::size_t i = 0; i < convs_.size(); ++i) {
-      convs_[i] = std::make_unique<Live>(io_);
+      convs_[i] = std::make_unique<Live>();
       convs_[i]->idx = i;
     }
     matched_.assign(rec_.recs.size(), false);
@@ -196,11 +192,11 @@ class Replayer {
     live_sub_.assign(rec_.recs.size(), 0);
     arrival_.assign(rec_.recs.size(), std::nullopt);
     // Sequence counters start at the first recorded sequence number of our requests.
+    std::vector<bool> seq_init(convs_.size(), false);
     for (const Rec& r : rec_.recs) {
-      Live& c = *convs_[r.conv];
-      if (r.ours && r.msg.type != u8(MsgType::Ack) && !c.seq_init) {
-        c.next_seq = r.msg.seq;
-        c.seq_init = true;
+      if (r.ours && r.msg.type != u8(MsgType::Ack) && !seq_init[r.conv]) {
+        convs_[r.conv]->first_seq = r.msg.seq;
+        seq_init[r.conv] = true;
       }
     }
   }
@@ -255,21 +251,16 @@ class Replayer {
   }
 
  private:
+  // One live connection (a conversation of the recording): the tools' adapter over vsm::Session.
   struct Live {
-    explicit Live(asio::io_context& io) : sock(io) {}
     std::size_t idx = 0;
-    tcp::socket sock;
-    bool connecting = false, open = false, closed = false, writing = false, close_when_flushed = false;
-    Framer framer;
-    std::array<std::uint8_t, 4096> rbuf{};
-    std::deque<std::vector<std::uint8_t>> wq;
-    ExchangeTracker tracker{TrackerConfig{}};
-    std::uint64_t counter = 0;
-    std::uint32_t next_seq = 1;
-    bool seq_init = false;
-    std::map<std::uint32_t, std::size_t> ours_by_seq;  // live sequence of our request -> recorded index
-    std::optional<std::uint32_t> node_id;              // our node's live Node ID on this connection
-    evidence::Endpoint local, remote;                  // --pcap: the live socket's addresses
+    std::shared_ptr<io::SessionIo> conn;  // once connected or accepted
+    bool connecting = false, closed = false;
+    bool open() const { return conn && conn->is_open(); }
+    std::uint32_t first_seq = 1;                      // of our requests: the first recorded one's
+    std::map<std::uint64_t, std::size_t> ours_by_id;  // message id of our request -> recorded index
+    std::optional<std::uint32_t> node_id;             // our node's live Node ID on this connection
+    evidence::Endpoint local, remote;                 // --pcap: the live socket's addresses
     bool fin_written = false;
   };
 
@@ -306,12 +297,8 @@ class Replayer {
   // The connection's handshake, once its socket is connected (we are the client with --target).
   void evidence_open(Live& c) {
     if (!pcap_) return;
-    boost::system::error_code e1, e2;
-    const auto l = c.sock.local_endpoint(e1);
-    const auto r = c.sock.remote_endpoint(e2);
-    if (e1 || e2) return;
-    c.local = endpoint_of(l);
-    c.remote = endpoint_of(r);
+    c.local = endpoint_of(c.conn->local());
+    c.remote = endpoint_of(c.conn->remote());
     const std::string what = "vsm-replay " + conv_name(c.idx) + ": live connection (" +
                              (cli_.target.empty() ? "accepted" : "connected") + ")";
     if (cli_.target.empty()) {
@@ -478,18 +465,14 @@ class Replayer {
       if (ec) return;
       // The next conversation in recorded order that has no connection yet.
       for (auto& c : convs_) {
-        if (!c->open && !c->closed) {
-          c->sock = std::move(s);
-          transport::tune(c->sock, cli_.sctp, cli_.sctp_ppid);
-          c->open = true;
-          evidence_open(*c);
+        if (!c->conn && !c->closed) {
+          start_live(*c, std::move(s));
           if (cli_.verbose) out_ << conv_name(c->idx) << ": accepted" << std::endl;
-          read(*c);
           advance();
           break;
         }
       }
-      if (std::any_of(convs_.begin(), convs_.end(), [](const auto& c) { return !c->open && !c->closed; })) {
+      if (std::any_of(convs_.begin(), convs_.end(), [](const auto& c) { return !c->conn && !c->closed; })) {
         accept();
       } else {
         acceptor_.close();
@@ -510,27 +493,40 @@ class Replayer {
       return;
     }
     const tcp::endpoint ep(addr, port);
+    auto sock = std::make_shared<tcp::socket>(io_);
     try {
       // Opened here: async_connect would open a closed socket as TCP.
-      transport::open(c.sock, ep.protocol(), cli_.sctp);
+      transport::open(*sock, ep.protocol(), cli_.sctp);
     } catch (const boost::system::system_error& e) {
       err_ << "vsm-replay replay: cannot open a socket: " << e.what() << "\n";
       fail_io();
       return;
     }
-    c.sock.async_connect(ep, [this, &c](boost::system::error_code e) {
+    sock->async_connect(ep, [this, &c, sock](boost::system::error_code e) {
       c.connecting = false;
       if (e) {
         err_ << "vsm-replay replay: cannot connect to " << cli_.target << ": " << e.message() << "\n";
         fail_io();
         return;
       }
-      transport::tune(c.sock, cli_.sctp, cli_.sctp_ppid);
-      c.open = true;
-      evidence_open(c);
-      read(c);
+      start_live(c, std::move(*sock));
       advance();
     });
+  }
+
+  // A connected or accepted socket becomes the conversation's live connection.
+  void start_live(Live& c, tcp::socket s) {
+    transport::tune(s, cli_.sctp, cli_.sctp_ppid);
+    io::IoConfig cfg;
+    cfg.session.initiator = our_dir() == Dir::FromInitiator;  // the roles are learnt from the messages
+    cfg.session.first_seq = c.first_seq;
+    cfg.session.check_sent = false;  // what we send is the recording's, judged when it was captured
+    cfg.sctp = cli_.sctp;
+    cfg.ack_timers = false;  // what the live side does not answer is a difference (--timeout)
+    c.conn = std::make_shared<io::SessionIo>(std::move(s), cfg);
+    c.conn->start(
+        {[this, &c](const SessionEvent& e) { on_live(c, e); }, {}, [this, &c](const std::string&) { on_closed(c); }});
+    evidence_open(c);
   }
 
   void fail_io() {
@@ -538,85 +534,40 @@ class Replayer {
     io_.stop();
   }
 
-  void read(Live& c) {
-    c.sock.async_read_some(asio::buffer(c.rbuf), [this, &c](boost::system::error_code ec, std::size_t n) {
-      if (ec) {
-        if (!c.closed && !done_) out_ << conv_name(c.idx) << ": connection closed by the peer\n";
-        if (!c.closed) evidence_fin(c, false);
-        c.open = false;
-        c.closed = true;
-        boost::system::error_code ig;
-        c.sock.close(ig);
-        advance();
-        return;
-      }
-      Bytes data(c.rbuf.data(), n);
-      while (!data.empty()) {
-        const std::size_t took = c.framer.feed(data);
-        data = data.subspan(took);
-        for (;;) {
-          FrameResult fr = c.framer.next();
-          if (fr.status == FrameStatus::NeedMore) break;
-          if (fr.status == FrameStatus::Error) {
-            ++findings_;
-            ++errors_;
-            out_ << "finding " << conv_name(c.idx) << " live: error [" << requirement(Req::Length).id
-                 << "] framing lost: " << fr.error << "\n";
-            c.framer.resync();
-            continue;
-          }
-          on_live(c, fr.pdu);
-        }
-      }
-      if (!done_) read(c);
-    });
+  // The live side ended the connection (or a write failed); one we close ourselves is closed already.
+  void on_closed(Live& c) {
+    if (c.closed) return;
+    if (!done_) out_ << conv_name(c.idx) << ": connection closed by the peer\n";
+    evidence_fin(c, false);
+    c.closed = true;
+    advance();
   }
 
-  // `why`: the recorded frame the message plays, for the --pcap comment.
-  void send(Live& c, const Message& m, const std::string& why) {
-    auto bytes = m.encode();
-    const MessageView v = decode(bytes);
+  // `why`: the recorded frame the message plays, for the --pcap comment. Our
+  // requests get the connection's next sequence number, ACKs keep theirs.
+  Sent send(Live& c, Message m, const std::string& why) {
+    Sent s = c.conn->send(std::move(m));
     ++sent_;
-    if (pcap_) {
-      pending_.push_back(Evidence{c.idx, true, wall_now(), bytes,
-                                  "vsm-replay " + conv_name(c.idx) + ": sent " + summarize(v) + "; " + why});
-      evidence_flush();
-    }
-    c.tracker.on_message(v, our_dir(), seconds(), ++c.counter);
-    if (cli_.verbose) out_ << conv_name(c.idx) << " > " << summarize(v) << std::endl;
-    c.wq.push_back(std::move(bytes));
-    flush(c);
-  }
-
-  void flush(Live& c) {
-    if (c.writing || c.wq.empty() || !c.open) {
-      if (c.wq.empty() && c.close_when_flushed) shut(c);
-      return;
-    }
-    c.writing = true;
-    asio::async_write(c.sock, asio::buffer(c.wq.front()), [this, &c](boost::system::error_code ec, std::size_t) {
-      c.writing = false;
-      c.wq.pop_front();
-      if (ec) {
-        c.open = false;
-        c.closed = true;
-        return;
+    if (pcap_ || cli_.verbose) {
+      const std::string what = summarize(decode(s.bytes));
+      if (pcap_) {
+        pending_.push_back(Evidence{c.idx, true, wall_now(), s.bytes,
+                                    "vsm-replay " + conv_name(c.idx) + ": sent " + what + "; " + why});
+        evidence_flush();
       }
-      flush(c);
-    });
+      if (cli_.verbose) out_ << conv_name(c.idx) << " > " << what << std::endl;
+    }
+    return s;
   }
 
+  // Closes once what is queued is written.
   void shut(Live& c) {
     if (c.closed) return;
-    evidence_fin(c, true);
-    boost::system::error_code ig;
-    c.sock.shutdown(tcp::socket::shutdown_both, ig);
-    c.sock.close(ig);
-    c.open = false;
     c.closed = true;
+    if (!c.conn) return;
+    evidence_fin(c, true);
+    c.conn->close("replay done");
   }
-
-  double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
   // --------------------------------------------------------------- live messages
   void report_findings(Live& c, const MessageView& v, const FindingList& fl) {
@@ -633,45 +584,51 @@ class Replayer {
 
   // A live message; with --pcap it is written with the differences and findings it caused, followed by
   // the messages sent in answer.
-  void on_live(Live& c, Bytes pdu) {
-    if (!pcap_) {
-      handle_live(c, pdu);
+  void on_live(Live& c, const SessionEvent& e) {
+    if (e.kind == EventKind::FramingError) {
+      // Nothing more is framed on this connection (what the live side sends next is not read).
+      ++findings_;
+      ++errors_;
+      out_ << "finding " << conv_name(c.idx) << " live: error [" << requirement(Req::Length).id
+           << "] framing lost at stream offset " << e.stream_offset << ": " << e.error << "\n";
       return;
     }
+    if (!pcap_) {
+      handle_live(c, e);
+      return;
+    }
+    const Bytes pdu = e.message.bytes;
     const std::size_t at = pending_.size();
     pending_.push_back(Evidence{c.idx, false, wall_now(), std::vector<std::uint8_t>(pdu.begin(), pdu.end()), {}});
     std::vector<std::string> notes;
     notes_ = &notes;
     live_frame_.reset();
     ++hold_;
-    handle_live(c, pdu);
+    handle_live(c, e);
     --hold_;
     notes_ = nullptr;
     std::string& cm = pending_[at].comment;
-    cm = "vsm-replay " + conv_name(c.idx) + ": received " + summarize(decode(pdu)) + "; " +
+    cm = "vsm-replay " + conv_name(c.idx) + ": received " + summarize(e.message) + "; " +
          (live_frame_ ? "recorded frame " + std::to_string(*live_frame_) : std::string("not in the recording"));
     for (const auto& n : notes) cm += "; " + n;
     evidence_flush();
   }
 
-  void handle_live(Live& c, Bytes pdu) {
+  // `e`: the live message with the findings of the codec's rules and the connection's tracker.
+  void handle_live(Live& c, const SessionEvent& e) {
     ++received_;
-    const MessageView v = decode(pdu);
+    const MessageView& v = e.message;
     if (cli_.verbose) out_ << conv_name(c.idx) << " < " << summarize(v) << std::endl;
-    FindingList fl;
-    check_message(v, fl);
-    report_findings(c, v, fl);
+    report_findings(c, v, e.findings);
     if (!v.has_header()) return;
-    ExchangeResult ex = c.tracker.on_message(v, other(our_dir()), seconds(), ++c.counter);
-    report_findings(c, v, ex.findings);
     const Message live = Message::from(v);
     if (v.is_ack()) {
-      auto it = c.ours_by_seq.find(v.header.seq);
-      if (it == c.ours_by_seq.end()) {
+      auto it = e.request ? c.ours_by_id.find(e.request->id) : c.ours_by_id.end();
+      if (it == c.ours_by_id.end()) {
         difference(nullptr, c.idx, "live " + summarize(v) + " answers none of our requests");
       } else {
         const Rec& q = rec_.recs[it->second];
-        c.ours_by_seq.erase(it);
+        c.ours_by_id.erase(it);
         if (!q.ack) {
           difference(&q, c.idx, "live " + summarize(v) + ": the recording has no ACK for this request");
         } else {
@@ -804,9 +761,9 @@ class Replayer {
           matched_[head_] = true;
           if (r.answers) {
             // Our request stays unanswered; forget it so a late ACK shows up as a difference.
-            for (auto it = c.ours_by_seq.begin(); it != c.ours_by_seq.end(); ++it) {
+            for (auto it = c.ours_by_id.begin(); it != c.ours_by_id.end(); ++it) {
               if (it->second == *r.answers) {
-                c.ours_by_seq.erase(it);
+                c.ours_by_id.erase(it);
                 break;
               }
             }
@@ -820,7 +777,7 @@ class Replayer {
         return;
       }
       // Ours: a connection first.
-      if (!c.open) {
+      if (!c.open()) {
         if (c.closed) {
           difference(&r, r.conv, "not sent: the connection is closed");
           ++head_;
@@ -852,13 +809,8 @@ class Replayer {
           send(c, a, "recorded frame " + std::to_string(r.frame));
         }
       } else {
-        Message m = mapped(r.msg);
-        if (r.msg.type != u8(MsgType::Ack)) {
-          m.seq = c.next_seq;
-          c.next_seq = next_seq(c.next_seq);
-          c.ours_by_seq[m.seq] = head_;
-        }
-        send(c, m, "recorded frame " + std::to_string(r.frame));
+        const Sent& s = send(c, mapped(r.msg), "recorded frame " + std::to_string(r.frame));
+        if (r.msg.type != u8(MsgType::Ack)) c.ours_by_id[s.id] = head_;
       }
       prev_rec_ = r.time;
       prev_done_ = Clock::now();
@@ -869,15 +821,7 @@ class Replayer {
     ++gen_;
     timer_.cancel();
     acceptor_.close();
-    for (auto& c : convs_) {
-      c->close_when_flushed = true;
-      if (!c->open && !c->closed) {
-        boost::system::error_code ig;
-        c->sock.close(ig);
-        c->closed = true;
-      }
-      flush(*c);
-    }
+    for (auto& c : convs_) shut(*c);
     in_advance_ = false;
   }
 
