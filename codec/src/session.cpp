@@ -172,7 +172,7 @@ const SessionEvent* Session::finish_messages(double now) {
   if (rest.empty()) return nullptr;
   // The stream ended inside a message: nothing more can complete it.
   failed_ = true;
-  ev_.kind = EventKind::FramingError;
+  ev_.kind = EventKind::EndedInsideMessage;
   ev_.id = 0;
   ev_.stream_offset = framer_.stream_offset();
   ev_.time = now;

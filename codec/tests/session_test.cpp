@@ -224,7 +224,7 @@ TEST(Session, CloseReportsEverythingUnansweredAndTheMessageCutShort) {
     last.push_back(x);
   });
   ASSERT_EQ(last.size(), 1u);
-  EXPECT_EQ(last[0].kind, EventKind::FramingError);
+  EXPECT_EQ(last[0].kind, EventKind::EndedInsideMessage);
   EXPECT_EQ(last[0].offset, 0u);
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].type, u8(MsgType::Registration));

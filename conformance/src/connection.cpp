@@ -11,8 +11,8 @@
 #include <chrono>
 #include <deque>
 
+#include "session_io.hpp"
 #include "transport.hpp"
-#include "vsm/framing.hpp"
 #include "vsm/message.hpp"
 
 namespace vsm::conform {
@@ -23,10 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const Clock::time_point kEpoch = Clock::now();
-Clock::time_point at(double s) {
-  return kEpoch + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
+Clock::time_point at(double s) { return io::time_point(s); }
 
 Endpoint endpoint(const tcp::endpoint& ep) {
   Endpoint e;
@@ -43,42 +40,48 @@ Endpoint endpoint(const tcp::endpoint& ep) {
 
 }  // namespace
 
-double now_s() { return std::chrono::duration<double>(Clock::now() - kEpoch).count(); }
+double now_s() { return io::now(); }
 
 // ---------------------------------------------------------------- one connection
 
+// A Link is the runner's view of one vsm::io::SessionIo (tools/common): the
+// Session frames, checks and tracks both directions; the link turns its
+// events into Inbound messages and lost framing, and reports the close at
+// once when the runner closes (the adapter reports it from the loop).
 struct Link::Impl : std::enable_shared_from_this<Link::Impl> {
   Impl(std::string n, tcp::socket s, const LinkConfig& c)
-      : name(std::move(n)), sock(std::move(s)), cfg(c), tracker(tracker_config(c)) {
-    boost::system::error_code ec;
-    local = endpoint(sock.local_endpoint(ec));
-    remote = endpoint(sock.remote_endpoint(ec));
+      : name(std::move(n)), cfg(c), io(std::make_shared<io::SessionIo>(std::move(s), io_config(c))) {
+    local = endpoint(io->local());
+    remote = endpoint(io->remote());
   }
-  static TrackerConfig tracker_config(const LinkConfig& c) {
-    TrackerConfig t;
-    t.ack_timeout = c.ack_timeout;
-    t.initiator_role = Role::Node;
-    return t;
+  static io::IoConfig io_config(const LinkConfig& c) {
+    io::IoConfig x;
+    // The node always opens the connection: the runner is the manager when the IUT initiates.
+    x.session.local_role = c.iut_initiates ? Role::Manager : Role::Node;
+    x.session.initiator = !c.iut_initiates;
+    x.session.convention = c.convention;
+    x.session.accept_other_convention = true;  // taken, then failed as VSM-6.1-LENGTH-LITERAL
+    x.session.ack_timeout = c.ack_timeout;
+    x.session.check_sent = false;  // the runner breaks rules on purpose
+    x.sctp = c.sctp;
+    x.ack_timers = false;  // the executor asks (expire_unanswered)
+    x.max_queued = kMaxQueued;
+    return x;
   }
-  Dir iut_dir() const { return cfg.iut_initiates ? Dir::FromInitiator : Dir::FromResponder; }
-  Dir runner_dir() const { return other(iut_dir()); }
+  LengthConvention other_conv() const {
+    return cfg.convention == LengthConvention::Total4 ? LengthConvention::Literal3 : LengthConvention::Total4;
+  }
 
   std::string name;
-  tcp::socket sock;
   LinkConfig cfg;
+  std::shared_ptr<io::SessionIo> io;
   LinkEvents events;
   bool open = true;
-  bool framing_lost = false;
   bool dead = false;  // detached: handlers do nothing
   std::string close_reason;
-  std::vector<std::uint8_t> rbuf;
-  std::array<std::uint8_t, 4096> chunk{};
-  ExchangeTracker tracker;
-  std::uint64_t counter = 0;  // tracker ids of the messages, both directions
-  std::deque<std::shared_ptr<std::vector<std::uint8_t>>> wq;
-  bool writing = false;
   std::uint64_t uid = 0;
   Endpoint local, remote;
+  std::vector<EarlierFinding> late;  // the runner's requests past the ACK timer (tick)
 
   void mark_closed(bool by_runner, const std::string& why) {
     if (!open) return;
@@ -87,120 +90,88 @@ struct Link::Impl : std::enable_shared_from_this<Link::Impl> {
     if (!dead && events.closed) events.closed(by_runner, why);
   }
 
-  void do_read() {
-    auto self = shared_from_this();
-    sock.async_read_some(asio::buffer(chunk), [this, self](boost::system::error_code ec, std::size_t n) {
-      if (dead) return;
-      if (ec) {
-        mark_closed(false, ec == asio::error::eof ? "closed by the IUT" : ec.message());
-        return;
+  void start() {
+    io::SessionIo::Handlers h;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    h.on_message = [weak](const SessionEvent& e) {
+      if (auto self = weak.lock()) self->on_event(e);
+    };
+    h.on_earlier = [weak](const EarlierFinding& f) {
+      if (auto self = weak.lock()) self->late.push_back(f);
+    };
+    h.on_close = [weak](const std::string& why) {
+      if (auto self = weak.lock()) {
+        self->mark_closed(false, why == "peer closed the connection" ? "closed by the IUT" : why);
       }
-      if (!framing_lost) {
-        rbuf.insert(rbuf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
-        frame();
-      }
-      if (!dead) do_read();
-    });
+    };
+    io->start(std::move(h));
   }
 
-  void frame() {
-    const LengthConvention other_conv =
-        cfg.convention == LengthConvention::Total4 ? LengthConvention::Literal3 : LengthConvention::Total4;
-    while (rbuf.size() >= 4 && !dead) {
-      const std::uint16_t lf = static_cast<std::uint16_t>((rbuf[2] << 8) | rbuf[3]);
-      const std::uint32_t want = declared_size(lf, cfg.convention);
-      if (want == 0 || want < kHeaderSize) {
-        framing_lost = true;
-        if (events.framing_lost) events.framing_lost(lf, rbuf);
-        rbuf.clear();
-        return;
-      }
-      LengthConvention conv = cfg.convention;
-      std::uint32_t take = want;
-      if (rbuf.size() < want) {
-        // A whole message under the other convention that ours cannot finish: name it.
-        const std::uint32_t alt = declared_size(lf, other_conv);
-        if (alt >= kHeaderSize && alt <= rbuf.size() && decode(std::span(rbuf.data(), alt), other_conv).ok() &&
-            looks_like_vsm(std::span(rbuf.data(), alt), other_conv)) {
-          conv = other_conv;
-          take = alt;
-        } else {
-          return;
-        }
-      }
-      Inbound in;
-      in.bytes.assign(rbuf.begin(), rbuf.begin() + take);
-      in.conv = conv;
-      in.t = now_s();
-      in.other_convention = conv != cfg.convention;
-      rbuf.erase(rbuf.begin(), rbuf.begin() + take);
-      const MessageView v = decode(in.bytes, conv);
-      check_message(v, in.checks);
-      ExchangeResult ex = tracker.on_message(v, iut_dir(), in.t, ++counter);
-      in.exchange = std::move(ex.findings);
-      in.answers = ex.request;
-      if (events.message) events.message(in);
+  void on_event(const SessionEvent& e) {
+    if (dead) return;
+    if (e.kind == EventKind::EndedInsideMessage) return;  // partial() shows it to an expectation that waits
+    if (e.kind == EventKind::FramingError) {
+      const Bytes rest = e.message.bytes;
+      const std::uint16_t lf = rest.size() >= 4 ? static_cast<std::uint16_t>(e.declared) : 0;
+      if (events.framing_lost) events.framing_lost(lf, rest);
+      return;
     }
+    Inbound in;
+    in.bytes.assign(e.message.bytes.begin(), e.message.bytes.end());
+    in.other_convention = e.other_convention;
+    in.conv = e.other_convention ? other_conv() : cfg.convention;
+    in.t = e.time;
+    for (std::size_t i = 0; i < e.findings.size(); ++i) {
+      if (i < e.message_findings) {
+        in.checks.add(e.findings[i]);
+      } else {
+        in.exchange.add(e.findings[i]);
+      }
+    }
+    in.answers = e.request;
+    if (events.message) events.message(in);
   }
 
-  void track(std::span<const std::uint8_t> bytes) {
-    const MessageView v = decode(bytes, cfg.convention);
-    if (v.has_header()) tracker.on_message(v, runner_dir(), now_s(), ++counter);
-  }
-
-  Sent write(std::vector<std::uint8_t> bytes) {
-    if (!open) return Sent::Closed;
-    if (wq.size() >= kMaxQueued) {
-      close("the IUT does not read");
+  Sent queued_result() {
+    if (io->closed() && io->close_reason().rfind("write queue full", 0) == 0) {
+      mark_closed(true, "the IUT does not read");
       return Sent::Overflow;
     }
-    wq.push_back(std::make_shared<std::vector<std::uint8_t>>(std::move(bytes)));
-    pump();
     return Sent::Queued;
   }
-  void pump() {
-    if (writing || wq.empty() || !open) return;
-    writing = true;
-    auto buf = wq.front();
-    auto self = shared_from_this();
-    asio::async_write(sock, asio::buffer(*buf), [this, self, buf](boost::system::error_code ec, std::size_t) {
-      if (dead) return;
-      writing = false;
-      if (!wq.empty()) wq.pop_front();
-      if (ec) {
-        mark_closed(false, "write failed: " + ec.message());
-        return;
-      }
-      pump();
-    });
+  Sent send(std::vector<std::uint8_t> bytes) {
+    if (!open || !io->is_open()) return Sent::Closed;
+    io->send_bytes(std::move(bytes), true);
+    return queued_result();
   }
-
+  void track(std::span<const std::uint8_t> bytes) {
+    if (io->is_open()) io->note(bytes, true);
+  }
+  Sent write(std::vector<std::uint8_t> bytes) {
+    if (!open || !io->is_open()) return Sent::Closed;
+    io->write(bytes);
+    return queued_result();
+  }
   void close(const std::string& why) {
     mark_closed(true, why);
-    boost::system::error_code ec;
-    sock.shutdown(tcp::socket::shutdown_both, ec);
-    sock.close(ec);
+    io->close(why);
   }
   void abort(const std::string& why) {
     mark_closed(true, why);
-    const linger l{1, 0};
-    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
-    boost::system::error_code ec;
-    sock.close(ec);
+    io->abort(why);
   }
 };
 
 Link::Link(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Link::~Link() {
   impl_->dead = true;
-  boost::system::error_code ec;
-  impl_->sock.close(ec);
+  impl_->io->close("the runner is done with the connection");
 }
 void Link::start(LinkEvents events) {
   static std::uint64_t uids = 0;
   impl_->uid = ++uids;  // connections the runner uses (a readiness probe never starts)
   impl_->events = std::move(events);
-  impl_->do_read();
+  impl_->start();
 }
 const std::string& Link::name() const { return impl_->name; }
 std::uint64_t Link::uid() const { return impl_->uid; }
@@ -208,22 +179,20 @@ const Endpoint& Link::local() const { return impl_->local; }
 const Endpoint& Link::remote() const { return impl_->remote; }
 bool Link::open() const { return impl_->open; }
 const std::string& Link::close_reason() const { return impl_->close_reason; }
-Link::Sent Link::send(std::vector<std::uint8_t> message) {
-  impl_->track(message);
-  return impl_->write(std::move(message));
-}
+Link::Sent Link::send(std::vector<std::uint8_t> message) { return impl_->send(std::move(message)); }
 void Link::track(std::span<const std::uint8_t> message) { impl_->track(message); }
 Link::Sent Link::send_raw(std::vector<std::uint8_t> bytes) { return impl_->write(std::move(bytes)); }
-bool Link::idle() const { return impl_->wq.empty(); }
-std::span<const std::uint8_t> Link::partial() const { return impl_->rbuf; }
-std::size_t Link::unanswered() const { return impl_->tracker.outstanding(impl_->runner_dir()); }
+bool Link::idle() const { return impl_->io->queued() == 0; }
+std::span<const std::uint8_t> Link::partial() const { return impl_->io->partial(); }
+std::size_t Link::unanswered() const { return impl_->io->session().awaiting_ack(); }
 std::vector<Finding> Link::expire_unanswered(double now) {
-  std::vector<EarlierFinding> all;
-  impl_->tracker.expire(now, all);
+  impl_->late.clear();
+  impl_->io->tick(now);
   std::vector<Finding> out;
-  for (const auto& e : all) {
-    if (e.dir == impl_->runner_dir()) out.push_back(e.finding);
+  for (const auto& e : impl_->late) {
+    if (e.dir == impl_->io->session().local_dir()) out.push_back(e.finding);
   }
+  impl_->late.clear();
   return out;
 }
 void Link::close(const std::string& why) { impl_->close(why); }

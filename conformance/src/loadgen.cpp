@@ -126,6 +126,7 @@ void Node::on_connected(tcp::socket s) {
 
 // Everything the manager sends but the ACKs of our requests: judged, and ACKed.
 void Node::on_message(const SessionEvent& e) {
+  if (e.kind == EventKind::EndedInsideMessage) return;  // the manager closed: reported by the close
   if (e.kind == EventKind::FramingError) {
     load.violation(fmt::format("[{}] {} (Length announces {}) at stream offset {}", requirement(Req::Length).id,
                                e.error, e.declared, e.stream_offset));

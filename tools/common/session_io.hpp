@@ -118,6 +118,7 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   const tcp::endpoint& remote() const noexcept { return remote_; }
   bool sctp() const noexcept { return cfg_.sctp; }
   const Session& session() const noexcept { return session_; }
+  Bytes partial() noexcept { return session_.partial(); }  // received octets not yet a whole message
   const IoConfig& config() const noexcept { return cfg_; }
 
  private:

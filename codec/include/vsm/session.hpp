@@ -51,8 +51,9 @@ struct SessionConfig {
 };
 
 enum class EventKind : std::uint8_t {
-  Message,       // a whole message from the peer
-  FramingError,  // the stream cannot be framed any more (impossible Length); nothing more comes
+  Message,             // a whole message from the peer
+  FramingError,        // the stream cannot be framed any more (impossible Length); nothing more comes
+  EndedInsideMessage,  // close(): the TCP stream ended inside a message (its start in `message`)
 };
 
 // What receive() hands out: the exchange result (findings on this message,
@@ -67,8 +68,8 @@ struct SessionEvent : ExchangeResult {
   // Message
   MessageView message;
   std::size_t message_findings = 0;  // findings[0, this): the message's own rules (check_message); then the tracker's
-  bool other_convention = false;  // framed and decoded under the other Length convention
-  bool cut_short = false;         // SCTP: the chunk or association ended before its Length said
+  bool other_convention = false;     // framed and decoded under the other Length convention
+  bool cut_short = false;            // SCTP: the chunk or association ended before its Length said
   // FramingError
   std::string_view error;
   std::uint32_t declared = 0;  // the size (or Length field) the bad header announced
@@ -145,6 +146,8 @@ class Session {
   std::optional<std::uint32_t> node_id() const noexcept { return tracker_.node_id(); }
   bool failed() const noexcept { return failed_; }
   std::uint64_t ignored() const noexcept { return ignored_; }
+  // Received octets that are not a whole message yet (TCP; valid until the next call).
+  Bytes partial() noexcept { return cfg_.transport == Transport::Stream && !failed_ ? framer_.pending() : Bytes{}; }
   std::uint64_t messages_received() const noexcept { return received_; }
   const SessionConfig& config() const noexcept { return cfg_; }
   void set_convention(LengthConvention c) noexcept;

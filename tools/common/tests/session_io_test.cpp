@@ -301,7 +301,7 @@ TEST_F(SessionIoTest, PeerEndingTheStreamInsideAMessageIsReportedThenTheClose) {
   ASSERT_TRUE(run_until([&] { return !log.closes.empty(); }));
   EXPECT_EQ(log.closes[0], "peer closed the connection");
   ASSERT_EQ(log.messages.size(), 2u);
-  EXPECT_EQ(log.messages[1].kind, EventKind::FramingError);
+  EXPECT_EQ(log.messages[1].kind, EventKind::EndedInsideMessage);
   EXPECT_EQ(log.messages[1].offset, registration(1, 0).encoded_size());
   EXPECT_EQ(log.messages[1].error, "connection ended inside a message");
   ASSERT_EQ(log.earlier.size(), 1u) << "the Registration was never ACKed";

@@ -82,6 +82,11 @@ void Connection::log_earlier(const EarlierFinding& f) {
 }
 
 void Connection::handle(const SessionEvent& e, const AckHandler* on_ack) {
+  if (e.kind == EventKind::EndedInsideMessage) {
+    info("{} closed inside a message: {} octet(s) at stream offset {} never completed", label_, e.message.bytes.size(),
+         e.stream_offset);
+    return;
+  }
   if (e.kind == EventKind::FramingError) {
     impossible_length(e.stream_offset, e.error, e.declared);
     return;

@@ -808,6 +808,13 @@ void Engine::sctp(std::uint64_t frame, double time, const Packet& p) {
       }
     }
   });
+  // The kernel reuses ports: an INIT on the tuple of an association that
+  // carried data starts a new association (the old one may not have been
+  // seen to end). Its TSNs start again and must not be taken for retransmissions.
+  if (has_init) {
+    const Key k = key_of(p);
+    if (const Conn* old = conns_.find(k, hash(k)); old != nullptr && (old->s[0].bytes + old->s[1].bytes) != 0) close(k);
+  }
   bool created = false;
   Conn* c = lookup(p, on_port || by_ppid || heuristic || has_init, created);
   if (c == nullptr) return;

@@ -158,8 +158,8 @@ struct ReplayCli {
   std::set<std::string> ignore;        // fields not compared at all
   std::set<std::string> ignore_value;  // options compared by presence and count, not by value
   bool verbose = false;
-  std::string pcap;   // --pcap: the live exchange as pcapng evidence
-  bool sctp = false;  // the live connections are SCTP associations (--transport)
+  std::string pcap;             // --pcap: the live exchange as pcapng evidence
+  bool sctp = false;            // the live connections are SCTP associations (--transport)
   std::uint32_t sctp_ppid = 0;  // PPID of the DATA chunks sent (--sctp-ppid)
 };
 
@@ -585,6 +585,11 @@ class Replayer {
   // A live message; with --pcap it is written with the differences and findings it caused, followed by
   // the messages sent in answer.
   void on_live(Live& c, const SessionEvent& e) {
+    if (e.kind == EventKind::EndedInsideMessage) {
+      out_ << "note " << conv_name(c.idx) << " live: the connection ended inside a message (" << e.message.bytes.size()
+           << " octet(s) at stream offset " << e.stream_offset << ")\n";
+      return;
+    }
     if (e.kind == EventKind::FramingError) {
       // Nothing more is framed on this connection (what the live side sends next is not read).
       ++findings_;

@@ -381,6 +381,31 @@ TEST(Sctp, BundledFragmentedAndDuplicatedChunks) {
   fs::remove(path);
 }
 
+// The kernel reuses a port for a new association whose TSNs start where the
+// old one's did: after the INIT, the same TSNs are new data, not retransmissions.
+TEST(Sctp, NewAssociationOnAReusedTupleIsNotTakenForRetransmissions) {
+  const std::string path = tmp_path("sctp-reuse.pcap");
+  Conversation c;
+  const auto node = test::v4host(3, 40003), mgr = test::v4host(1, kDefaultPort);
+  // An INIT chunk: type 1, length 20, initiate tag, a_rwnd, streams, initial TSN.
+  Buf init = {1, 0, 0, 20};
+  for (std::uint8_t b : {0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0x13, 0x88}) init.push_back(b);
+  {
+    test::Writer w(path, DLT_EN10MB);
+    for (int assoc = 0; assoc < 2; ++assoc) {
+      w.add(test::sctp_frame(node, mgr, init));
+      w.add(test::sctp_frame(node, mgr, test::sctp_data_chunk(5000, 0, c.reg)));
+      w.add(test::sctp_frame(mgr, node, test::sctp_data_chunk(1000, 0, c.reg_ack)));
+    }
+  }
+  auto a = analyze(path);
+  ASSERT_EQ(a->c.msgs.size(), 4u);
+  EXPECT_EQ(a->c.msgs[2].frame, 5u);
+  EXPECT_EQ(a->stats.retransmitted, 0u);
+  EXPECT_EQ(a->stats.connections, 2u);
+  fs::remove(path);
+}
+
 // User messages that are not one VSM message each (vsm::SctpJoiner, the dissector's rule too):
 // two messages in one chunk, one message across two chunks, a held start at the association's end.
 TEST(Sctp, MessagesAndChunksNeedNotMatch) {
