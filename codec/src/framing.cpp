@@ -50,7 +50,7 @@ FrameResult Framer::next() noexcept {
   const std::size_t avail = end_ - start_;
   if (avail < 4) return r;
   const std::uint8_t* p = buf_.data() + start_;
-  const auto length = static_cast<std::uint16_t>((p[off::kLength] << 8) | p[off::kLength + 1]);
+  const std::uint16_t length = length_field_at(Bytes(p, avail));
   const std::uint32_t size = declared_size(length, conv_);
   if (size == 0 || size > max_pdu_) {
     r.status = FrameStatus::Error;
@@ -96,8 +96,7 @@ std::size_t Framer::resync() noexcept {
       // Could still be the start of a header: keep it if its first bytes fit one.
       if (is_known_type(rest[0])) break;
     } else if (plausible_header(rest, conv_)) {
-      const std::uint32_t size =
-          declared_size(static_cast<std::uint16_t>((rest[off::kLength] << 8) | rest[off::kLength + 1]), conv_);
+      const std::uint32_t size = declared_size_at(rest, conv_);
       if (size > avail || looks_like_vsm(rest, conv_)) break;
     }
     ++start_;
@@ -118,7 +117,7 @@ void Framer::reset(std::uint64_t skipped) noexcept {
 
 namespace {
 std::uint32_t size_at(Bytes b, std::size_t at, LengthConvention c) noexcept {
-  return declared_size(static_cast<std::uint16_t>(b[at + off::kLength] << 8 | b[at + off::kLength + 1]), c);
+  return declared_size_at(b.subspan(at), c);
 }
 bool header_at(Bytes b, std::size_t at, LengthConvention c) noexcept {
   return b.size() >= at + kHeaderSize && plausible_header(b.subspan(at, kHeaderSize), c);
@@ -180,7 +179,8 @@ const std::vector<SctpPiece>& SctpJoiner::feed(Bytes chunk) {
     }
     const LengthConvention other =
         conv_ == LengthConvention::Total4 ? LengthConvention::Literal3 : LengthConvention::Total4;
-    if (size > rem && rem >= off::kCode && size_at(chunk, at, other) == rem) {  // exactly one message of the other Length convention
+    if (size > rem && rem >= off::kCode &&
+        size_at(chunk, at, other) == rem) {  // exactly one message of the other Length convention
       out_.push_back(SctpPiece{chunk.subspan(at), at, false, false});
       return out_;
     }

@@ -47,6 +47,13 @@ std::size_t Session::feed(Bytes data, double now) {
     piece_ = 0;
     return data.size();
   }
+  // Nothing buffered: whole messages are framed in place, without a copy;
+  // only what is left of `data` after them goes into the framer's buffer.
+  if (!direct_.empty()) return 0;  // next() first
+  if (framer_.buffered() == 0) {
+    direct_ = data;
+    return data.size();
+  }
   return framer_.feed(data);
 }
 
@@ -64,7 +71,24 @@ const SessionEvent* Session::next() {
     }
     return on_pdu(p.pdu, at, now_, c, p.cut_short);
   }
+  if (!direct_.empty()) {
+    const Bytes d = direct_;
+    if (d.size() >= 4) {
+      const std::uint32_t size = declared_size_at(d, cfg_.convention);
+      if (size != 0 && size <= framer_.capacity() / 2 && size <= d.size()) {
+        direct_ = d.subspan(size);
+        const std::uint64_t at = direct_total_ + framer_.stream_offset();
+        direct_total_ += size;
+        return on_pdu(d.first(size), at, now_, cfg_.convention, false);
+      }
+    }
+    // The rest (a message not whole yet, a bad Length) is the framer's.
+    direct_ = {};
+    const std::size_t took = framer_.feed(d);
+    not_taken_ = d.size() - took;  // only past an impossible Length, which stops the stream
+  }
   FrameResult r = framer_.next();
+  r.stream_offset += direct_total_;
   switch (r.status) {
     case FrameStatus::Pdu: return on_pdu(r.pdu, r.stream_offset, now_, cfg_.convention, false);
     case FrameStatus::Error:
@@ -80,7 +104,7 @@ const SessionEvent* Session::next() {
       ev_.earlier.clear();
       ev_.error = r.error;
       ev_.declared = r.declared;
-      ignored_ += framer_.buffered();
+      ignored_ += framer_.buffered() + not_taken_;
       return &ev_;
     case FrameStatus::NeedMore: break;
   }
@@ -88,13 +112,12 @@ const SessionEvent* Session::next() {
   // Incomplete under ours: a whole, valid message under the other convention is taken as that.
   const Bytes rest = framer_.pending();
   if (rest.size() < kHeaderSize) return nullptr;
-  const auto length = static_cast<std::uint16_t>((rest[off::kLength] << 8) | rest[off::kLength + 1]);
-  const std::uint32_t alt = declared_size(length, other_conv());
+  const std::uint32_t alt = declared_size_at(rest, other_conv());
   if (alt < kHeaderSize || alt > rest.size()) return nullptr;
   const Bytes pdu = rest.first(alt);
   if (!decode(pdu, other_conv()).ok() || !looks_like_vsm(pdu, other_conv())) return nullptr;
   r = framer_.take(alt);
-  return on_pdu(r.pdu, r.stream_offset, now_, other_conv(), false);
+  return on_pdu(r.pdu, r.stream_offset + direct_total_, now_, other_conv(), false);
 }
 
 const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now, LengthConvention c, bool cut_short) {
@@ -174,7 +197,7 @@ const SessionEvent* Session::finish_messages(double now) {
   failed_ = true;
   ev_.kind = EventKind::EndedInsideMessage;
   ev_.id = 0;
-  ev_.stream_offset = framer_.stream_offset();
+  ev_.stream_offset = framer_.stream_offset() + direct_total_;
   ev_.time = now;
   ev_.message = decode(rest, cfg_.convention);
   ev_.findings.clear();

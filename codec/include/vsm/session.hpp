@@ -105,7 +105,8 @@ class Session {
     }
   }
   // The same in two steps, h11-style: feed() takes what fits and says how
-  // much; next() yields events until it returns nullptr.
+  // much; next() yields events until it returns nullptr. Whole messages are
+  // framed in the bytes given, so they must stay valid until then.
   std::size_t feed(Bytes data, double now);
   const SessionEvent* next();
 
@@ -168,6 +169,12 @@ class Session {
   Sent sent_;                            // note_sent()'s result
   // Messages transport: the pieces of the last chunk, and the next to hand out.
   const std::vector<SctpPiece>* pieces_ = nullptr;
+  // Stream transport: the caller's bytes being framed in place (valid until
+  // next() returns nullptr), what was framed so, and what the framer could
+  // not take after an impossible Length.
+  Bytes direct_;
+  std::uint64_t direct_total_ = 0;
+  std::size_t not_taken_ = 0;
   std::size_t piece_ = 0;
   std::uint64_t chunk_offset_ = 0, stream_ = 0;
   std::size_t held_before_ = 0;  // octets the joiner held when the chunk came

@@ -194,6 +194,14 @@ class MessageView {
 // Size that the Length field announces, or 0 when the field is impossible.
 // Needs the first 4 bytes.
 std::uint32_t declared_size(std::uint16_t length_field, LengthConvention c) noexcept;
+// The header's Length field of a message starting at b (needs 4 bytes): the one reader of it.
+constexpr std::uint16_t length_field_at(Bytes b) noexcept {
+  return static_cast<std::uint16_t>((b[off::kLength] << 8) | b[off::kLength + 1]);
+}
+// Size that the Length field of the message at b announces (0 when impossible). Needs 4 bytes.
+inline std::uint32_t declared_size_at(Bytes b, LengthConvention c) noexcept {
+  return declared_size(length_field_at(b), c);
+}
 std::uint16_t length_field_for(std::size_t total_size, LengthConvention c) noexcept;
 std::uint32_t minimum_length_field(LengthConvention c) noexcept;
 
