@@ -46,8 +46,7 @@ void for_each_message(ByteSpan bytes, std::uint32_t count, LengthConvention c, F
   }
   std::size_t at = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
-    const std::uint8_t* p = bytes.data() + at;
-    const std::uint32_t size = declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), c);
+    const std::uint32_t size = declared_size_at(bytes.subspan(at), c);
     f(bytes.subspan(at, size), at);
     at += size;
   }
@@ -639,8 +638,7 @@ void Engine::push(Conn& c, Dir d, ByteSpan data) {
     // --auto: a segment that starts with one whole message that passes the heuristic claims the connection.
     bool yes = false;
     if (data.size() >= kHeaderSize && plausible_header(data, opt_.convention)) {
-      const std::uint32_t size =
-          declared_size(static_cast<std::uint16_t>(data[off::kLength] << 8 | data[off::kLength + 1]), opt_.convention);
+      const std::uint32_t size = declared_size_at(data, opt_.convention);
       yes = size > 0 && size <= data.size() && looks_like_vsm(data.first(size), opt_.convention);
     }
     if (!yes) {
@@ -664,9 +662,7 @@ void Engine::push(Conn& c, Dir d, ByteSpan data) {
     std::size_t used = 0;
     std::uint32_t count = 0;
     while (data.size() - used >= 4) {
-      const std::uint8_t* p = data.data() + used;
-      const std::uint32_t size =
-          declared_size(static_cast<std::uint16_t>(p[off::kLength] << 8 | p[off::kLength + 1]), opt_.convention);
+      const std::uint32_t size = declared_size_at(data.subspan(used), opt_.convention);
       if (size == 0 || size > data.size() - used) break;
       used += size;
       ++count;
