@@ -1152,7 +1152,10 @@ void sort_by_position(std::vector<Diagnostic>& d) {
 
 std::string join(const std::vector<Diagnostic>& d) {
   std::string s;
-  for (const auto& x : d) s += (s.empty() ? "" : "\n") + x.text();
+  for (const auto& x : d) {
+    if (!s.empty()) s += '\n';
+    s += x.text();  // appended: g++ 12 -O3 warns wrongly (-Wrestrict) on "..." + string
+  }
   return s;
 }
 

@@ -133,7 +133,7 @@ OptKey option_key(std::string_view s) {
 
 std::string option_key_text(const OptKey& k) {
   std::string s = option_keyword(OptionKey{k.type, k.sub});
-  if (k.index > 0) s += "#" + std::to_string(k.index + 1);
+  if (k.index > 0) s.append("#").append(std::to_string(k.index + 1));  // not "#" + ...: g++ 12 -O3 -Wrestrict
   return s;
 }
 
