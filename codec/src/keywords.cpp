@@ -424,7 +424,7 @@ Parsed<std::vector<std::uint8_t>> parse_value(std::uint8_t type, std::uint8_t su
     case ValueSyntax::Address: {
       auto a = parse_address(text);
       if (!a) return fail();
-      return std::move(*a);
+      return a;
     }
     case ValueSyntax::NtpTime: {
       const auto t = time_of(text);
@@ -438,7 +438,7 @@ Parsed<std::vector<std::uint8_t>> parse_value(std::uint8_t type, std::uint8_t su
     case ValueSyntax::Hex: {
       auto h = parse_hex(text);
       if (!h) return fail();
-      return std::move(*h);
+      return h;
     }
   }
   return fail();
