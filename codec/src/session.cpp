@@ -92,18 +92,8 @@ const SessionEvent* Session::next() {
   switch (r.status) {
     case FrameStatus::Pdu: return on_pdu(r.pdu, r.stream_offset, now_, cfg_.convention, false);
     case FrameStatus::Error:
-      failed_ = true;
-      ev_.kind = EventKind::FramingError;
-      ev_.id = 0;
-      ev_.stream_offset = r.stream_offset;
-      ev_.time = now_;
-      ev_.message = decode(framer_.pending(), cfg_.convention);  // from the bad header on: what cannot be framed
-      ev_.findings.clear();
-      ev_.message_findings = 0;
-      ev_.request.reset();
-      ev_.earlier.clear();
-      ev_.error = r.error;
-      ev_.declared = r.declared;
+      // From the bad header on: what cannot be framed.
+      stop_stream(EventKind::FramingError, r.stream_offset, framer_.pending(), r.error, r.declared);
       ignored_ += framer_.buffered() + not_taken_;
       return &ev_;
     case FrameStatus::NeedMore: break;
@@ -118,6 +108,22 @@ const SessionEvent* Session::next() {
   if (!decode(pdu, other_conv()).ok() || !looks_like_vsm(pdu, other_conv())) return nullptr;
   r = framer_.take(alt);
   return on_pdu(r.pdu, r.stream_offset + direct_total_, now_, other_conv(), false);
+}
+
+void Session::stop_stream(EventKind kind, std::uint64_t offset, Bytes rest, std::string_view error,
+                          std::uint32_t declared) {
+  failed_ = true;
+  ev_.kind = kind;
+  ev_.id = 0;
+  ev_.stream_offset = offset;
+  ev_.time = now_;
+  ev_.message = decode(rest, cfg_.convention);
+  ev_.findings.clear();
+  ev_.message_findings = 0;
+  ev_.request.reset();
+  ev_.earlier.clear();
+  ev_.error = error;
+  ev_.declared = declared;
 }
 
 const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now, LengthConvention c, bool cut_short) {
@@ -194,17 +200,8 @@ const SessionEvent* Session::finish_messages(double now) {
   const Bytes rest = framer_.pending();
   if (rest.empty()) return nullptr;
   // The stream ended inside a message: nothing more can complete it.
-  failed_ = true;
-  ev_.kind = EventKind::EndedInsideMessage;
-  ev_.id = 0;
-  ev_.stream_offset = framer_.stream_offset() + direct_total_;
-  ev_.time = now;
-  ev_.message = decode(rest, cfg_.convention);
-  ev_.findings.clear();
-  ev_.message_findings = 0;
-  ev_.request.reset();
-  ev_.earlier.clear();
-  ev_.error = "connection ended inside a message";
+  stop_stream(EventKind::EndedInsideMessage, framer_.stream_offset() + direct_total_, rest,
+              "connection ended inside a message", 0);
   ev_.declared = ev_.message.declared_size;
   ignored_ += rest.size();
   return &ev_;

@@ -133,7 +133,7 @@ struct Link::Impl : std::enable_shared_from_this<Link::Impl> {
   }
 
   Sent queued_result() {
-    if (io->closed() && io->close_reason().rfind("write queue full", 0) == 0) {
+    if (io->overflowed()) {
       mark_closed(true, "the IUT does not read");
       return Sent::Overflow;
     }

@@ -174,6 +174,7 @@ void SessionIo::noted(const Sent& s, Bytes wire, AckHandler on_ack, bool tracked
 void SessionIo::write(Bytes bytes) {
   if (!is_open()) return;
   if (queue_.size() >= cfg_.max_queued) {
+    overflowed_ = true;
     finish("write queue full: " + std::to_string(queue_.size()) + " writes waiting (the peer does not read)", false);
     return;
   }

@@ -112,6 +112,8 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   bool is_open() const noexcept { return state_ == State::Open; }
   bool closed() const noexcept { return state_ == State::Closed; }
   const std::string& close_reason() const noexcept { return close_reason_; }
+  bool peer_ended() const noexcept { return peer_ended_; }       // the peer or the network ended it, not a call here
+  bool overflowed() const noexcept { return overflowed_; }       // closed because the peer does not read
   std::size_t queued() const noexcept { return queue_.size(); }  // writes not yet completed
   std::size_t ack_handlers() const noexcept { return handlers_.size(); }
   const tcp::endpoint& local() const noexcept { return local_; }
@@ -140,7 +142,8 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   Session session_;
   Handlers h_;
   State state_ = State::Open;
-  bool peer_ended_ = false;  // the peer (or the network) ended it, not a call here
+  bool peer_ended_ = false;
+  bool overflowed_ = false;  // the peer (or the network) ended it, not a call here
   std::string close_reason_;
   tcp::endpoint local_, remote_;
   std::vector<std::uint8_t> rbuf_;

@@ -156,6 +156,8 @@ class Session {
  private:
   const SessionEvent* on_pdu(Bytes pdu, std::uint64_t offset, double now, LengthConvention c, bool cut_short);
   const SessionEvent* finish_messages(double now);
+  // The stream stops: an event of `kind` about the octets from `offset` on.
+  void stop_stream(EventKind kind, std::uint64_t offset, Bytes rest, std::string_view error, std::uint32_t declared);
   std::span<const EarlierFinding> finish_tracking();
   LengthConvention other_conv() const noexcept;
 
