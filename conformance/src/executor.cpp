@@ -31,6 +31,37 @@ const char* verdict_name(Verdict v) {
   return "?";
 }
 
+const char* req_outcome_name(ReqOutcome o) {
+  switch (o) {
+    case ReqOutcome::Pass: return "pass";
+    case ReqOutcome::Fail: return "FAIL";
+    case ReqOutcome::NotReached: return "not reached";
+    case ReqOutcome::NA: return "NA";
+  }
+  return "?";
+}
+
+std::vector<ReqVerdict> requirement_verdicts(const Result& r) {
+  std::vector<ReqVerdict> out;
+  auto outcome = [&](const std::string& id) {
+    if (r.failed_reqs.count(id)) return ReqOutcome::Fail;
+    switch (r.verdict) {
+      case Verdict::Pass: return ReqOutcome::Pass;
+      case Verdict::NA: return ReqOutcome::NA;
+      default: return ReqOutcome::NotReached;
+    }
+  };
+  if (r.test) {
+    for (const auto& id : r.test->requirements) out.push_back({id, outcome(id)});
+  }
+  for (const auto& id : r.failed_reqs) {
+    if (std::none_of(out.begin(), out.end(), [&](const ReqVerdict& v) { return v.id == id; })) {
+      out.push_back({id, ReqOutcome::Fail});
+    }
+  }
+  return out;
+}
+
 namespace {
 
 // Why a step stops the test: the verdict it leads to (in the body; the

@@ -44,9 +44,28 @@ struct Result {
   std::string reason;                 // why not pass
   std::set<std::string> failed_reqs;  // requirement IDs the failure names
   std::vector<std::string> notes;     // further failures after the first
+  // Why an NA test is NA: the profile does not claim a capability (the PICS), the test needs a trigger,
+  // a command (--iut-cmd) or the other transport. The report lists "not claimed" apart from the rest.
+  enum class NaWhy { None, NotClaimed, NeedsTrigger, NeedsIutCmd, OtherTransport };
+  NaWhy na_why = NaWhy::None;
   double seconds = 0;
   double waited = 0;  // seconds spent in deliberate waits
   std::vector<Exchange> ladder;
 };
+
+// What one test's run says of one requirement. A requirement is failed only
+// where its own check or expectation failed (failed_reqs); when the test
+// passed, every requirement it names passed; the other requirements of a test
+// that stopped early (fail, inconclusive, error) were not reached in that run;
+// an NA test says NA of what it names.
+enum class ReqOutcome { Pass, Fail, NotReached, NA };
+const char* req_outcome_name(ReqOutcome o);  // "pass", "FAIL", "not reached", "NA"
+struct ReqVerdict {
+  std::string id;
+  ReqOutcome outcome = ReqOutcome::NotReached;
+};
+// Every requirement the test names, in its order, then those only its checks failed.
+// Console, HTML, JSON and JUnit all read this one function.
+std::vector<ReqVerdict> requirement_verdicts(const Result& r);
 
 }  // namespace vsm::conform
