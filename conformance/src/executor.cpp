@@ -867,18 +867,26 @@ struct Executor::Impl {
     return names;
   }
 
-  std::string not_applicable(const TestCase& t) const {
+  std::string not_applicable(const TestCase& t, Result::NaWhy* why) const {
+    Result::NaWhy sink = Result::NaWhy::None;
+    Result::NaWhy& w = why ? *why : sink;
+    w = Result::NaWhy::OtherTransport;
     if (t.role != cfg.role) return fmt::format("the test is for a {} under test", role_keyword(t.role));
     // VSM-5-SCTP: SCTP tests need an SCTP run (the profile's `sctp` capability claims SCTP).
     if (t.sctp_only && !cfg.sctp) return "an SCTP test (VSM-5-SCTP): it runs with --transport sctp";
     for (const auto& c : t.capabilities) {
+      w = Result::NaWhy::NotClaimed;
       if (!profile.capabilities.count(c)) return fmt::format("the profile does not list capability '{}'", c);
+      w = Result::NaWhy::NeedsIutCmd;
       if (c == "second_instance" && cfg.iut_cmd.empty()) return "a second instance needs --iut-cmd";
     }
+    w = Result::NaWhy::NeedsIutCmd;
     if (t.restarts_iut && cfg.iut_cmd.empty()) return "the test ends the IUT process: it needs --iut-cmd";
     for (const auto& name : triggers_of(t)) {
       auto it = profile.triggers.find(name);
+      w = Result::NaWhy::NeedsTrigger;
       if (it == profile.triggers.end()) return fmt::format("the profile defines no trigger '{}'", name);
+      w = Result::NaWhy::NeedsIutCmd;
       if (!it->second.at_start.empty() && cfg.iut_cmd.empty()) {
         return fmt::format("trigger '{}' needs the runner to start the IUT (--iut-cmd)", name);
       }
@@ -886,6 +894,7 @@ struct Executor::Impl {
         return fmt::format("trigger '{}' signals the IUT process: needs --iut-cmd", name);
       }
     }
+    w = Result::NaWhy::None;
     return {};
   }
 
@@ -1033,6 +1042,8 @@ void Executor::open() {
 }
 std::string Executor::address() const { return impl_->address(); }
 Result Executor::run(const TestCase& tc) { return impl_->run(tc); }
-std::string Executor::not_applicable(const TestCase& tc) const { return impl_->not_applicable(tc); }
+std::string Executor::not_applicable(const TestCase& tc, Result::NaWhy* why) const {
+  return impl_->not_applicable(tc, why);
+}
 
 }  // namespace vsm::conform

@@ -40,8 +40,8 @@ class Executor {
   void open();
   std::string address() const;  // HOST:PORT actually used
   Result run(const TestCase& tc);
-  // NA reason when the profile lacks what the test needs, else empty.
-  std::string not_applicable(const TestCase& tc) const;
+  // NA reason when the profile lacks what the test needs, else empty; `why` (when given) says which kind.
+  std::string not_applicable(const TestCase& tc, Result::NaWhy* why = nullptr) const;
 
  private:
   struct Impl;

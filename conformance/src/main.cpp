@@ -1,27 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// vsm-conform: the scripted conformance runner (issue 5).
+// vsm-conform: the scripted conformance runner (issue 5), its command line.
+// One table of subcommands (kCommands), each with its own options, help and
+// function; the conventions shared with the other programs (--version,
+// HOST:PORT, length-convention words, colour, help and usage errors, exit
+// statuses) come from tools/common/cli.hpp.
 #include <fmt/format.h>
-#include <netinet/in.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <ctime>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 
+#include "cli.hpp"
 #include "executor.hpp"
 #include "loadgen.hpp"
 #include "model.hpp"
 #include "output.hpp"
+#include "output_files.hpp"
 #include "pcap.hpp"
 #include "scenario.hpp"
 #include "transport.hpp"
 #include "vsm/catalogue.hpp"
+#include "vsm/version.hpp"
 
 #ifndef VSM_CONFORM_SUITES
 #define VSM_CONFORM_SUITES "conformance/suites"
@@ -32,43 +43,213 @@
 
 namespace po = boost::program_options;
 using namespace vsm::conform;
+using vsm::cli::kExitFindings;
+using vsm::cli::kExitIo;
+using vsm::cli::kExitOk;
+using vsm::cli::kExitUsage;
 
 namespace {
 
-constexpr int kExitUsage = 3;
+constexpr const char* kTool = "vsm-conform";
+using Args = std::vector<std::string>;
 
-void usage(std::ostream& o, const po::options_description& d) {
-  o << "usage: vsm-conform run --iut agent --listen HOST:PORT [--iut-cmd 'CMD {host} {port}'] [options]\n"
-       "       vsm-conform run --iut manager --connect HOST:PORT [--iut-cmd 'CMD {host} {port}'] [options]\n"
-       "       vsm-conform list [--suite PATH]... [--iut ROLE]\n"
-       "       vsm-conform lint [--profile FILE] FILE...\n"
-       "       vsm-conform requirements [--suite PATH]...\n"
-       "       vsm-conform load --connect HOST:PORT --nodes N --duration S [--rate R]\n\n"
-    << d
-    << "\nexit status: 0 every applicable test passed; 1 a MUST failed (or a SHOULD under --strict);\n"
-       "2 inconclusive or error and no failure (or nothing applicable); 3 bad invocation or bad scenario\n";
+// ---------------------------------------------------------------- helpers shared by the subcommands
+
+vsm::cli::CommandHelp help_of(const std::string& command, const std::string& args, const std::string& summary) {
+  return vsm::cli::CommandHelp{kTool, command, args, summary};
 }
 
-bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
-  const auto c = s.rfind(':');
-  if (c == std::string::npos) return false;
-  host = s.substr(0, c);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  try {
-    const auto p = std::stoul(s.substr(c + 1));
-    if (p > 65535) return false;
-    port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
-    return false;
+// Parses a subcommand's arguments: -h/--help prints its help (visible options only) and returns 0 through `done`;
+// a bad command line is a usage error (2). nullopt: go on with vm filled.
+std::optional<int> parse(const vsm::cli::CommandHelp& help, const po::options_description& visible,
+                         const po::options_description& hidden, const po::positional_options_description& positional,
+                         const Args& args, po::variables_map& vm) {
+  if (vsm::cli::asks_for(args, "help", "h")) {
+    vsm::cli::print_help(std::cout, help, visible);
+    return kExitOk;
   }
-  return !host.empty();
+  po::options_description all;
+  all.add(visible).add(hidden);
+  if (auto error = vsm::cli::parse_options(args, all, positional, vm)) {
+    return vsm::cli::usage_error(std::cerr, help, *error);
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> default_suites(const std::vector<std::string>& given) {
   return given.empty() ? std::vector<std::string>{VSM_CONFORM_SUITES} : given;
 }
 
-int cmd_requirements(const Suite& s) {
+void add_suite_option(po::options_description& d, std::vector<std::string>& suites) {
+  d.add_options()("suite", po::value(&suites)->value_name("PATH"),
+                  "suite file or directory (repeatable; default: the built-in suites)");
+}
+
+// A name or an address literal to the numeric address the sockets take ({host} of --iut-cmd too).
+bool resolve_host(const std::string& host, std::string& numeric, std::string& error) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* res = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0 || !res) {
+    error = fmt::format("cannot resolve host '{}': {}", host, rc ? ::gai_strerror(rc) : "no address");
+    return false;
+  }
+  char buf[NI_MAXHOST];
+  const int rc = ::getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST);
+  ::freeaddrinfo(res);
+  if (rc != 0) {
+    error = fmt::format("cannot resolve host '{}': {}", host, ::gai_strerror(rc));
+    return false;
+  }
+  numeric = buf;
+  return true;
+}
+
+// --listen / --connect: HOST:PORT (names, [v6]:port), resolved to a numeric address.
+bool host_port(const vsm::cli::CommandHelp& help, const char* option, const std::string& text, std::string& host,
+               std::uint16_t& port, int& exit_status) {
+  auto hp = vsm::cli::parse_host_port(text, vsm::cli::PortZero::Allowed);
+  if (!hp) {
+    exit_status = vsm::cli::usage_error(std::cerr, help, fmt::format("--{}: {}", option, hp.error()));
+    return false;
+  }
+  std::string error;
+  if (!resolve_host(hp->host, host, error)) {
+    exit_status = vsm::cli::usage_error(std::cerr, help, fmt::format("--{} {}: {}", option, text, error));
+    return false;
+  }
+  port = hp->port;
+  return true;
+}
+
+std::string read_file(const std::string& path, bool& ok) {
+  std::ifstream in(path, std::ios::binary);
+  ok = static_cast<bool>(in);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string utc_now_iso() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string shell_quote(const std::string& a) {
+  if (!a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@,+") ==
+                        std::string::npos) {
+    return a;
+  }
+  std::string q = "'";
+  for (const char c : a) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  q += '\'';
+  return q;
+}
+
+// A test ID as a file name: letters, digits, '.', '_' and '-' kept, anything else '_'.
+std::string file_name_of(const std::string& id) {
+  std::string s = id;
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------- lint
+
+int cmd_lint(const Args& args) {
+  const auto help = help_of("lint", "FILE...",
+                            "Compiles scenario files without running them and prints every mistake, "
+                            "FILE:LINE:COLUMN: message.\nExit status 0 no mistake, 1 mistakes, 2 bad invocation.");
+  std::string profile_path;
+  std::vector<std::string> files;
+  po::options_description visible("lint options"), hidden;
+  visible.add_options()("help,h", "this text")("profile", po::value(&profile_path)->value_name("FILE"),
+                                                "check the files' variables against this profile, and the profile");
+  hidden.add_options()("files", po::value(&files));
+  po::positional_options_description pos;
+  pos.add("files", -1);
+  po::variables_map vm;
+  if (auto done = parse(help, visible, hidden, pos, args, vm)) return *done;
+  if (files.empty()) return vsm::cli::usage_error(std::cerr, help, "name the scenario files");
+  // lint is the compiler: every mistake of every file, with its line and column. Each file is compiled with
+  // the built-in fragments available, so it may call them; with --profile, its variables are checked too.
+  std::size_t problems = 0;
+  auto report = [&](const std::vector<Diagnostic>& d) {
+    for (const auto& x : d) fmt::print(stderr, "{}\n", x.text());
+    problems += d.size();
+  };
+  std::optional<Profile> profile;
+  if (!profile_path.empty()) {
+    std::vector<Diagnostic> d;
+    profile = compile_profile(profile_path, d);
+    report(d);
+  }
+  for (const auto& f : files) {
+    std::vector<Diagnostic> d;
+    const Suite s = compile_suite({f}, d, {VSM_CONFORM_SUITES});
+    if (profile) {
+      const auto v = check_variables(s, *profile);
+      d.insert(d.end(), v.begin(), v.end());
+    }
+    report(d);
+    if (d.empty()) fmt::print("{}: ok ({} test(s))\n", f, s.tests.size());
+  }
+  return problems == 0 ? kExitOk : kExitFindings;
+}
+
+// ---------------------------------------------------------------- list, requirements
+
+int cmd_list(const Args& args) {
+  const auto help = help_of("list", "", "Every test: ID, role, groups, title, requirements.");
+  std::vector<std::string> suites;
+  std::string iut;
+  po::options_description visible("list options"), hidden;
+  visible.add_options()("help,h", "this text")("iut", po::value(&iut)->value_name("ROLE"),
+                                                "only the tests of this role under test: agent | manager");
+  add_suite_option(visible, suites);
+  po::variables_map vm;
+  if (auto done = parse(help, visible, hidden, {}, args, vm)) return *done;
+  if (!iut.empty() && iut != "agent" && iut != "manager") {
+    return vsm::cli::usage_error(std::cerr, help, fmt::format("--iut must be agent or manager, not '{}'", iut));
+  }
+  const Suite suite = load_suites(default_suites(suites));
+  for (const auto& t : suite.tests) {
+    if (!iut.empty() && role_keyword(t.role) != iut) continue;
+    std::string r, g;
+    for (const auto& x : t.requirements) (r.empty() ? r : r += ",") += x;
+    for (const auto& x : t.groups) (g.empty() ? g : g += ",") += x;
+    fmt::print("{:<14} {:<8} {:<22} {}  [{}]\n", t.id, role_keyword(t.role), g, t.title, r);
+  }
+  return kExitOk;
+}
+
+int cmd_requirements(const Args& args) {
+  const auto help = help_of("requirements", "",
+                            "The requirement catalogue with the tests covering each entry.\n"
+                            "Exit status 1 if an entry of scope Message or Exchange has no test.");
+  std::vector<std::string> suites;
+  po::options_description visible("requirements options"), hidden;
+  visible.add_options()("help,h", "this text");
+  add_suite_option(visible, suites);
+  po::variables_map vm;
+  if (auto done = parse(help, visible, hidden, {}, args, vm)) return *done;
+  const Suite s = load_suites(default_suites(suites));
   std::map<std::string, std::vector<std::string>> cover;
   for (const auto& t : s.tests) {
     for (const auto& r : t.requirements) cover[r].push_back(t.id);
@@ -78,7 +259,7 @@ int cmd_requirements(const Suite& s) {
   for (const auto& req : vsm::catalogue()) {
     const auto& tests = cover[std::string(req.id)];
     std::string list;
-    for (const auto& t : tests) list += (list.empty() ? "" : " ") + t;
+    for (const auto& t : tests) (list.empty() ? list : list += " ") += t;
     const bool observable = req.scope == vsm::Scope::Message || req.scope == vsm::Scope::Exchange;
     if (tests.empty()) {
       list = observable                               ? "UNCOVERED"
@@ -90,295 +271,492 @@ int cmd_requirements(const Suite& s) {
   }
   fmt::print("\n{} catalogue entries, {} test(s); uncovered entries of scope Message/Exchange: {}\n",
              vsm::catalogue().size(), s.tests.size(), uncovered_observable);
-  return uncovered_observable ? 1 : 0;
+  return uncovered_observable ? kExitFindings : kExitOk;
+}
+
+// ---------------------------------------------------------------- load
+
+int cmd_load(const Args& args) {
+  const auto help = help_of("load", "",
+                            "N simulated Execution Nodes register with the manager at --connect, ACK what it sends "
+                            "and send Status-Updates.\nExit status 0 when every node registered and nothing was "
+                            "lost, unanswered or wrong, else 1.");
+  LoadConfig lc;
+  std::string connect, lconv = "profile";
+  po::options_description visible("load options"), hidden;
+  visible.add_options()("help,h", "this text")("connect", po::value(&connect)->value_name("HOST:PORT"),
+                                                "the manager under load (required)")(
+      "nodes", vsm::cli::value_with_default(&lc.nodes), "simulated nodes")(
+      "duration", vsm::cli::value_with_default(&lc.duration), "seconds")(
+      "rate", vsm::cli::value_with_default(&lc.rate), "Status-Updates per node per second")(
+      "ack-timer", vsm::cli::value_with_default(&lc.ack_timer), "seconds until a request counts as unanswered")(
+      "seed", vsm::cli::value_with_default(&lc.seed), "seed of the Status-Update gaps")(
+      "length-convention", vsm::cli::value_with_default(&lconv), vsm::cli::length_convention_help().c_str());
+  po::variables_map vm;
+  if (auto done = parse(help, visible, hidden, {}, args, vm)) return *done;
+  if (connect.empty()) return vsm::cli::usage_error(std::cerr, help, "needs --connect HOST:PORT");
+  int status = kExitUsage;
+  if (!host_port(help, "connect", connect, lc.host, lc.port, status)) return status;
+  if (lc.port == 0) return vsm::cli::usage_error(std::cerr, help, "--connect: port 0 is not a manager's port");
+  auto lc_word = vsm::cli::parse_length_convention(lconv);
+  if (!lc_word) return vsm::cli::usage_error(std::cerr, help, "--length-convention: " + lc_word.error());
+  lc.convention = *lc_word;
+  if (lc.nodes == 0 || lc.duration <= 0) {
+    return vsm::cli::usage_error(std::cerr, help, "--nodes and --duration must be positive");
+  }
+  return run_load(lc);
+}
+
+// ---------------------------------------------------------------- run
+
+// The verdict word on the console, coloured on a terminal (padded first: the escapes take no column).
+std::string verdict_text(Verdict v, bool colour) {
+  const std::string word = fmt::format("{:<12}", verdict_name(v));
+  if (!colour) return word;
+  const char* c = v == Verdict::Pass ? "32" : v == Verdict::Fail ? "31" : v == Verdict::NA ? "90" : "33";
+  return fmt::format("\033[{}m{}\033[0m", c, word);
+}
+
+// An earlier run's --json output: the IDs of the tests that failed, ended in error or were inconclusive.
+bool failed_tests_of(const std::string& path, const std::string& role, std::set<std::string>& ids,
+                     std::string& error) {
+  bool ok = false;
+  const std::string text = read_file(path, ok);
+  if (!ok) {
+    error = fmt::format("{}: {}", path, std::strerror(errno));
+    return false;
+  }
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (j.value("tool", "") != kTool || !j.contains("tests")) {
+      error = fmt::format("{}: not the --json output of vsm-conform run", path);
+      return false;
+    }
+    if (const std::string r = j.value("role_under_test", ""); !r.empty() && r != role) {
+      error = fmt::format("{}: a run with the {} under test, not the {}", path, r, role);
+      return false;
+    }
+    for (const auto& t : j.at("tests")) {
+      const std::string v = t.at("verdict").get<std::string>();
+      if (v == verdict_name(Verdict::Fail) || v == verdict_name(Verdict::Error) ||
+          v == verdict_name(Verdict::Inconclusive)) {
+        ids.insert(t.at("id").get<std::string>());
+      }
+    }
+  } catch (const std::exception& e) {
+    error = fmt::format("{}: {}", path, e.what());
+    return false;
+  }
+  return true;
+}
+
+struct RunOptions {
+  std::vector<std::string> suites, groups, tests, reqs;
+  std::string iut, listen, connect, iut_cmd, profile_path, junit, tap, json, report, pcap, pcap_dir, manifest,
+      rerun_failed, shard, transport = "tcp", lconv = "profile", iut_log = "/dev/null";
+  std::uint64_t seed = 1;
+  std::uint32_t sctp_ppid = 0;
+  double negative_wait = -1, ack_timer = -1;
+  bool strict = false, verbose = false, quiet = false;
+};
+
+int cmd_run(const Args& args) {
+  const auto help = help_of(
+      "run", "",
+      "Runs the suites' tests against the implementation under test (IUT), playing the other role.\n"
+      "  vsm-conform run --iut agent --listen HOST:PORT [--iut-cmd 'CMD {host} {port}'] [options]\n"
+      "  vsm-conform run --iut manager --connect HOST:PORT [--iut-cmd 'CMD {host} {port}'] [options]\n"
+      "Exit status: 0 every applicable test passed; 1 a test failed on a MUST, FORMAT or PROFILE requirement\n"
+      "(a SHOULD under --strict); 2 bad invocation, bad scenario or profile, an output that cannot be written;\n"
+      "3 no failure but an inconclusive or error verdict, or nothing passed.");
+  RunOptions o;
+  po::options_description iut("implementation under test"), select("selection"), outputs("outputs"),
+      wire("timing and wire"), console("console"), hidden;
+  iut.add_options()("iut", po::value(&o.iut)->value_name("ROLE"), "role under test: agent | manager (required)")(
+      "listen", po::value(&o.listen)->value_name("HOST:PORT"),
+      "where the runner (the manager) listens, --iut agent (port 0: any free port)")(
+      "connect", po::value(&o.connect)->value_name("HOST:PORT"),
+      "the manager under test, --iut manager (port 0 with --iut-cmd: the runner picks one)")(
+      "iut-cmd", po::value(&o.iut_cmd)->value_name("'CMD ARGS'"),
+      "command starting the IUT for each test ({host} {port} replaced; no shell)")(
+      "iut-log", vsm::cli::value_with_default(&o.iut_log)->value_name("FILE"),
+      "file receiving the IUT's stdout and stderr")("profile", po::value(&o.profile_path)->value_name("FILE"),
+                                                    "the implementation's profile (YAML; default: the draft's full "
+                                                    "PICS)");
+  add_suite_option(select, o.suites);
+  select.add_options()("group", po::value(&o.groups)->value_name("G"), "only tests of this group (repeatable)")(
+      "test", po::value(&o.tests)->value_name("ID"), "only this test (repeatable)")(
+      "req", po::value(&o.reqs)->value_name("REQ-ID"), "only tests verifying this requirement (repeatable)")(
+      "rerun-failed", po::value(&o.rerun_failed)->value_name("RESULT.json"),
+      "only the tests that failed, ended in error or were inconclusive in this earlier --json output")(
+      "shard", po::value(&o.shard)->value_name("I/N"), "the I-th of N interleaved slices of the selected tests");
+  outputs.add_options()("junit", po::value(&o.junit)->value_name("FILE"), "write JUnit XML")(
+      "tap", po::value(&o.tap)->value_name("FILE|-"), "write TAP 14 (-: stdout, the console lines go to stderr)")(
+      "json", po::value(&o.json)->value_name("FILE"), "write JSON results (input of --rerun-failed)")(
+      "report", po::value(&o.report)->value_name("FILE.html"),
+      "write a self-contained HTML report (and FILE.html.manifest.json unless --manifest)")(
+      "pcap", po::value(&o.pcap)->value_name("FILE.pcapng"), "write one pcapng evidence capture of the run")(
+      "pcap-dir", po::value(&o.pcap_dir)->value_name("DIR"), "write one pcapng per test, DIR/TEST-ID.pcapng")(
+      "manifest", po::value(&o.manifest)->value_name("FILE.json"),
+      "write the manifest: every output with its SHA-256 and size");
+  wire.add_options()("transport", vsm::cli::value_with_default(&o.transport), "tcp | sctp")(
+      "sctp-ppid", vsm::cli::value_with_default(&o.sctp_ppid), "SCTP payload protocol identifier of the DATA chunks")(
+      "length-convention", vsm::cli::value_with_default(&o.lconv), vsm::cli::length_convention_help().c_str())(
+      "negative-wait", po::value(&o.negative_wait)->value_name("S"), "override the profile's negative wait (seconds)")(
+      "ack-timer", po::value(&o.ack_timer)->value_name("S"), "override the profile's ACK timer (seconds)")(
+      "seed", vsm::cli::value_with_default(&o.seed), "seed of generated garbage")(
+      "strict", po::bool_switch(&o.strict), "SHOULD failures fail the run");
+  console.add_options()("help,h", "this text")("verbose,v", po::bool_switch(&o.verbose),
+                                                "print every message exchanged")(
+      "quiet,q", po::bool_switch(&o.quiet), "no console lines (errors still on stderr)");
+  po::options_description visible;
+  visible.add(iut).add(select).add(outputs).add(wire).add(console);
+  po::variables_map vm;
+  if (auto done = parse(help, visible, hidden, {}, args, vm)) return *done;
+  auto usage = [&](const std::string& m) { return vsm::cli::usage_error(std::cerr, help, m); };
+
+  // ---- the command line's own checks
+  if (o.transport == "sctp") {
+    if (const std::string why = vsm::transport::sctp_unavailable_reason(); !why.empty()) {
+      fmt::print(stderr, "vsm-conform: SCTP transport unavailable: {}\n", why);
+      return kExitUsage;
+    }
+  } else if (o.transport != "tcp") {
+    return usage("--transport must be tcp or sctp");
+  }
+  RunConfig cfg;
+  cfg.sctp = o.transport == "sctp";
+  cfg.sctp_ppid = o.sctp_ppid;
+  int status = kExitUsage;
+  if (o.iut == "agent") {
+    cfg.role = IutRole::Agent;
+    if (o.listen.empty() || !o.connect.empty()) return usage("--iut agent needs --listen HOST:PORT (and no --connect)");
+    if (!host_port(help, "listen", o.listen, cfg.host, cfg.port, status)) return status;
+  } else if (o.iut == "manager") {
+    cfg.role = IutRole::Manager;
+    if (o.connect.empty() || !o.listen.empty()) {
+      return usage("--iut manager needs --connect HOST:PORT (and no --listen)");
+    }
+    if (!host_port(help, "connect", o.connect, cfg.host, cfg.port, status)) return status;
+    if (cfg.port == 0 && o.iut_cmd.empty()) return usage("--connect: port 0 needs --iut-cmd (the runner picks one)");
+  } else {
+    return usage(o.iut.empty() ? "needs --iut agent|manager" : "--iut must be agent or manager, not '" + o.iut + "'");
+  }
+  auto convention = vsm::cli::parse_length_convention(o.lconv);
+  if (!convention) return usage("--length-convention: " + convention.error());
+  cfg.convention = *convention;
+  if ((!o.pcap.empty() || !o.pcap_dir.empty()) && !pcap_available()) {
+    fmt::print(stderr, "vsm-conform: --pcap/--pcap-dir: this build has no libwiretap\n");
+    return kExitUsage;
+  }
+  for (const auto& id : o.reqs) {
+    if (!vsm::find_requirement(id)) return usage(fmt::format("--req: unknown requirement {}", id));
+  }
+  unsigned shard_i = 0, shard_n = 0;
+  if (!o.shard.empty() &&
+      (std::sscanf(o.shard.c_str(), "%u/%u", &shard_i, &shard_n) != 2 || shard_n == 0 || shard_i == 0 ||
+       shard_i > shard_n)) {
+    return usage("--shard must be I/N with 1 <= I <= N");
+  }
+
+  // ---- every output is checked before anything runs (directory exists, a file can be created there)
+  if (o.manifest.empty() && !o.report.empty()) o.manifest = o.report + ".manifest.json";
+  {
+    std::vector<std::pair<std::string, std::string>> files{{"junit", o.junit}, {"json", o.json},
+                                                           {"report", o.report}, {"pcap", o.pcap},
+                                                           {"manifest", o.manifest}};
+    if (o.tap != "-") files.emplace_back("tap", o.tap);
+    std::set<std::string> seen;
+    for (const auto& [option, path] : files) {
+      if (path.empty()) continue;
+      if (!seen.insert(path).second) return usage(fmt::format("--{} {}: another output has that path", option, path));
+      std::string error;
+      if (!check_output_file(path, error)) {
+        fmt::print(stderr, "vsm-conform: --{}: {}\n", option, error);
+        return kExitIo;
+      }
+    }
+    std::string error;
+    if (!o.pcap_dir.empty() && !check_output_dir(o.pcap_dir, error)) {
+      fmt::print(stderr, "vsm-conform: --pcap-dir: {}\n", error);
+      return kExitIo;
+    }
+    if (o.iut_log != "/dev/null" && !check_output_file(o.iut_log, error)) {
+      fmt::print(stderr, "vsm-conform: --iut-log: {}\n", error);
+      return kExitIo;
+    }
+  }
+
+  // ---- suite, profile, selection
+  Suite suite = load_suites(default_suites(o.suites));
+  cfg.iut_cmd = o.iut_cmd;
+  cfg.iut_log = o.iut_log;
+  cfg.seed = o.seed;
+  cfg.verbose = o.verbose;
+  Profile profile;
+  if (!o.profile_path.empty()) profile = load_profile(o.profile_path);
+  if (o.negative_wait >= 0) profile.negative_wait = o.negative_wait;
+  if (o.ack_timer > 0) profile.ack_timer = o.ack_timer;
+  for (const auto& id : o.tests) {
+    if (std::none_of(suite.tests.begin(), suite.tests.end(), [&](const TestCase& t) { return t.id == id; })) {
+      return usage(fmt::format("--test: no test {}", id));
+    }
+  }
+  std::optional<std::set<std::string>> rerun;
+  if (!o.rerun_failed.empty()) {
+    std::set<std::string> ids;
+    std::string error;
+    if (!failed_tests_of(o.rerun_failed, o.iut, ids, error)) {
+      fmt::print(stderr, "vsm-conform: --rerun-failed: {}\n", error);
+      return kExitIo;
+    }
+    for (const auto& id : ids) {
+      if (std::none_of(suite.tests.begin(), suite.tests.end(), [&](const TestCase& t) { return t.id == id; })) {
+        return usage(fmt::format("--rerun-failed: {} names test {}, which the suites do not have", o.rerun_failed, id));
+      }
+    }
+    if (ids.empty()) {
+      if (!o.quiet) fmt::print("vsm-conform: {} has no failed, error or inconclusive test: nothing to rerun\n",
+                               o.rerun_failed);
+      return kExitOk;
+    }
+    rerun = std::move(ids);
+  }
+  auto any_of = [](const std::vector<std::string>& want, const std::vector<std::string>& have) {
+    return std::any_of(want.begin(), want.end(),
+                       [&](const std::string& w) { return std::find(have.begin(), have.end(), w) != have.end(); });
+  };
+  std::vector<const TestCase*> selected;
+  for (const auto& t : suite.tests) {
+    if (t.role != cfg.role) continue;
+    if (!o.tests.empty() && std::find(o.tests.begin(), o.tests.end(), t.id) == o.tests.end()) continue;
+    if (!o.groups.empty() && !any_of(o.groups, t.groups)) continue;
+    if (!o.reqs.empty() && !any_of(o.reqs, t.requirements)) continue;
+    if (rerun && !rerun->count(t.id)) continue;
+    selected.push_back(&t);
+  }
+  if (shard_n) {
+    std::vector<const TestCase*> part;
+    for (std::size_t k = 0; k < selected.size(); ++k) {
+      if (k % shard_n == shard_i - 1) part.push_back(selected[k]);
+    }
+    selected = part;
+  }
+  if (selected.empty()) return usage("no test selected");
+
+  // ---- the run. Console lines on stdout, on stderr when TAP goes to stdout, none with --quiet.
+  std::FILE* con = o.tap == "-" ? stderr : stdout;
+  const bool colour = vsm::cli::use_colour(con);
+  auto say = [&](const std::string& line) {
+    if (o.quiet) return;
+    std::fputs(line.c_str(), con);
+    std::fflush(con);
+  };
+  const auto t_start = std::chrono::steady_clock::now();
+  RunMeta meta;
+  meta.started = utc_now_iso();
+  meta.host = host_name();
+  Executor engine(cfg, profile, suite);
+  engine.open();
+  say(fmt::format("vsm-conform {}: {} under test ({}), {} test(s), runner {} {}\n", VSM_CONFORM_VERSION, o.iut,
+                  profile.name, selected.size(), o.iut == "agent" ? "listening on" : "connecting to",
+                  engine.address()));
+  // VSM-5-SCTP: a profile claims SCTP with the capability `sctp`; its SCTP tests need an SCTP run.
+  if (profile.capabilities.count("sctp") && !cfg.sctp) {
+    say("note: the profile claims SCTP (VSM-5-SCTP): run again with --transport sctp to test it\n");
+  } else if (cfg.sctp && !profile.capabilities.count("sctp")) {
+    say("note: an SCTP run, but the profile does not claim SCTP (capability sctp, VSM-5-SCTP)\n");
+  }
+  std::vector<Result> results;
+  std::size_t k = 0;
+  for (const TestCase* t : selected) {
+    ++k;
+    Result r;
+    Result::NaWhy why = Result::NaWhy::None;
+    if (auto na = engine.not_applicable(*t, &why); !na.empty()) {
+      r.test = t;
+      r.verdict = Verdict::NA;
+      r.reason = na;
+      r.na_why = why;
+    } else {
+      r = engine.run(*t);
+    }
+    std::string reqlist;
+    for (const auto& x : t->requirements) (reqlist.empty() ? reqlist : reqlist += ",") += x;
+    std::string line = fmt::format("[{:>3}/{}] {} {:<13} {:6.2f}s  {}  [{}]\n", k, selected.size(),
+                                   verdict_text(r.verdict, colour), t->id, r.seconds, t->title, reqlist);
+    if (r.verdict != Verdict::Pass) line += fmt::format("            reason: {}\n", r.reason);
+    for (const auto& n : r.notes) line += fmt::format("            also: {}\n", n);
+    say(line);
+    results.push_back(std::move(r));
+  }
+  if (!o.quiet) print_summary(con, results, o.strict);
+  double waited = 0, total = 0;
+  for (const auto& r : results) {
+    waited += r.waited;
+    total += r.seconds;
+  }
+  say(fmt::format("wall time in tests {:.2f} s, of which deliberate waits {:.2f} s ({:.0f}%)\n", total, waited,
+                  total > 0 ? 100 * waited / total : 0.0));
+  int code = exit_code(results, o.strict);
+
+  // ---- what the outputs say of the run
+  meta.duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  meta.role = o.iut;
+  meta.implementation = profile.name + (profile.version.empty() ? "" : " " + profile.version);
+  meta.tool_version = VSM_CONFORM_VERSION;
+  meta.codec_version = std::string(vsm::codec_version());
+  meta.draft = std::string(vsm::kDraftName);
+  meta.strict = o.strict;
+  meta.report_path = o.report;
+  meta.suite_version = o.suites.empty() ? fmt::format("the built-in suites of vsm-conform {}", VSM_CONFORM_VERSION)
+                                        : std::string("suite files given with --suite");
+  std::string all_suite_bytes;
+  for (const auto& f : suite.files) {
+    bool ok = false;
+    const std::string bytes = read_file(f, ok);
+    meta.suite_files.push_back({f, sha256_hex(bytes)});
+    all_suite_bytes += bytes;
+  }
+  meta.suite_hash = "sha256:" + sha256_hex(all_suite_bytes);
+  if (!o.profile_path.empty()) {
+    std::string error;
+    meta.profile = {o.profile_path, sha256_file(o.profile_path, error)};
+    meta.profile_version = profile.version;
+  }
+  meta.command_line = "vsm-conform run";
+  for (const auto& a : args) (meta.command_line += ' ') += shell_quote(a);
+
+  // ---- the outputs, each written atomically; a failure is exit status 2 with the reason
+  Outputs out;
+  bool io_failed = false;
+  auto failed = [&](const std::string& option, const std::string& error) {
+    fmt::print(stderr, "vsm-conform: --{}: {}\n", option, error);
+    io_failed = true;
+  };
+  std::string error;
+  if (!o.pcap.empty()) {
+    std::vector<const Result*> all;
+    for (const auto& r : results) all.push_back(&r);
+    if (out.write(
+            o.pcap, "pcap", [&](const std::string& tmp, std::string& e) { return write_pcap(tmp, all, cfg.sctp, e); },
+            error)) {
+      say(fmt::format("evidence: {}\n", o.pcap));
+    } else {
+      failed("pcap", error);
+    }
+  }
+  if (!o.pcap_dir.empty()) {
+    std::size_t files = 0;
+    for (const auto& r : results) {
+      if (r.verdict == Verdict::NA) continue;  // nothing exchanged
+      const std::string path = o.pcap_dir + "/" + file_name_of(r.test->id) + ".pcapng";
+      const std::vector<const Result*> one{&r};
+      if (out.write(
+              path, "pcap-test",
+              [&](const std::string& tmp, std::string& e) { return write_pcap(tmp, one, cfg.sctp, e); }, error,
+              r.test->id)) {
+        ++files;
+      } else {
+        failed("pcap-dir", error);
+      }
+    }
+    say(fmt::format("evidence per test: {} file(s) in {}\n", files, o.pcap_dir));
+  }
+  if (!o.junit.empty() && !out.write_text(o.junit, "junit", junit_xml(results, meta), error)) failed("junit", error);
+  if (!o.json.empty() && !out.write_text(o.json, "json", json_text(results, meta, code), error)) failed("json", error);
+  if (o.tap == "-") {
+    std::fputs(tap_text(results).c_str(), stdout);
+    std::fflush(stdout);
+  } else if (!o.tap.empty() && !out.write_text(o.tap, "tap", tap_text(results), error)) {
+    failed("tap", error);
+  }
+  if (!o.report.empty()) {
+    meta.written = out.written();
+    if (out.write_text(o.report, "report", report_html(results, meta, profile, suite, code), error)) {
+      say(fmt::format("report: {}\n", o.report));
+    } else {
+      failed("report", error);
+    }
+  }
+  if (!o.manifest.empty()) {
+    const auto written = out.written();
+    if (out.write_text(o.manifest, "manifest", manifest_json(meta, written, code), error)) {
+      say(fmt::format("manifest: {}\n", o.manifest));
+    } else {
+      failed("manifest", error);
+    }
+  }
+  if (io_failed) code = kExitIo;
+  say(fmt::format("exit status {}\n", code));
+  return code;
+}
+
+// ---------------------------------------------------------------- the subcommands
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+
+// Another subcommand: a function taking its arguments (after the subcommand's name), declaring its own
+// options and help through parse(), and a line here.
+constexpr Command kCommands[] = {
+    {"run", "run the tests against an implementation (agent or manager)", cmd_run},
+    {"list", "list the tests: ID, role, groups, title, requirements", cmd_list},
+    {"lint", "compile scenario files (and a profile) and print every mistake", cmd_lint},
+    {"requirements", "the requirement catalogue and the tests covering each entry", cmd_requirements},
+    {"load", "load mode: N simulated nodes against a manager", cmd_load},
+};
+
+void print_usage(std::ostream& out) {
+  out << "Usage: vsm-conform COMMAND [options]\n       vsm-conform COMMAND --help\n       vsm-conform --version\n\n"
+         "Conformance runner for "
+      << vsm::kDraftName << ".\n\nCommands:\n";
+  for (const auto& c : kCommands) out << fmt::format("  {:<14} {}\n", c.name, c.summary);
+  out << "\nExit status: 0 ok; 1 a test failed (run), mistakes (lint), an uncovered entry (requirements);\n"
+         "2 bad invocation, bad scenario or profile, an output that cannot be written;\n"
+         "3 (run) no failure but an inconclusive or error verdict, or nothing passed.\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  po::options_description opts("options");
-  std::vector<std::string> suites, groups, tests, reqs, lint_files;
-  std::string command, iut, listen, connect, iut_cmd, profile_path, junit, tap, json, report, pcap, shard,
-      transport = "tcp", lconv = "profile", iut_log = "/dev/null";
-  std::uint64_t seed = 1;
-  std::uint32_t sctp_ppid = 0;
-  double negative_wait = -1, ack_timer = -1;
-  opts.add_options()("help,h", "this text")("iut", po::value(&iut), "role under test: agent | manager")(
-      "listen", po::value(&listen), "HOST:PORT the runner (manager) listens on (--iut agent)")(
-      "connect", po::value(&connect),
-      "HOST:PORT of the manager under test (--iut manager; port 0 with --iut-cmd: pick one)")(
-      "iut-cmd", po::value(&iut_cmd), "command starting the IUT for each test ({host} {port} replaced; no shell)")(
-      "iut-log", po::value(&iut_log), "file receiving the IUT's stdout and stderr (default /dev/null)")(
-      "profile", po::value(&profile_path), "the implementation's profile (YAML)")(
-      "suite", po::value(&suites), "suite file or directory (repeatable; default: the built-in suites)")(
-      "group", po::value(&groups), "run only tests of this group (repeatable)")("test", po::value(&tests),
-                                                                                "run only this test ID (repeatable)")(
-      "req", po::value(&reqs), "run only tests verifying this requirement ID (repeatable)")(
-      "junit", po::value(&junit), "write JUnit XML")("tap", po::value(&tap), "write TAP 14 (FILE or -)")(
-      "json", po::value(&json), "write JSON results")("report", po::value(&report),
-                                                      "write a self-contained HTML report")(
-      "pcap", po::value(&pcap), "write a pcapng evidence capture (libwiretap)")(
-      "strict", "SHOULD failures fail the run")("seed", po::value(&seed), "seed of generated garbage")(
-      "shard", po::value(&shard), "I/N: run the I-th of N interleaved slices of the selected tests")(
-      "transport", po::value(&transport), "tcp | sctp")(
-      "sctp-ppid", po::value(&sctp_ppid), "SCTP payload protocol identifier of the DATA chunks sent (default 0)")(
-      "length-convention", po::value(&lconv), "profile (total - 4) | literal (total - 3)")(
-      "negative-wait", po::value(&negative_wait), "override the profile's negative wait (seconds)")(
-      "ack-timer", po::value(&ack_timer), "override the profile's ACK timer (seconds)")(
-      "verbose,v", "print every message exchanged")("nodes", po::value<std::size_t>()->default_value(100),
-                                                    "load: simulated nodes")(
-      "duration", po::value<double>()->default_value(10), "load: seconds")(
-      "rate", po::value<double>()->default_value(0.2), "load: Status-Updates per node per second")(
-      "command", po::value(&command), "")("files", po::value(&lint_files), "");
-  po::positional_options_description pos;
-  pos.add("command", 1).add("files", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "vsm-conform: {}\n", e.what());
+  const Args all(argv + 1, argv + argc);
+  if (all.empty()) {
+    print_usage(std::cerr);
     return kExitUsage;
   }
-  if (vm.count("help") || command.empty()) {
-    usage(vm.count("help") ? std::cout : std::cerr, opts);
-    return vm.count("help") ? 0 : kExitUsage;
+  const std::string& first = all.front();
+  if (first == "--version" || first == "-V") {
+    std::cout << vsm::cli::version_text(kTool);
+    return kExitOk;
   }
-  const bool strict = vm.count("strict") > 0;
+  if (first == "-h" || first == "--help" || first == "help") {
+    if (first == "help" && all.size() > 1) {
+      for (const auto& c : kCommands) {
+        if (all[1] == c.name) return c.run({"--help"});
+      }
+    }
+    print_usage(std::cout);
+    return kExitOk;
+  }
+  const Command* cmd = nullptr;
+  for (const auto& c : kCommands) {
+    if (first == c.name) cmd = &c;
+  }
+  if (!cmd) {
+    std::cerr << fmt::format("vsm-conform: unknown command '{}'\nTry 'vsm-conform --help'.\n", first);
+    return kExitUsage;
+  }
   try {
-    if (command == "lint") {
-      if (lint_files.empty()) {
-        fmt::print(stderr, "vsm-conform lint: name the scenario files\n");
-        return kExitUsage;
-      }
-      // lint is the compiler: every mistake of every file, with its line and column. Each file is compiled with
-      // the built-in fragments available, so it may call them; with --profile, its variables are checked too.
-      std::size_t problems = 0;
-      auto report = [&](const std::vector<Diagnostic>& d) {
-        for (const auto& x : d) fmt::print(stderr, "{}\n", x.text());
-        problems += d.size();
-      };
-      std::optional<Profile> profile;
-      if (!profile_path.empty()) {
-        std::vector<Diagnostic> d;
-        profile = compile_profile(profile_path, d);
-        report(d);
-      }
-      for (const auto& f : lint_files) {
-        std::vector<Diagnostic> d;
-        const Suite s = compile_suite({f}, d, {VSM_CONFORM_SUITES});
-        if (profile) {
-          const auto v = check_variables(s, *profile);
-          d.insert(d.end(), v.begin(), v.end());
-        }
-        report(d);
-        if (d.empty()) fmt::print("{}: ok ({} test(s))\n", f, s.tests.size());
-      }
-      return problems == 0 ? 0 : kExitUsage;
-    }
-    if (!lint_files.empty()) {
-      fmt::print(stderr, "vsm-conform: unexpected argument '{}'\n", lint_files.front());
-      return kExitUsage;
-    }
-    Suite suite = load_suites(default_suites(suites));
-    if (command == "requirements") return cmd_requirements(suite);
-    if (command == "list") {
-      for (const auto& t : suite.tests) {
-        if (!iut.empty() && role_keyword(t.role) != iut) continue;
-        std::string r, g;
-        for (const auto& x : t.requirements) r += (r.empty() ? "" : ",") + x;
-        for (const auto& x : t.groups) g += (g.empty() ? "" : ",") + x;
-        fmt::print("{:<14} {:<8} {:<22} {}  [{}]\n", t.id, role_keyword(t.role), g, t.title, r);
-      }
-      return 0;
-    }
-    if (command == "load") {
-      LoadConfig lc;
-      if (connect.empty() || !split_host_port(connect, lc.host, lc.port) || lc.port == 0) {
-        fmt::print(stderr, "vsm-conform load: needs --connect HOST:PORT\n");
-        return kExitUsage;
-      }
-      lc.nodes = vm["nodes"].as<std::size_t>();
-      lc.duration = vm["duration"].as<double>();
-      lc.rate = vm["rate"].as<double>();
-      lc.seed = seed;
-      if (ack_timer > 0) lc.ack_timer = ack_timer;
-      if (lconv == "literal") lc.convention = vsm::LengthConvention::Literal3;
-      if (lc.nodes == 0 || lc.duration <= 0) {
-        fmt::print(stderr, "vsm-conform load: --nodes and --duration must be positive\n");
-        return kExitUsage;
-      }
-      return run_load(lc);
-    }
-    if (command != "run") {
-      fmt::print(stderr, "vsm-conform: unknown command '{}'\n", command);
-      return kExitUsage;
-    }
-    if (transport == "sctp") {
-      if (const std::string why = vsm::transport::sctp_unavailable_reason(); !why.empty()) {
-        fmt::print(stderr, "vsm-conform: SCTP transport unavailable: {}\n", why);
-        return kExitUsage;
-      }
-    } else if (transport != "tcp") {
-      fmt::print(stderr, "vsm-conform: --transport must be tcp or sctp\n");
-      return kExitUsage;
-    }
-    if (!pcap.empty() && !pcap_available()) {
-      fmt::print(stderr, "vsm-conform: --pcap: this build has no libwiretap\n");
-      return kExitUsage;
-    }
-    RunConfig cfg;
-    cfg.sctp = transport == "sctp";
-    cfg.sctp_ppid = sctp_ppid;
-    if (iut == "agent") {
-      cfg.role = IutRole::Agent;
-      if (listen.empty() || !connect.empty()) {
-        fmt::print(stderr, "vsm-conform: --iut agent needs --listen HOST:PORT (and no --connect)\n");
-        return kExitUsage;
-      }
-      if (!split_host_port(listen, cfg.host, cfg.port)) {
-        fmt::print(stderr, "vsm-conform: bad --listen address '{}'\n", listen);
-        return kExitUsage;
-      }
-    } else if (iut == "manager") {
-      cfg.role = IutRole::Manager;
-      if (connect.empty() || !listen.empty()) {
-        fmt::print(stderr, "vsm-conform: --iut manager needs --connect HOST:PORT (and no --listen)\n");
-        return kExitUsage;
-      }
-      if (!split_host_port(connect, cfg.host, cfg.port) || (cfg.port == 0 && iut_cmd.empty())) {
-        fmt::print(stderr, "vsm-conform: bad --connect address '{}'\n", connect);
-        return kExitUsage;
-      }
-    } else {
-      fmt::print(stderr, "vsm-conform: --iut must be agent or manager\n");
-      return kExitUsage;
-    }
-    if (lconv == "literal") {
-      cfg.convention = vsm::LengthConvention::Literal3;
-    } else if (lconv != "profile") {
-      fmt::print(stderr, "vsm-conform: --length-convention must be profile or literal\n");
-      return kExitUsage;
-    }
-    cfg.iut_cmd = iut_cmd;
-    cfg.iut_log = iut_log;
-    cfg.seed = seed;
-    cfg.verbose = vm.count("verbose") > 0;
-    Profile profile;
-    if (!profile_path.empty()) profile = load_profile(profile_path);
-    if (negative_wait >= 0) profile.negative_wait = negative_wait;
-    if (ack_timer > 0) profile.ack_timer = ack_timer;
-    for (const auto& id : reqs) {
-      if (!vsm::find_requirement(id)) {
-        fmt::print(stderr, "vsm-conform: unknown requirement {}\n", id);
-        return kExitUsage;
-      }
-    }
-    // Selection.
-    std::vector<const TestCase*> selected;
-    for (const auto& t : suite.tests) {
-      if (t.role != cfg.role) continue;
-      if (!tests.empty() && std::find(tests.begin(), tests.end(), t.id) == tests.end()) continue;
-      if (!groups.empty() && std::none_of(groups.begin(), groups.end(), [&](const std::string& g) {
-            return std::find(t.groups.begin(), t.groups.end(), g) != t.groups.end();
-          })) {
-        continue;
-      }
-      if (!reqs.empty() && std::none_of(reqs.begin(), reqs.end(), [&](const std::string& r) {
-            return std::find(t.requirements.begin(), t.requirements.end(), r) != t.requirements.end();
-          })) {
-        continue;
-      }
-      selected.push_back(&t);
-    }
-    for (const auto& id : tests) {
-      if (std::none_of(suite.tests.begin(), suite.tests.end(), [&](const TestCase& t) { return t.id == id; })) {
-        fmt::print(stderr, "vsm-conform: no test {}\n", id);
-        return kExitUsage;
-      }
-    }
-    if (!shard.empty()) {
-      unsigned i = 0, n = 0;
-      if (std::sscanf(shard.c_str(), "%u/%u", &i, &n) != 2 || n == 0 || i == 0 || i > n) {
-        fmt::print(stderr, "vsm-conform: --shard must be I/N with 1 <= I <= N\n");
-        return kExitUsage;
-      }
-      std::vector<const TestCase*> part;
-      for (std::size_t k = 0; k < selected.size(); ++k) {
-        if (k % n == i - 1) part.push_back(selected[k]);
-      }
-      selected = part;
-    }
-    if (selected.empty()) {
-      fmt::print(stderr, "vsm-conform: no test selected\n");
-      return kExitUsage;
-    }
-    Executor engine(cfg, profile, suite);
-    engine.open();
-    fmt::print("vsm-conform {}: {} under test ({}), {} test(s), runner {} {}\n", VSM_CONFORM_VERSION, iut, profile.name,
-               selected.size(), iut == "agent" ? "listening on" : "connecting to", engine.address());
-    // VSM-5-SCTP: a profile claims SCTP with the capability `sctp`; its SCTP tests need an SCTP run.
-    if (profile.capabilities.count("sctp") && !cfg.sctp) {
-      fmt::print("note: the profile claims SCTP (VSM-5-SCTP): run again with --transport sctp to test it\n");
-    } else if (cfg.sctp && !profile.capabilities.count("sctp")) {
-      fmt::print("note: an SCTP run, but the profile does not claim SCTP (capability sctp, VSM-5-SCTP)\n");
-    }
-    std::fflush(stdout);
-    std::vector<Result> results;
-    std::size_t k = 0;
-    for (const TestCase* t : selected) {
-      ++k;
-      Result r;
-      if (auto na = engine.not_applicable(*t); !na.empty()) {
-        r.test = t;
-        r.verdict = Verdict::NA;
-        r.reason = na;
-      } else {
-        r = engine.run(*t);
-      }
-      std::string reqlist;
-      for (const auto& x : t->requirements) reqlist += (reqlist.empty() ? "" : ",") + x;
-      fmt::print("[{:>3}/{}] {:<12} {:<13} {:6.2f}s  {}  [{}]\n", k, selected.size(), verdict_name(r.verdict), t->id,
-                 r.seconds, t->title, reqlist);
-      if (r.verdict != Verdict::Pass) fmt::print("            reason: {}\n", r.reason);
-      for (const auto& n : r.notes) fmt::print("            also: {}\n", n);
-      std::fflush(stdout);
-      results.push_back(std::move(r));
-    }
-    print_summary(stdout, results, strict);
-    double waited = 0, total = 0;
-    for (const auto& r : results) {
-      waited += r.waited;
-      total += r.seconds;
-    }
-    fmt::print("wall time in tests {:.2f} s, of which deliberate waits {:.2f} s ({:.0f}%)\n", total, waited,
-               total > 0 ? 100 * waited / total : 0.0);
-    int code = exit_code(results, strict);
-    RunMeta meta{iut, profile.name + (profile.version.empty() ? "" : " " + profile.version), suite.hash,
-                 VSM_CONFORM_VERSION};
-    if (!junit.empty()) write_junit(junit, results, meta);
-    if (!tap.empty()) write_tap(tap, results);
-    if (!json.empty()) write_json(json, results, meta, code);
-    if (!pcap.empty()) {
-      std::string error;
-      if (!write_pcap(pcap, results, cfg.sctp, error)) {
-        fmt::print(stderr, "vsm-conform: --pcap: {}\n", error);
-        if (code == 0) code = 2;
-      } else {
-        fmt::print("evidence: {}\n", pcap);
-      }
-    }
-    if (!report.empty()) {
-      write_report(report, results, meta, profile, suite, strict);
-      fmt::print("report: {}\n", report);
-    }
-    fmt::print("exit status {}\n", code);
-    return code;
-  } catch (const ScenarioError& e) {
-    fmt::print(stderr, "vsm-conform: {}\n", e.what());
+    return cmd->run(Args(all.begin() + 1, all.end()));
+  } catch (const ScenarioError& e) {  // a suite or profile that does not compile
+    fmt::print(stderr, "vsm-conform {}: {}\n", cmd->name, e.what());
     return kExitUsage;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "vsm-conform: {}\n", e.what());
+    fmt::print(stderr, "vsm-conform {}: {}\n", cmd->name, e.what());
     return kExitUsage;
   }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Evidence capture: every byte the runner sent and received, as pcapng
+// Evidence capture: every byte the runner sent and received (in one file,
+// --pcap, or one file per test, --pcap-dir), as pcapng
 // written by the vsm_evidence library (tools/evidence/): raw IP packets with
 // the connections' real addresses and ports, a synthesized handshake per
 // connection (TCP or SCTP, as the run used), consistent sequence numbers, and
@@ -21,7 +22,7 @@ evidence::Endpoint ep(const Endpoint& e) { return evidence::Endpoint{e.addr, e.v
 
 bool pcap_available() { return evidence::available(); }
 
-bool write_pcap(const std::string& path, const std::vector<Result>& results, bool sctp, std::string& error) {
+bool write_pcap(const std::string& path, const std::vector<const Result*>& results, bool sctp, std::string& error) {
   if (!evidence::available()) {
     error = "this build of vsm-conform has no libwiretap";
     return false;
@@ -30,7 +31,8 @@ bool write_pcap(const std::string& path, const std::vector<Result>& results, boo
   if (!w) return false;
   w->set_transport(sctp ? evidence::Transport::Sctp : evidence::Transport::Tcp);
   bool ok = true;
-  for (const auto& r : results) {
+  for (const Result* rp : results) {
+    const Result& r = *rp;
     for (const auto& e : r.ladder) {
       if (e.kind == Exchange::Kind::Log || e.conn_uid == 0 || !ok) continue;
       const std::string test = fmt::format("vsm-conform test {} ({})", r.test->id, verdict_name(r.verdict));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The --pcap evidence capture (pcapng through libwiretap's dump API).
+// The --pcap and --pcap-dir evidence captures (pcapng through libwiretap's dump API).
 #pragma once
 
 #include <string>
@@ -10,7 +10,9 @@
 namespace vsm::conform {
 
 bool pcap_available();
-// Writes every message of every result, in order, as TCP or SCTP (sctp); false with `error` set on failure.
-bool write_pcap(const std::string& path, const std::vector<Result>& results, bool sctp, std::string& error);
+// Writes every message of the given results, in order, as TCP or SCTP (sctp) to `path` (the caller's temporary
+// file: Outputs::write renames it); false with `error` set on failure. --pcap passes every result, --pcap-dir
+// one test's.
+bool write_pcap(const std::string& path, const std::vector<const Result*>& results, bool sctp, std::string& error);
 
 }  // namespace vsm::conform

@@ -3,9 +3,12 @@
 // scenario loading and lint, the exit-code rule and the outputs. The
 // scenario compiler and writer have theirs in scenario_test.cpp.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "iut.hpp"
 #include "model.hpp"
@@ -117,8 +120,8 @@ TEST(ExitCode, Rules) {
   t.requirements = {"VSM-5-ACK"};
   EXPECT_EQ(exit_code({result(t, Verdict::Pass)}, false), 0);
   EXPECT_EQ(exit_code({result(t, Verdict::Pass), result(t, Verdict::NA)}, false), 0);
-  EXPECT_EQ(exit_code({result(t, Verdict::NA)}, false), 2);  // nothing applicable is not a pass
-  EXPECT_EQ(exit_code({result(t, Verdict::Pass), result(t, Verdict::Inconclusive)}, false), 2);
+  EXPECT_EQ(exit_code({result(t, Verdict::NA)}, false), 3);  // nothing applicable is not a pass
+  EXPECT_EQ(exit_code({result(t, Verdict::Pass), result(t, Verdict::Inconclusive)}, false), 3);
   EXPECT_EQ(exit_code({result(t, Verdict::Error), result(t, Verdict::Fail, {"VSM-5-ACK"})}, false), 1);
   // A SHOULD failure fails the run only under --strict.
   EXPECT_EQ(exit_code({result(t, Verdict::Pass), result(t, Verdict::Fail, {"VSM-5-KEEPALIVE"})}, false), 0);
@@ -135,16 +138,84 @@ TEST(Outputs, JunitMapsVerdicts) {
   std::vector<Result> rs{result(t, Verdict::Fail, {"VSM-5-ACK"}), result(t, Verdict::Inconclusive),
                          result(t, Verdict::NA)};
   rs[0].reason = "expected x & y";
-  const std::string path = (fs::temp_directory_path() / "vsm-conform-unit.xml").string();
-  write_junit(path, rs, RunMeta{"agent", "impl", "h", "0"});
-  std::ifstream in(path);
-  const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  fs::remove(path);
+  RunMeta meta;
+  meta.role = "agent";
+  meta.implementation = "impl";
+  const std::string xml = junit_xml(rs, meta);
   EXPECT_NE(xml.find("<failure type=\"fail\" message=\"expected x &amp; y\""), std::string::npos);
   EXPECT_NE(xml.find("<error type=\"inconclusive\""), std::string::npos);
   EXPECT_NE(xml.find("<skipped"), std::string::npos);
   EXPECT_NE(xml.find("a &lt;title&gt;"), std::string::npos);
   EXPECT_NE(xml.find("<property name=\"requirement\" value=\"VSM-5-ACK\"/>"), std::string::npos);
+  // Blame where it belongs: the failed requirement FAIL, the inconclusive test's "not reached".
+  EXPECT_NE(xml.find("<property name=\"requirement-outcome\" value=\"VSM-5-ACK FAIL\"/>"), std::string::npos);
+  EXPECT_NE(xml.find("<property name=\"requirement-outcome\" value=\"VSM-5-ACK not reached\"/>"),
+            std::string::npos);
+}
+
+// A stopped test fails only the requirement its check named; the console table, the HTML and the JSON agree.
+TEST(Outputs, BlameOnlyTheFailedRequirement) {
+  TestCase t;
+  t.id = "T-1";
+  t.title = "two requirements";
+  t.requirements = {"VSM-5-ACK", "VSM-6.1-LENGTH"};
+  std::vector<Result> rs{result(t, Verdict::Fail, {"VSM-5-ACK"})};
+  RunMeta meta;
+  meta.role = "agent";
+  const auto js = nlohmann::json::parse(json_text(rs, meta, 1));
+  const auto& outcomes = js["tests"][0]["requirement_outcomes"];
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0]["outcome"], "FAIL");
+  EXPECT_EQ(outcomes[1]["outcome"], "not reached");
+  Suite suite;
+  const std::string page = report_html(rs, meta, Profile{}, suite, 1);
+  const auto row = [&](const std::string& id) {
+    const auto at = page.find("<tr><td>" + id + "</td>");
+    return at == std::string::npos ? std::string() : page.substr(at, page.find("</tr>", at) - at);
+  };
+  EXPECT_NE(row("VSM-5-ACK").find(">FAIL</span>"), std::string::npos) << row("VSM-5-ACK");
+  EXPECT_EQ(row("VSM-6.1-LENGTH").find("FAIL"), std::string::npos) << row("VSM-6.1-LENGTH");
+  EXPECT_NE(row("VSM-6.1-LENGTH").find("not reached"), std::string::npos);
+  char buf[4096] = {};
+  std::FILE* f = fmemopen(buf, sizeof buf - 1, "w");
+  print_summary(f, rs, false);
+  std::fclose(f);
+  const std::string table(buf);
+  const auto line = [&](const std::string& id) {
+    const auto at = table.find(id + " ");
+    return at == std::string::npos ? std::string() : table.substr(at, table.find('\n', at) - at);
+  };
+  EXPECT_NE(line("VSM-5-ACK").find("FAIL"), std::string::npos) << table;
+  EXPECT_EQ(line("VSM-6.1-LENGTH").find("FAIL"), std::string::npos) << table;
+  EXPECT_NE(line("VSM-6.1-LENGTH").find("not reached"), std::string::npos) << table;
+}
+
+// Outputs are written atomically and checked before the run.
+TEST(Outputs, AtomicWriteAndChecks) {
+  std::string error;
+  EXPECT_FALSE(check_output_file("/nonexistent/dir/x.html", error));
+  EXPECT_NE(error.find("No such file or directory"), std::string::npos) << error;
+  EXPECT_FALSE(check_output_file(fs::temp_directory_path().string(), error));
+  const std::string path = (fs::temp_directory_path() / ("vsm-conform-unit-" + std::to_string(::getpid()))).string();
+  EXPECT_TRUE(check_output_file(path, error)) << error;
+  EXPECT_FALSE(fs::exists(path));  // the check leaves nothing behind
+  Outputs out;
+  ASSERT_TRUE(out.write_text(path, "json", "abc", error)) << error;
+  ASSERT_EQ(out.written().size(), 1u);
+  // SHA-256("abc"), FIPS 180-2 appendix B.1.
+  EXPECT_EQ(out.written()[0].sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(out.written()[0].size, 3u);
+  EXPECT_FALSE(out.write(
+      path, "json", [](const std::string&, std::string& e) { return e = "refused", false; }, error));
+  EXPECT_NE(error.find("refused"), std::string::npos);
+  std::ifstream in(path);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "abc");  // a failed write leaves the old file
+  std::size_t left = 0;
+  for (const auto& e : fs::directory_iterator(fs::temp_directory_path())) {
+    left += e.path().filename().string().rfind(".vsm-conform-unit-" + std::to_string(::getpid()), 0) == 0;
+  }
+  EXPECT_EQ(left, 0u);  // no temporary file left behind
+  fs::remove(path);
 }
 
 }  // namespace
