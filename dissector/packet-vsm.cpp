@@ -111,14 +111,6 @@ vsm::ws::PrefBool pref_heuristic = vsm::ws::as<vsm::ws::PrefBool>(true);
 vsm::ws::PrefBool pref_desegment = vsm::ws::as<vsm::ws::PrefBool>(true);
 guint pref_pairing_interval = 60;  // seconds, 0 = unlimited
 
-// The words of the plugin's first releases, still accepted.
-struct ConventionAlias {
-  const char* word;
-  vsm::LengthConvention convention;
-};
-const ConventionAlias kConventionAliases[] = {{"total-4", vsm::LengthConvention::Total4},
-                                              {"draft-literal", vsm::LengthConvention::Literal3}};
-
 vsm::LengthConvention convention() { return current_convention; }
 
 // Strings handed to Wireshark must outlive the registration: they are kept
@@ -888,7 +880,8 @@ tap_packet_status vsm_srt_packet(void* pss, packet_info* pinfo, epan_dissect_t*,
 // Registration.
 
 // The length convention named by a preference word: the codec's keywords, or
-// the plugin's first words; case does not matter.
+// the earlier spellings (the codec's kLengthConventionAliases, the same the
+// tools accept); case does not matter.
 bool convention_for(const char* word, vsm::LengthConvention* out) {
   if (word == nullptr) return false;
   for (const vsm::Named& c : vsm::kLengthConventions) {
@@ -897,9 +890,9 @@ bool convention_for(const char* word, vsm::LengthConvention* out) {
       return true;
     }
   }
-  for (const ConventionAlias& a : kConventionAliases) {
-    if (g_ascii_strcasecmp(word, a.word) == 0) {
-      *out = a.convention;
+  for (const vsm::Named& a : vsm::kLengthConventionAliases) {
+    if (g_ascii_strcasecmp(word, to_string(a.keyword).c_str()) == 0) {
+      *out = static_cast<vsm::LengthConvention>(a.value);
       return true;
     }
   }
@@ -913,7 +906,6 @@ void apply_prefs() {
   if (convention_for(pref_convention_word, &current_convention)) return;
   std::string words;
   for (const vsm::Named& c : vsm::kLengthConventions) words = cat({words, words.empty() ? "" : ", ", c.keyword});
-  for (const ConventionAlias& a : kConventionAliases) words = cat({words, ", ", a.word});
   report_failure("Invalid value \"%s\" for the VSM preference vsm.length_convention (one of: %s)",
                  pref_convention_word != nullptr ? pref_convention_word : "", words.c_str());
   if (g_strcmp0(g_get_prgname(), "tshark") == 0) exit(1);

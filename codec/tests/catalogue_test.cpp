@@ -215,6 +215,18 @@ TEST(Dictionary, NamesTheLengthConventions) {
   EXPECT_EQ(find_keyword(kLengthConventions, "total-4"), nullptr);
 }
 
+// Each old spelling stands for the convention whose keyword it names, and none is a keyword itself.
+TEST(Dictionary, OldLengthConventionSpellingsNameTheConventionTheyStandFor) {
+  for (const Named& a : kLengthConventionAliases) {
+    const Named* c = find_keyword(kLengthConventions, a.name);
+    ASSERT_NE(c, nullptr) << a.keyword;
+    EXPECT_EQ(c->value, a.value) << a.keyword;
+    EXPECT_EQ(find_keyword(kLengthConventions, a.keyword), nullptr) << a.keyword;
+  }
+  EXPECT_NE(find_keyword(kLengthConventionAliases, "draft-literal"), nullptr);
+  EXPECT_NE(find_keyword(kLengthConventionAliases, "total4"), nullptr);
+}
+
 TEST(Dictionary, MatchesTheDraftsNumbers) {
   EXPECT_EQ(type_name(1), "Registration");
   EXPECT_EQ(type_name(6), "Ack");

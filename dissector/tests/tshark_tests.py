@@ -362,9 +362,10 @@ def test_experts():
 
 def test_prefs():
     """Length convention preference (every word, and a wrong one); pairing interval."""
-    # The words of every tool (profile, literal) and the plugin's first ones.
-    for word, literal in [("literal", True), ("draft-literal", True), ("LITERAL", True), ("profile", False),
-                          ("total-4", False)]:
+    # The words of every tool (profile, literal) and the earlier spellings (the codec's
+    # kLengthConventionAliases: the plugin's first words and vsm-replay's).
+    for word, literal in [("literal", True), ("draft-literal", True), ("LITERAL", True), ("literal3", True),
+                          ("profile", False), ("total-4", False), ("total4", False)]:
         opt = ["-o", "vsm.length_convention:" + word]
         rows = fields("literal-length.pcapng", ["vsm.type"], opt)
         check((len(rows) == 8) == literal, "literal trace with %s: %d PDUs" % (word, len(rows)))
@@ -375,7 +376,7 @@ def test_prefs():
     check(count("literal-length.pcapng", "vsm.expert.vsm_6_1_length_literal") >= 1,
           "literal trace with the profile convention: literal length not reported")
     # Anything else is an error, not silently the default.
-    for word in ["literal3", "bogus", ""]:
+    for word in ["literal4", "bogus", ""]:
         out, err, rc = tshark(["-r", trace("literal-length.pcapng"), "-o", "vsm.length_convention:" + word],
                               check_rc=False)
         check(rc != 0, "-o vsm.length_convention:%s accepted (rc %d)" % (word, rc))

@@ -165,6 +165,15 @@ inline constexpr std::array kLengthConventions{
     Named{0, "profile", "Total length - 4 (project profile)"},
     Named{1, "literal", "Total length - 3 (the draft's literal wording)"},
 };
+// Earlier spellings, still accepted wherever a length convention is read
+// (vsm-replay's first words, the plugin's first preference words); never
+// printed. value = LengthConvention.
+inline constexpr std::array kLengthConventionAliases{
+    Named{0, "total4", "profile"},
+    Named{0, "total-4", "profile"},
+    Named{1, "literal3", "literal"},
+    Named{1, "draft-literal", "literal"},
+};
 
 // The two Node IDs of MOVE, COPY and MOVE_SESSION (6.3.4-6.3.6): named by
 // their role, or by their place on the wire when the tracker found them in
