@@ -18,6 +18,7 @@ echo
 echo "report:   $out/report.html"
 echo "junit:    $out/junit.xml"
 echo "evidence: $out/evidence.pcapng"
+echo "manifest: $out/report.html.manifest.json (every output with its SHA-256)"
 if [[ -f $here/$build/dissector/vsm.so && -x $here/tools/tshark-vsm ]] && command -v tshark >/dev/null; then
   echo
   echo "== the first test's messages, decoded by tshark with the VSM plugin (comments name test and findings)"

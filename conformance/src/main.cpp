@@ -180,7 +180,7 @@ int cmd_lint(const Args& args) {
   std::vector<std::string> files;
   po::options_description visible("lint options"), hidden;
   visible.add_options()("help,h", "this text")("profile", po::value(&profile_path)->value_name("FILE"),
-                                                "check the files' variables against this profile, and the profile");
+                                               "check the files' variables against this profile, and the profile");
   hidden.add_options()("files", po::value(&files));
   po::positional_options_description pos;
   pos.add("files", -1);
@@ -221,7 +221,7 @@ int cmd_list(const Args& args) {
   std::string iut;
   po::options_description visible("list options"), hidden;
   visible.add_options()("help,h", "this text")("iut", po::value(&iut)->value_name("ROLE"),
-                                                "only the tests of this role under test: agent | manager");
+                                               "only the tests of this role under test: agent | manager");
   add_suite_option(visible, suites);
   po::variables_map vm;
   if (auto done = parse(help, visible, hidden, {}, args, vm)) return *done;
@@ -285,13 +285,15 @@ int cmd_load(const Args& args) {
   std::string connect, lconv = "profile";
   po::options_description visible("load options"), hidden;
   visible.add_options()("help,h", "this text")("connect", po::value(&connect)->value_name("HOST:PORT"),
-                                                "the manager under load (required)")(
-      "nodes", vsm::cli::value_with_default(&lc.nodes), "simulated nodes")(
-      "duration", vsm::cli::value_with_default(&lc.duration), "seconds")(
-      "rate", vsm::cli::value_with_default(&lc.rate), "Status-Updates per node per second")(
-      "ack-timer", vsm::cli::value_with_default(&lc.ack_timer), "seconds until a request counts as unanswered")(
-      "seed", vsm::cli::value_with_default(&lc.seed), "seed of the Status-Update gaps")(
-      "length-convention", vsm::cli::value_with_default(&lconv), vsm::cli::length_convention_help().c_str());
+                                               "the manager under load (required)")(
+      "nodes", vsm::cli::value_with_default(&lc.nodes)->value_name("N"), "simulated nodes")(
+      "duration", vsm::cli::value_with_default(&lc.duration)->value_name("S"), "seconds")(
+      "rate", vsm::cli::value_with_default(&lc.rate)->value_name("R"), "Status-Updates per node per second")(
+      "ack-timer", vsm::cli::value_with_default(&lc.ack_timer)->value_name("S"),
+      "seconds until a request counts as unanswered")("seed", vsm::cli::value_with_default(&lc.seed)->value_name("N"),
+                                                      "seed of the Status-Update gaps")(
+      "length-convention", vsm::cli::value_with_default(&lconv)->value_name("WORD"),
+      vsm::cli::length_convention_help().c_str());
   po::variables_map vm;
   if (auto done = parse(help, visible, hidden, {}, args, vm)) return *done;
   if (connect.empty()) return vsm::cli::usage_error(std::cerr, help, "needs --connect HOST:PORT");
@@ -318,8 +320,7 @@ std::string verdict_text(Verdict v, bool colour) {
 }
 
 // An earlier run's --json output: the IDs of the tests that failed, ended in error or were inconclusive.
-bool failed_tests_of(const std::string& path, const std::string& role, std::set<std::string>& ids,
-                     std::string& error) {
+bool failed_tests_of(const std::string& path, const std::string& role, std::set<std::string>& ids, std::string& error) {
   bool ok = false;
   const std::string text = read_file(path, ok);
   if (!ok) {
@@ -399,15 +400,17 @@ int cmd_run(const Args& args) {
       "pcap-dir", po::value(&o.pcap_dir)->value_name("DIR"), "write one pcapng per test, DIR/TEST-ID.pcapng")(
       "manifest", po::value(&o.manifest)->value_name("FILE.json"),
       "write the manifest: every output with its SHA-256 and size");
-  wire.add_options()("transport", vsm::cli::value_with_default(&o.transport), "tcp | sctp")(
-      "sctp-ppid", vsm::cli::value_with_default(&o.sctp_ppid), "SCTP payload protocol identifier of the DATA chunks")(
-      "length-convention", vsm::cli::value_with_default(&o.lconv), vsm::cli::length_convention_help().c_str())(
+  wire.add_options()("transport", vsm::cli::value_with_default(&o.transport)->value_name("tcp|sctp"), "tcp | sctp")(
+      "sctp-ppid", vsm::cli::value_with_default(&o.sctp_ppid)->value_name("N"),
+      "SCTP payload protocol identifier of the DATA chunks")("length-convention",
+                                                             vsm::cli::value_with_default(&o.lconv)->value_name("WORD"),
+                                                             vsm::cli::length_convention_help().c_str())(
       "negative-wait", po::value(&o.negative_wait)->value_name("S"), "override the profile's negative wait (seconds)")(
       "ack-timer", po::value(&o.ack_timer)->value_name("S"), "override the profile's ACK timer (seconds)")(
-      "seed", vsm::cli::value_with_default(&o.seed), "seed of generated garbage")(
+      "seed", vsm::cli::value_with_default(&o.seed)->value_name("N"), "seed of generated garbage")(
       "strict", po::bool_switch(&o.strict), "SHOULD failures fail the run");
   console.add_options()("help,h", "this text")("verbose,v", po::bool_switch(&o.verbose),
-                                                "print every message exchanged")(
+                                               "print every message exchanged")(
       "quiet,q", po::bool_switch(&o.quiet), "no console lines (errors still on stderr)");
   po::options_description visible;
   visible.add(iut).add(select).add(outputs).add(wire).add(console);
@@ -453,18 +456,16 @@ int cmd_run(const Args& args) {
     if (!vsm::find_requirement(id)) return usage(fmt::format("--req: unknown requirement {}", id));
   }
   unsigned shard_i = 0, shard_n = 0;
-  if (!o.shard.empty() &&
-      (std::sscanf(o.shard.c_str(), "%u/%u", &shard_i, &shard_n) != 2 || shard_n == 0 || shard_i == 0 ||
-       shard_i > shard_n)) {
+  if (!o.shard.empty() && (std::sscanf(o.shard.c_str(), "%u/%u", &shard_i, &shard_n) != 2 || shard_n == 0 ||
+                           shard_i == 0 || shard_i > shard_n)) {
     return usage("--shard must be I/N with 1 <= I <= N");
   }
 
   // ---- every output is checked before anything runs (directory exists, a file can be created there)
   if (o.manifest.empty() && !o.report.empty()) o.manifest = o.report + ".manifest.json";
   {
-    std::vector<std::pair<std::string, std::string>> files{{"junit", o.junit}, {"json", o.json},
-                                                           {"report", o.report}, {"pcap", o.pcap},
-                                                           {"manifest", o.manifest}};
+    std::vector<std::pair<std::string, std::string>> files{
+        {"junit", o.junit}, {"json", o.json}, {"report", o.report}, {"pcap", o.pcap}, {"manifest", o.manifest}};
     if (o.tap != "-") files.emplace_back("tap", o.tap);
     std::set<std::string> seen;
     for (const auto& [option, path] : files) {
@@ -516,8 +517,8 @@ int cmd_run(const Args& args) {
       }
     }
     if (ids.empty()) {
-      if (!o.quiet) fmt::print("vsm-conform: {} has no failed, error or inconclusive test: nothing to rerun\n",
-                               o.rerun_failed);
+      if (!o.quiet)
+        fmt::print("vsm-conform: {} has no failed, error or inconclusive test: nothing to rerun\n", o.rerun_failed);
       return kExitOk;
     }
     rerun = std::move(ids);

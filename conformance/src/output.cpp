@@ -6,8 +6,8 @@
 
 #include <cmath>
 #include <map>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "exit_status.hpp"
 #include "vsm/catalogue.hpp"
@@ -214,7 +214,8 @@ std::string json_text(const std::vector<Result>& results, const RunMeta& meta, i
     t["reason"] = r.reason;
     t["failed_requirements"] = r.failed_reqs;
     auto& rv = t["requirement_outcomes"] = nlohmann::json::array();
-    for (const auto& v : requirement_verdicts(r)) rv.push_back({{"id", v.id}, {"outcome", req_outcome_name(v.outcome)}});
+    for (const auto& v : requirement_verdicts(r))
+      rv.push_back({{"id", v.id}, {"outcome", req_outcome_name(v.outcome)}});
     t["notes"] = r.notes;
     t["seconds"] = std::round(r.seconds * 1e6) / 1e6;
     t["waited"] = std::round(r.waited * 1e6) / 1e6;

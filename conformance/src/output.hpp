@@ -32,9 +32,9 @@ struct RunMeta {
   std::vector<InputFile> suite_files;
   InputFile profile;  // path empty: no --profile
   std::string profile_version;
-  std::string suite_version;  // what identifies the suite: the built-in suites of this tool, or --suite files
+  std::string suite_version;     // what identifies the suite: the built-in suites of this tool, or --suite files
   std::vector<Written> written;  // the outputs written before the report (evidence first)
-  std::string report_path;  // the HTML report (links to evidence are relative to its directory)
+  std::string report_path;       // the HTML report (links to evidence are relative to its directory)
   bool strict = false;
 };
 

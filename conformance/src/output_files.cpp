@@ -97,7 +97,7 @@ std::string sha256_file(const std::string& path, std::string& error) {
 }
 
 bool check_output_file(const std::string& path, std::string& error) {
-  struct stat st{};
+  struct stat st {};
   if (path.empty() || path.back() == '/' || (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) {
     error = fmt::format("{}: is a directory, not a file", path);
     return false;
@@ -114,7 +114,7 @@ bool check_output_file(const std::string& path, std::string& error) {
 }
 
 bool check_output_dir(const std::string& dir, std::string& error) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
     if (::mkdir(dir.c_str(), 0777) != 0) {
       error = fmt::format("{}: cannot create the directory: {}", dir, std::strerror(errno));
@@ -144,7 +144,7 @@ bool Outputs::write(const std::string& path, const std::string& kind, const Fill
   }
   std::string hash_error;
   Written w{path, kind, test, sha256_file(tmp, hash_error), 0};
-  struct stat st{};
+  struct stat st {};
   if (w.sha256.empty() || ::stat(tmp.c_str(), &st) != 0) {
     ::unlink(tmp.c_str());
     error = fmt::format("cannot write {}: {}", path, hash_error.empty() ? std::strerror(errno) : hash_error);
@@ -160,8 +160,7 @@ bool Outputs::write(const std::string& path, const std::string& kind, const Fill
   return true;
 }
 
-bool Outputs::write_text(const std::string& path, const std::string& kind, std::string_view text,
-                         std::string& error) {
+bool Outputs::write_text(const std::string& path, const std::string& kind, std::string_view text, std::string& error) {
   return write(
       path, kind,
       [&](const std::string& tmp, std::string& why) {

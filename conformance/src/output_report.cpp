@@ -107,10 +107,11 @@ long failing_message(const Result& r) {
 // lifelines (never over an arrowhead), wrapped; the width follows the longest label up to a limit. The failing
 // message has a red background and its findings under the arrow; an expectation failure is a last red row.
 std::string ladder_svg(const Result& r, const std::string& iut_label) {
-  constexpr double kCol = 6.7;   // px per character, monospace 11 px
-  constexpr int kLine = 14;      // px per text line
-  constexpr int kPad = 24;       // label to lifeline
-  constexpr std::size_t kMax = 300;
+  constexpr double kCol = 6.7;          // px per character, monospace 11 px
+  constexpr int kLine = 14;             // px per text line
+  constexpr int kPad = 24;              // label to lifeline
+  constexpr std::size_t kMax = 300;     // messages drawn
+  constexpr std::size_t kMaxLines = 3;  // lines of a label
   const std::size_t n = std::min(r.ladder.size(), kMax);
   const long bad = failing_message(r);
   const double t0 = r.ladder.empty() ? 0 : r.ladder.front().t;
@@ -138,6 +139,10 @@ std::string ladder_svg(const Result& r, const std::string& iut_label) {
   for (std::size_t i = 0; i < n; ++i) {
     const auto& e = r.ladder[i];
     Row row{i, wrap(e.summary, e.kind == Exchange::Kind::Data ? wrap_cols : wrap_cols + 4), {}};
+    if (row.label.size() > kMaxLines) {  // the rest is in the tooltip
+      row.label.resize(kMaxLines);
+      row.label.back() = row.label.back().substr(0, wrap_cols - 4) + " ...";
+    }
     if (static_cast<long>(i) == bad) {
       for (const auto& f : e.findings) {
         for (auto& l : wrap("\u2717 " + f, wrap_cols)) row.marks.push_back(std::move(l));
@@ -202,9 +207,10 @@ std::string ladder_svg(const Result& r, const std::string& iut_label) {
     s += "</g>\n";
   }
   if (!tail.empty()) {
-    s += fmt::format("<g class=\"failing\"><title>{}</title><rect x=\"2\" y=\"{}\" width=\"{}\" height=\"{}\" "
-                     "fill=\"#ffebee\" stroke=\"#c62828\"/>",
-                     html(r.reason), tail_top + 2, width - 4, static_cast<int>(tail.size()) * kLine + 6);
+    s += fmt::format(
+        "<g class=\"failing\"><title>{}</title><rect x=\"2\" y=\"{}\" width=\"{}\" height=\"{}\" "
+        "fill=\"#ffebee\" stroke=\"#c62828\"/>",
+        html(r.reason), tail_top + 2, width - 4, static_cast<int>(tail.size()) * kLine + 6);
     for (std::size_t k = 0; k < tail.size(); ++k) {
       s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#c62828\" font-weight=\"bold\">{}</text>", left + 8,
                        tail_top + static_cast<int>(k + 1) * kLine, html(tail[k]));
@@ -263,10 +269,10 @@ std::string report_html(const std::vector<Result>& results, const RunMeta& meta,
     o += "<tr><th>" + std::string(head) + "</th><td>" + cell_html + "</td></tr>\n";
   };
   row("implementation", html(meta.implementation) + " (" + html(meta.role) + " under test)");
-  row("result", fmt::format("{} test(s): {} pass, {} fail, {} inconclusive, {} error, {} NA; exit status {}{}",
-                            results.size(), totals[Verdict::Pass], totals[Verdict::Fail],
-                            totals[Verdict::Inconclusive], totals[Verdict::Error], totals[Verdict::NA], exit,
-                            meta.strict ? " (strict: SHOULD failures count)" : ""));
+  row("result",
+      fmt::format("{} test(s): {} pass, {} fail, {} inconclusive, {} error, {} NA; exit status {}{}", results.size(),
+                  totals[Verdict::Pass], totals[Verdict::Fail], totals[Verdict::Inconclusive], totals[Verdict::Error],
+                  totals[Verdict::NA], exit, meta.strict ? " (strict: SHOULD failures count)" : ""));
   row("run started (UTC)", html(meta.started));
   row("duration", fmt::format("{:.2f} s", meta.duration));
   row("host", html(meta.host));
@@ -281,8 +287,8 @@ std::string report_html(const std::vector<Result>& results, const RunMeta& meta,
   row("suite", files);
   row("profile", meta.profile.path.empty()
                      ? std::string("(none: the draft's full PICS and the default variables)")
-                     : html(meta.profile.path) + (meta.profile_version.empty() ? "" : ", version " +
-                                                                                          html(meta.profile_version)) +
+                     : html(meta.profile.path) +
+                           (meta.profile_version.empty() ? "" : ", version " + html(meta.profile_version)) +
                            "<br>SHA-256 <code>" + html(meta.profile.sha256) + "</code>");
   std::string ev, other;
   for (const auto& w : meta.written) {
@@ -340,9 +346,8 @@ std::string report_html(const std::vector<Result>& results, const RunMeta& meta,
     } else {
       result = "<i>no test</i>";
     }
-    o += "<tr><td>" + id + "</td><td>" + std::string(req.section) + "</td><td>" +
-         std::string(level_name(req.level)) + "</td><td>" + html(req.sentence) + "</td><td>" + result + "</td><td>" +
-         cells + "</td></tr>\n";
+    o += "<tr><td>" + id + "</td><td>" + std::string(req.section) + "</td><td>" + std::string(level_name(req.level)) +
+         "</td><td>" + html(req.sentence) + "</td><td>" + result + "</td><td>" + cells + "</td></tr>\n";
   }
   o += "</table>\n<h2>Tests</h2>\n";
   for (const auto& r : results) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Command line, exit codes, lint, requirements coverage and the output formats."""
+"""Command line, exit codes, lint, requirements coverage and the output formats (cli_outputs.py: help per
+subcommand, --version, unwritable outputs, manifest, --pcap-dir, --rerun-failed, the HTML report)."""
 import json
 import os
 import subprocess
@@ -34,10 +35,10 @@ def check(cond, what):
 
 agent_run = ["run", "--iut", "agent", "--listen", "127.0.0.1:0", "--iut-cmd", f"{agent} --manager {{host}}:{{port}}"]
 
-run(code=3)
-run("run", "--iut", "agent", code=3)
-run("run", "--iut", "robot", "--listen", "127.0.0.1:0", code=3)
-run("run", "--iut", "manager", "--connect", "127.0.0.1:7750", "--listen", "127.0.0.1:1", code=3)
+run(code=2)
+run("run", "--iut", "agent", code=2)
+run("run", "--iut", "robot", "--listen", "127.0.0.1:0", code=2)
+run("run", "--iut", "manager", "--connect", "127.0.0.1:7750", "--listen", "127.0.0.1:1", code=2)
 agent_profile = ["--profile", os.path.join(profiles, "reference-agent.yaml")]
 try:
     import socket
@@ -49,15 +50,15 @@ try:
     check("pass" in p.stdout and "AG-SCTP-01" in p.stdout, "--transport sctp: AG-SCTP-01 passes over SCTP")
 except OSError:
     assert not os.environ.get("VSM_UML"), "no SCTP inside User-Mode Linux"
-    p = run(*agent_run, "--transport", "sctp", code=3)
+    p = run(*agent_run, "--transport", "sctp", code=2)
     check("SCTP transport unavailable" in p.stderr, "--transport sctp says why SCTP is unavailable")
 # VSM-5-SCTP: a TCP run leaves the SCTP tests not applicable, says so, and says the profile claims SCTP.
 p = run(*agent_run, *agent_profile, "--test", "AG-SCTP-01", "--test", "AG-REG-01", code=0)
 check("an SCTP test (VSM-5-SCTP): it runs with --transport sctp" in p.stdout,
       "TCP run: AG-SCTP-01 is not applicable, with the reason")
 check("note: the profile claims SCTP" in p.stdout, "TCP run: the runner says the profile's SCTP claim is untested")
-run(*agent_run, "--test", "NO-SUCH-TEST", code=3)
-run(*agent_run, "--shard", "4/3", code=3)
+run(*agent_run, "--test", "NO-SUCH-TEST", code=2)
+run(*agent_run, "--shard", "4/3", code=2)
 p = run("list", code=0)
 check("AG-REG-01" in p.stdout and "MG-REG-01" in p.stdout, "list shows both suites")
 p = run("requirements", code=0)
@@ -72,13 +73,13 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("role: agent\ntests:\n  - id: X-1\n    title: t\n    requirements: [VSM-5-ACK]\n"
                 "    body:\n      - send: {type: keep_alive, options: [{no_such_option: 1}]}\n"
                 "      - frobnicate: {}\n")
-    p = run("lint", bad, code=3)
+    p = run("lint", bad, code=1)
     check("no_such_option" in p.stderr, "lint names the unknown option")
     badreq = os.path.join(tmp, "badreq.yaml")
     with open(badreq, "w") as f:
         f.write("role: agent\ntests:\n  - id: X-2\n    title: t\n    requirements: [VSM-9-NOPE]\n"
                 "    body:\n      - wait: 0.1\n")
-    run("lint", badreq, code=3)
+    run("lint", badreq, code=1)
     run("lint", os.path.join(here, "..", "suites", "agent.yaml"), os.path.join(here, "..", "suites", "manager.yaml"),
         code=0)
     # One lint run names every mistake of a file, each with FILE:LINE:COLUMN, near misses with a suggestion.
@@ -90,7 +91,7 @@ with tempfile.TemporaryDirectory() as tmp:
                 "      - send: {type: keepalive, options: [{node_id: $node}, {node_info.mem_totl: \"\"}]}\n"
                 "      - expect: {type: ack, seq: $sent_seq, timout: 2}\n"
                 "      - expcet: {type: ack}\n")
-    p = run("lint", six, code=3)
+    p = run("lint", six, code=1)
     lines = p.stderr.splitlines()
     want = [f"{six}:5:20: unknown requirement 'VSM-5-AKC' (did you mean VSM-5-ACK?)",
             f"{six}:7:15: unknown fragment 'regster' (did you mean register?)",
@@ -102,7 +103,7 @@ with tempfile.TemporaryDirectory() as tmp:
           + "\n  ".join(lines))
     # With --profile, a variable neither the suite nor the profile defines is a mistake too; run says the same.
     manager_profile = os.path.join(profiles, "reference-manager.yaml")
-    p = run("lint", "--profile", manager_profile, six, code=3)
+    p = run("lint", "--profile", manager_profile, six, code=1)
     check(f"{six}:8:53: unknown variable $node: neither the suite nor the profile defines it" in p.stderr,
           "lint --profile: the variable the profile does not define, with its position")
     run("lint", "--profile", os.path.join(profiles, "reference-agent.yaml"),
@@ -111,7 +112,7 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(badvar, "w") as f:
         f.write("role: agent\ntests:\n  - id: V-1\n    title: t\n    requirements: [VSM-5-ACK]\n"
                 "    body:\n      - accept: {}\n      - send: {type: keep_alive, options: [{node_id: $nod}]}\n")
-    p = run(*agent_run, "--profile", os.path.join(profiles, "reference-agent.yaml"), "--suite", badvar, code=2)
+    p = run(*agent_run, "--profile", os.path.join(profiles, "reference-agent.yaml"), "--suite", badvar, code=3)
     check("error" in p.stdout and f"{badvar}:8:54: unknown variable $nod" in p.stdout and "$node?" in p.stdout,
           "run: a test using a variable nobody defines ends in error with the lint diagnostic")
 
@@ -119,12 +120,12 @@ with tempfile.TemporaryDirectory() as tmp:
     bare = os.path.join(tmp, "bare.yaml")
     with open(bare, "w") as f:
         f.write("name: bare\ncapabilities: []\n")
-    p = run(*agent_run, "--profile", bare, "--group", "operations", code=2)
+    p = run(*agent_run, "--profile", bare, "--group", "operations", code=3)
     check(" NA " in p.stdout, "NA verdicts are printed")
 
     junit, tap, js = (os.path.join(tmp, n) for n in ("r.xml", "r.tap", "r.json"))
     run(*agent_run, "--profile", os.path.join(profiles, "reference-agent.yaml"), "--test", "AG-KA-01", "--test",
-        "AG-OP-ADD", "--profile", os.path.join(profiles, "reference-agent.yaml"), code=3)  # --profile twice
+        "AG-OP-ADD", "--profile", os.path.join(profiles, "reference-agent.yaml"), code=2)  # --profile twice
     run(*agent_run, "--profile", os.path.join(profiles, "reference-agent.yaml"), "--test", "AG-KA-01", "--test",
         "AG-OP-ADD", "--junit", junit, "--tap", tap, "--json", js, "--report", os.path.join(tmp, "r.html"), code=0)
     with open(os.path.join(tmp, "r.html")) as f:
@@ -155,4 +156,6 @@ with tempfile.TemporaryDirectory() as tmp:
             "--shard", "1/2", code=0)
     check("[  1/2]" in p.stdout, "--shard 1/2 runs half of the keepalive group")
 
+import cli_outputs  # noqa: E402  (the second half: issue 13's conventions and outputs)
+cli_outputs.main(conform, agent, profiles, run, check)
 sys.exit(1 if failures else 0)

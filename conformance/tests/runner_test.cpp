@@ -149,8 +149,7 @@ TEST(Outputs, JunitMapsVerdicts) {
   EXPECT_NE(xml.find("<property name=\"requirement\" value=\"VSM-5-ACK\"/>"), std::string::npos);
   // Blame where it belongs: the failed requirement FAIL, the inconclusive test's "not reached".
   EXPECT_NE(xml.find("<property name=\"requirement-outcome\" value=\"VSM-5-ACK FAIL\"/>"), std::string::npos);
-  EXPECT_NE(xml.find("<property name=\"requirement-outcome\" value=\"VSM-5-ACK not reached\"/>"),
-            std::string::npos);
+  EXPECT_NE(xml.find("<property name=\"requirement-outcome\" value=\"VSM-5-ACK not reached\"/>"), std::string::npos);
 }
 
 // A stopped test fails only the requirement its check named; the console table, the HTML and the JSON agree.
