@@ -5,7 +5,7 @@
 // HOST:PORT, length-convention words, colour, help and usage errors, exit
 // statuses) come from tools/common/cli.hpp.
 #include <fmt/format.h>
-#include <netdb.h>
+#include <netinet/in.h>  // before transport.hpp (linux/sctp.h)
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -85,27 +85,6 @@ void add_suite_option(po::options_description& d, std::vector<std::string>& suit
                   "suite file or directory (repeatable; default: the built-in suites)");
 }
 
-// A name or an address literal to the numeric address the sockets take ({host} of --iut-cmd too).
-bool resolve_host(const std::string& host, std::string& numeric, std::string& error) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG;
-  addrinfo* res = nullptr;
-  if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0 || !res) {
-    error = fmt::format("cannot resolve host '{}': {}", host, rc ? ::gai_strerror(rc) : "no address");
-    return false;
-  }
-  char buf[NI_MAXHOST];
-  const int rc = ::getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST);
-  ::freeaddrinfo(res);
-  if (rc != 0) {
-    error = fmt::format("cannot resolve host '{}': {}", host, ::gai_strerror(rc));
-    return false;
-  }
-  numeric = buf;
-  return true;
-}
-
 // --listen / --connect: HOST:PORT (names, [v6]:port), resolved to a numeric address.
 bool host_port(const vsm::cli::CommandHelp& help, const char* option, const std::string& text, std::string& host,
                std::uint16_t& port, int& exit_status) {
@@ -114,11 +93,13 @@ bool host_port(const vsm::cli::CommandHelp& help, const char* option, const std:
     exit_status = vsm::cli::usage_error(std::cerr, help, fmt::format("--{}: {}", option, hp.error()));
     return false;
   }
-  std::string error;
-  if (!resolve_host(hp->host, host, error)) {
-    exit_status = vsm::cli::usage_error(std::cerr, help, fmt::format("--{} {}: {}", option, text, error));
+  // A name to the first numeric address it resolves to: the sockets take it, and so does {host} of --iut-cmd.
+  auto addresses = vsm::cli::resolve(*hp);
+  if (!addresses) {
+    exit_status = vsm::cli::usage_error(std::cerr, help, fmt::format("--{} {}: {}", option, text, addresses.error()));
     return false;
   }
+  host = addresses->front();
   port = hp->port;
   return true;
 }
