@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
   po::options_description opts("options");
   std::vector<std::string> suites, groups, tests, reqs, lint_files;
   std::string command, iut, listen, connect, iut_cmd, profile_path, junit, tap, json, report, pcap, shard,
-      transport = "tcp", lconv = "profile", iut_log = "/dev/null";
+      transport = "tcp", lconv = "profile", iut_log = "/dev/null", output;
   std::uint64_t seed = 1;
   std::uint32_t sctp_ppid = 0;
   double negative_wait = -1, ack_timer = -1;
@@ -129,6 +130,7 @@ int main(int argc, char** argv) {
                                                     "load: simulated nodes")(
       "duration", po::value<double>()->default_value(10), "load: seconds")(
       "rate", po::value<double>()->default_value(0.2), "load: Status-Updates per node per second")(
+      "output,o", po::value(&output), "profile init: write the profile to FILE (default stdout)")(
       "command", po::value(&command), "")("files", po::value(&lint_files), "");
   po::positional_options_description pos;
   pos.add("command", 1).add("files", -1);
@@ -146,7 +148,29 @@ int main(int argc, char** argv) {
   }
   const bool strict = vm.count("strict") > 0;
   try {
+    if (command == "profile") {  // profile init --iut ROLE [-o FILE]: the commented template (scenario_profile.cpp)
+      if (lint_files.size() != 1 || lint_files[0] != "init" || (iut != "agent" && iut != "manager")) {
+        fmt::print(stderr, "usage: vsm-conform profile init --iut agent|manager [-o FILE]\n");
+        return kExitUsage;
+      }
+      const Suite s = load_suites(default_suites(suites));
+      const IutRole role = iut == "agent" ? IutRole::Agent : IutRole::Manager;
+      if (output.empty() || output == "-") {
+        write_profile_template(role, s, std::cout);
+        return 0;
+      }
+      std::ofstream f(output);
+      write_profile_template(role, s, f);
+      f.close();
+      if (!f) {
+        fmt::print(stderr, "vsm-conform: cannot write {}\n", output);
+        return 2;
+      }
+      fmt::print("profile: {}\n", output);
+      return 0;
+    }
     if (command == "lint") {
+      if (lint_files.empty() && !profile_path.empty()) lint_files.push_back(VSM_CONFORM_SUITES);  // the profile alone
       if (lint_files.empty()) {
         fmt::print(stderr, "vsm-conform lint: name the scenario files\n");
         return kExitUsage;
@@ -264,8 +288,8 @@ int main(int argc, char** argv) {
     cfg.iut_log = iut_log;
     cfg.seed = seed;
     cfg.verbose = vm.count("verbose") > 0;
-    Profile profile;
-    if (!profile_path.empty()) profile = load_profile(profile_path);
+    // Without --profile: the draft's full PICS for the role (scenario_profile.cpp), said at the start.
+    Profile profile = profile_path.empty() ? default_profile(cfg.role) : load_profile(profile_path);
     if (negative_wait >= 0) profile.negative_wait = negative_wait;
     if (ack_timer > 0) profile.ack_timer = ack_timer;
     for (const auto& id : reqs) {
@@ -317,6 +341,7 @@ int main(int argc, char** argv) {
     engine.open();
     fmt::print("vsm-conform {}: {} under test ({}), {} test(s), runner {} {}\n", VSM_CONFORM_VERSION, iut, profile.name,
                selected.size(), iut == "agent" ? "listening on" : "connecting to", engine.address());
+    if (profile.is_default) fmt::print("{}\n", default_profile_note(cfg.role));
     // VSM-5-SCTP: a profile claims SCTP with the capability `sctp`; its SCTP tests need an SCTP run.
     if (profile.capabilities.count("sctp") && !cfg.sctp) {
       fmt::print("note: the profile claims SCTP (VSM-5-SCTP): run again with --transport sctp to test it\n");
@@ -328,14 +353,7 @@ int main(int argc, char** argv) {
     std::size_t k = 0;
     for (const TestCase* t : selected) {
       ++k;
-      Result r;
-      if (auto na = engine.not_applicable(*t); !na.empty()) {
-        r.test = t;
-        r.verdict = Verdict::NA;
-        r.reason = na;
-      } else {
-        r = engine.run(*t);
-      }
+      Result r = engine.run(*t);  // NA (with na_why) and "not run" after an early stop included
       std::string reqlist;
       for (const auto& x : t->requirements) reqlist += (reqlist.empty() ? "" : ",") + x;
       fmt::print("[{:>3}/{}] {:<12} {:<13} {:6.2f}s  {}  [{}]\n", k, selected.size(), verdict_name(r.verdict), t->id,
@@ -345,6 +363,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       results.push_back(std::move(r));
     }
+    if (!engine.stopped().empty()) fmt::print("stopped early: {}\n", engine.stopped());
     print_summary(stdout, results, strict);
     double waited = 0, total = 0;
     for (const auto& r : results) {
