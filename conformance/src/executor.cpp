@@ -167,6 +167,11 @@ struct Executor::Impl {
   Impl(RunConfig c, const Profile& p, const Suite& s)
       : cfg(std::move(c)), profile(p), suite(s), net(link_config(cfg, p)), iut(cfg.iut_log), rng(cfg.seed) {
     port = cfg.port;
+    if (profile.role && *profile.role != cfg.role) {
+      throw ScenarioError(fmt::format("{}: the profile is for a {} under test (role: {}); this run tests {}",
+                                      profile.path, role_keyword(*profile.role), role_keyword(*profile.role),
+                                      cfg.role == IutRole::Agent ? "an agent" : "a manager"));
+    }
     // During a test every connection the IUT opens is taken at once: its messages are checked and shown
     // even when no accept step asks for it (an agent reconnecting, a second instance).
     net.on_incoming([this] {

@@ -82,5 +82,11 @@ with tempfile.TemporaryDirectory() as tmp:
         check(get_tests and all(t["verdict"] == "NA" and t["reason"].startswith("not claimed") for t in get_tests),
               f"{role}: without capability get, its tests are NA 'not claimed'")
 
+    # A profile of the other role is refused before anything runs.
+    p = subprocess.run([conform, "run", "--iut", "agent", "--listen", "127.0.0.1:0", "--iut-cmd", "true",
+                        "--profile", os.path.join(tmp, "manager.yaml")], capture_output=True, text=True, timeout=30)
+    check(p.returncode not in (0, 1) and "the profile is for a manager under test" in p.stderr,
+          f"a manager profile in an agent run is refused (exit {p.returncode}: {p.stderr.strip()})")
+
 print(f"\n{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
