@@ -174,6 +174,7 @@ void Link::start(LinkEvents events) {
   impl_->start();
 }
 const std::string& Link::name() const { return impl_->name; }
+void Link::rename(const std::string& name) { impl_->name = name; }
 std::uint64_t Link::uid() const { return impl_->uid; }
 const Endpoint& Link::local() const { return impl_->local; }
 const Endpoint& Link::remote() const { return impl_->remote; }
@@ -219,6 +220,7 @@ struct Network::Impl {
   asio::signal_set sigchld{io, SIGCHLD};  // child exits wake the event loop
   std::optional<tcp::acceptor> acceptor;
   std::deque<tcp::socket> accepted;
+  std::function<void()> incoming;
   std::uint16_t port = 0;
 
   void arm_sigchld() {
@@ -235,6 +237,7 @@ struct Network::Impl {
       transport::tune(s, cfg.sctp, cfg.sctp_ppid);
       accepted.push_back(std::move(s));
       do_accept();
+      if (incoming) incoming();
     });
   }
   std::shared_ptr<Link> link(const std::string& name, tcp::socket s) {
@@ -269,6 +272,8 @@ void Network::drop_waiting() {
   }
   impl_->accepted.clear();
 }
+
+void Network::on_incoming(std::function<void()> f) { impl_->incoming = std::move(f); }
 
 std::shared_ptr<Connecting> Network::connect(const std::string& host, std::uint16_t port, const std::string& bind,
                                              const std::string& name) {

@@ -66,7 +66,8 @@ class Link {
 
   void start(LinkEvents events);  // starts reading
   const std::string& name() const;
-  std::uint64_t uid() const;  // unique over the run, from start()
+  void rename(const std::string& name);  // an accepted connection a step took later under its own name
+  std::uint64_t uid() const;             // unique over the run, from start()
   const Endpoint& local() const;
   const Endpoint& remote() const;
   bool open() const;
@@ -110,6 +111,9 @@ class Network {
   bool accept_waiting() const;
   std::shared_ptr<Link> accept(const std::string& name);  // the oldest waiting connection (accept_waiting())
   void drop_waiting();                                    // closes the connections nobody took
+  // Called from the loop whenever a connection was accepted and waits (the executor takes it at once during
+  // a test, so what the IUT sends on a connection the scenario did not ask for is still checked and shown).
+  void on_incoming(std::function<void()> f);
 
   // Manager under test: starts connecting (from `bind` when not empty); the loop makes progress.
   std::shared_ptr<Connecting> connect(const std::string& host, std::uint16_t port, const std::string& bind,

@@ -45,6 +45,7 @@ std::vector<ReqVerdict> requirement_verdicts(const Result& r) {
   std::vector<ReqVerdict> out;
   auto outcome = [&](const std::string& id) {
     if (r.failed_reqs.count(id)) return ReqOutcome::Fail;
+    if (r.completed && r.verdict == Verdict::Fail) return ReqOutcome::Pass;  // only checks of others failed
     switch (r.verdict) {
       case Verdict::Pass: return ReqOutcome::Pass;
       case Verdict::NA: return ReqOutcome::NA;
@@ -70,6 +71,8 @@ struct Abort {
   Verdict verdict;
   std::string reason;
   std::vector<std::string> reqs;
+  Result::NaWhy na_why = Result::NaWhy::None;  // Verdict::NA
+  bool stop_run = false;                       // the IUT cannot start or never connects: stop the run
 };
 
 std::string hex(std::span<const std::uint8_t> b) { return text::hex_text(b, 48); }
@@ -127,7 +130,7 @@ struct Peer {
 
 struct Executor::Impl {
   RunConfig cfg;
-  const Profile& profile;
+  Profile profile;
   const Suite& suite;
   Network net;
   IutProcesses iut;
@@ -138,6 +141,13 @@ struct Executor::Impl {
   Result* res = nullptr;
   std::map<std::string, std::string> vars;
   std::map<std::string, std::shared_ptr<Peer>> conns;
+  // Connections the IUT opened that no accept step took yet, oldest first: read and checked all the same.
+  std::deque<std::shared_ptr<Peer>> unclaimed;
+  std::uint64_t unclaimed_count = 0;
+  bool in_preamble = false;
+  // Over the run: whether the IUT ever connected (or accepted), and why the run stopped early.
+  bool ever_connected = false;
+  std::string stopped;
   std::string phase;
   double guard_deadline = 0;
   std::optional<Received> last_matched;
@@ -157,6 +167,16 @@ struct Executor::Impl {
   Impl(RunConfig c, const Profile& p, const Suite& s)
       : cfg(std::move(c)), profile(p), suite(s), net(link_config(cfg, p)), iut(cfg.iut_log), rng(cfg.seed) {
     port = cfg.port;
+    if (profile.role && *profile.role != cfg.role) {
+      throw ScenarioError(fmt::format("{}: the profile is for a {} under test (role: {}); this run tests {}",
+                                      profile.path, role_keyword(*profile.role), role_keyword(*profile.role),
+                                      cfg.role == IutRole::Agent ? "an agent" : "a manager"));
+    }
+    // During a test every connection the IUT opens is taken at once: its messages are checked and shown
+    // even when no accept step asks for it (an agent reconnecting, a second instance).
+    net.on_incoming([this] {
+      if (res && cfg.role == IutRole::Agent) take_incoming();
+    });
   }
 
   // ---------------------------------------------------------- variables
@@ -193,7 +213,9 @@ struct Executor::Impl {
     return d.seconds;
   }
   double timeout_of(const std::optional<Arg<Duration>>& t, double dflt) const {
-    return t ? seconds(*t, kTimeoutTimers) : dflt;
+    if (!t) return dflt;
+    const Duration d = get(*t, [&](const std::string& x) { return text::duration(x, kTimeoutTimers); });
+    return seconds(*t, kTimeoutTimers) + (d.kind == Duration::Kind::Keepalive ? profile.ack_timer : 0.0);
   }
   std::string describe_pred(const Predicate& p) const {
     return describe(p, [this](const Var& v) {
@@ -238,6 +260,12 @@ struct Executor::Impl {
     return true;
   }
   std::vector<std::string> test_reqs() const { return tc ? tc->requirements : std::vector<std::string>{}; }
+  // The requirements an expectation that was not met fails: those it says it verifies; else, in the body,
+  // the test's; in the preamble none (the test could not reach its point: inconclusive).
+  std::vector<std::string> blame(const Verifies& v) const {
+    if (!v.empty()) return v;
+    return in_preamble ? std::vector<std::string>{} : test_reqs();
+  }
 
   // ---------------------------------------------------------- event loop
   // Runs the loop until pred() or the deadline (seconds, now_s() base). Guard expiry aborts.
@@ -247,6 +275,9 @@ struct Executor::Impl {
     if (d >= guard_deadline && deadline > guard_deadline) {
       std::string got;
       for (const auto& [n, c] : conns) got += fmt::format("{}[{}] {}", got.empty() ? "" : "; ", n, pending_summary(*c));
+      for (const auto& c : unclaimed) {
+        got += fmt::format("{}[{}] {}", got.empty() ? "" : "; ", c->link->name(), pending_summary(*c));
+      }
       throw Abort{Verdict::Fail,
                   fmt::format("guard timeout of {} s reached during {}; unclaimed messages received: {}", tc->guard,
                               phase, got.empty() ? "none (no connection)" : got),
@@ -288,9 +319,33 @@ struct Executor::Impl {
 
   Peer& add_conn(const std::string& name, std::shared_ptr<Link> link) {
     if (auto it = conns.find(name); it != conns.end()) it->second->link->detach("replaced");
+    auto p = start_peer(std::move(link));
+    conns[name] = p;
+    return *p;
+  }
+  // An accepted connection no step asked for yet: started now, kept until an accept step takes it.
+  void take_incoming() {
+    while (net.accept_waiting()) {
+      unclaimed.push_back(start_peer(net.accept(fmt::format("iut#{}", ++unclaimed_count))));
+    }
+  }
+  // The oldest connection the IUT opened, now named `name` (its earlier ladder entries too).
+  void claim(const std::string& name) {
+    auto p = unclaimed.front();
+    unclaimed.pop_front();
+    p->link->rename(name);
+    if (res) {
+      for (auto& e : res->ladder) {
+        if (e.conn_uid == p->link->uid()) e.conn = name;
+      }
+    }
+    if (auto it = conns.find(name); it != conns.end()) it->second->link->detach("replaced");
+    conns[name] = p;
+  }
+  std::shared_ptr<Peer> start_peer(std::shared_ptr<Link> link) {
+    ever_connected = true;
     auto p = std::make_shared<Peer>();
     p->link = std::move(link);
-    conns[name] = p;
     Peer* peer = p.get();
     LinkEvents ev;
     ev.message = [this, peer](Inbound& in) { on_message(*peer, in); };
@@ -306,7 +361,7 @@ struct Executor::Impl {
              Exchange::Kind::Close);
     };
     peer->link->start(std::move(ev));
-    return *peer;
+    return p;
   }
   Peer& conn(const ConnArg& c) {
     const std::string name = conn_name(c);
@@ -649,7 +704,7 @@ struct Executor::Impl {
       throw Abort{Verdict::Fail,
                   fmt::format("expected {} within {:.2f} s{}; received {}{}", describe_pred(e.what.pred), t, where, got,
                               partial),
-                  test_reqs()};
+                  blame(e.verifies)};
     }
     hit->consumed = true;
     capture(e.what, *hit);
@@ -680,7 +735,8 @@ struct Executor::Impl {
     }
     if (!missing.empty()) {
       throw Abort{Verdict::Fail,
-                  fmt::format("expected all of [{}] — missing; received {}", missing, pending_summary(c)), test_reqs()};
+                  fmt::format("expected all of [{}] — missing; received {}", missing, pending_summary(c)),
+                  blame(e.verifies)};
     }
     for (std::size_t i = 0; i < list.size(); ++i) {
       hits[i]->consumed = true;
@@ -699,7 +755,7 @@ struct Executor::Impl {
       throw Abort{Verdict::Fail,
                   fmt::format("expected no {} within {:.2f} s; received {}", describe_pred(e.pred), within,
                               detail(hit->view())),
-                  test_reqs()};
+                  blame(e.verifies)};
     }
   }
 
@@ -710,7 +766,7 @@ struct Executor::Impl {
       throw Abort{
           Verdict::Fail,
           fmt::format("expected the IUT to close connection {} within {:.2f} s; it stayed open", c.link->name(), t),
-          test_reqs()};
+          blame(e.verifies)};
     }
   }
 
@@ -719,10 +775,30 @@ struct Executor::Impl {
     if (cfg.role != IutRole::Agent) throw ScenarioError("accept is for the agent role (use connect)");
     const std::string name = conn_name(conn_arg);
     const double t = timeout_of(timeout, profile.start_timeout);
-    if (!run_until([&] { return net.accept_waiting(); }, now_s() + t)) {
-      throw Abort{Verdict::Inconclusive, fmt::format("the agent did not connect within {:.1f} s", t), {}};
+    const bool started = !cfg.iut_cmd.empty() && iut.running();
+    take_incoming();
+    if (!run_until([&] { return !unclaimed.empty() || (started && iut.exited()); }, now_s() + t)) {
+      not_connected(fmt::format("the agent did not connect to {} within {:.1f} s", address(), t));
     }
-    add_conn(name, net.accept(name));
+    if (unclaimed.empty()) not_connected("the agent under test " + iut.exit_text() + " before connecting");
+    claim(name);
+  }
+  // The IUT did not connect. When it never did in this run (it cannot start, exits at once, or nobody
+  // starts it), the run stops after this test: every further test would wait the same way.
+  [[noreturn]] void not_connected(std::string why) {
+    const std::string out = iut.output_tail();
+    if (!cfg.iut_cmd.empty()) {
+      const std::string ended = iut.exit_text();
+      if (!ended.empty() && why.find(ended) == std::string::npos) why += " (it " + ended + ")";
+      why += out.empty() ? "; it wrote nothing" : "; its last output: " + out;
+    } else {
+      why += cfg.role == IutRole::Agent ? " (no --iut-cmd: start the agent so that it connects there)"
+                                        : " (no --iut-cmd: start the manager so that it listens there)";
+    }
+    if (ever_connected) throw Abort{Verdict::Inconclusive, why, {}};
+    Abort a{Verdict::Error, why, {}};
+    a.stop_run = true;
+    throw a;
   }
   void step(const Accept& a) { accept(a.conn, a.timeout); }
 
@@ -750,7 +826,7 @@ struct Executor::Impl {
       if (now_s() >= deadline) break;
       pause_quiet(0.05);
     }
-    throw Abort{Verdict::Inconclusive, fmt::format("could not connect to the manager at {}", address()), {}};
+    not_connected(fmt::format("could not connect to the manager at {}", address()));
   }
   void step(const Connect& c) { connect(c.conn, c.bind, c.timeout); }
 
@@ -782,7 +858,8 @@ struct Executor::Impl {
   void step(const Trigger& t) {
     auto it = profile.triggers.find(t.name);
     if (it == profile.triggers.end()) {
-      throw Abort{Verdict::NA, fmt::format("the profile defines no trigger '{}'", t.name), {}};
+      throw Abort{
+          Verdict::NA, fmt::format("the profile defines no trigger '{}'", t.name), {}, Result::NaWhy::NeedsTrigger};
     }
     auto local = vars;
     for (const auto& [k, v] : t.vars) local[k] = value(v);
@@ -813,7 +890,7 @@ struct Executor::Impl {
 
   // Another instance of the IUT, started like the first (without the test's at-start triggers).
   void step(const Spawn&) {
-    if (cfg.iut_cmd.empty()) throw Abort{Verdict::NA, "spawn needs --iut-cmd", {}};
+    if (cfg.iut_cmd.empty()) throw Abort{Verdict::NA, "spawn needs --iut-cmd", {}, Result::NaWhy::NeedsIutCmd};
     iut.spawn(iut_argv());
   }
 
@@ -867,34 +944,37 @@ struct Executor::Impl {
     return names;
   }
 
-  std::string not_applicable(const TestCase& t, Result::NaWhy* why) const {
-    Result::NaWhy sink = Result::NaWhy::None;
-    Result::NaWhy& w = why ? *why : sink;
-    w = Result::NaWhy::OtherTransport;
-    if (t.role != cfg.role) return fmt::format("the test is for a {} under test", role_keyword(t.role));
+  struct NotApplicable {
+    std::string reason;  // empty: the test applies
+    Result::NaWhy why = Result::NaWhy::None;
+  };
+  NotApplicable not_applicable(const TestCase& t) const {
+    using W = Result::NaWhy;
+    if (t.role != cfg.role) return {fmt::format("the test is for a {} under test", role_keyword(t.role)), W::None};
     // VSM-5-SCTP: SCTP tests need an SCTP run (the profile's `sctp` capability claims SCTP).
-    if (t.sctp_only && !cfg.sctp) return "an SCTP test (VSM-5-SCTP): it runs with --transport sctp";
+    if (t.sctp_only && !cfg.sctp)
+      return {"an SCTP test (VSM-5-SCTP): it runs with --transport sctp", W::OtherTransport};
     for (const auto& c : t.capabilities) {
-      w = Result::NaWhy::NotClaimed;
-      if (!profile.capabilities.count(c)) return fmt::format("the profile does not list capability '{}'", c);
-      w = Result::NaWhy::NeedsIutCmd;
-      if (c == "second_instance" && cfg.iut_cmd.empty()) return "a second instance needs --iut-cmd";
+      if (!profile.capabilities.count(c)) {
+        return {fmt::format("not claimed: the profile does not list capability '{}'", c), W::NotClaimed};
+      }
+      if (c == "second_instance" && cfg.iut_cmd.empty()) return {"a second instance needs --iut-cmd", W::NeedsIutCmd};
     }
-    w = Result::NaWhy::NeedsIutCmd;
-    if (t.restarts_iut && cfg.iut_cmd.empty()) return "the test ends the IUT process: it needs --iut-cmd";
+    if (t.restarts_iut && cfg.iut_cmd.empty()) {
+      return {"the test ends the IUT process: it needs --iut-cmd", W::NeedsIutCmd};
+    }
     for (const auto& name : triggers_of(t)) {
       auto it = profile.triggers.find(name);
-      w = Result::NaWhy::NeedsTrigger;
-      if (it == profile.triggers.end()) return fmt::format("the profile defines no trigger '{}'", name);
-      w = Result::NaWhy::NeedsIutCmd;
+      if (it == profile.triggers.end()) {
+        return {fmt::format("needs a trigger: the profile defines no trigger '{}'", name), W::NeedsTrigger};
+      }
       if (!it->second.at_start.empty() && cfg.iut_cmd.empty()) {
-        return fmt::format("trigger '{}' needs the runner to start the IUT (--iut-cmd)", name);
+        return {fmt::format("trigger '{}' needs the runner to start the IUT (--iut-cmd)", name), W::NeedsIutCmd};
       }
       if (!it->second.signal.empty() && cfg.iut_cmd.empty()) {
-        return fmt::format("trigger '{}' signals the IUT process: needs --iut-cmd", name);
+        return {fmt::format("trigger '{}' signals the IUT process: needs --iut-cmd", name), W::NeedsIutCmd};
       }
     }
-    w = Result::NaWhy::None;
     return {};
   }
 
@@ -911,7 +991,10 @@ struct Executor::Impl {
         start_iut_once(t);
         return;
       } catch (const Abort& a) {
-        if (attempt == 3 || cfg.role != IutRole::Manager || cfg.port != 0 || a.verdict != Verdict::Error) throw;
+        if (attempt == 3 || cfg.role != IutRole::Manager || cfg.port != 0 || a.verdict != Verdict::Error ||
+            !iut.exit_text().empty()) {
+          throw;
+        }
       }
     }
   }
@@ -934,13 +1017,20 @@ struct Executor::Impl {
     while (now_s() < deadline) {
       if (auto probe = try_connect("", deadline, "probe")) {
         probe->detach("probe");
+        ever_connected = true;
         return;
       }
-      if (iut.exited()) throw Abort{Verdict::Error, "the manager under test exited at start", {}};
+      if (iut.exited()) not_connected("the manager under test " + iut.exit_text() + " at start");
       pause_quiet(0.02);
     }
+    const std::string out = iut.output_tail();
     stop_iut();
-    throw Abort{Verdict::Error, fmt::format("the manager under test does not accept on {}", address()), {}};
+    std::string why =
+        fmt::format("the manager under test does not accept on {} within {:.1f} s", address(), profile.start_timeout);
+    why += out.empty() ? "; it wrote nothing" : "; its last output: " + out;
+    Abort a{Verdict::Error, why, {}};
+    a.stop_run = !ever_connected;
+    throw a;
   }
 
   // Every instance: the loop keeps serving the connections while they stop (not bounded by the guard).
@@ -970,15 +1060,27 @@ struct Executor::Impl {
   Result run(const TestCase& t) {
     Result r;
     r.test = &t;
+    if (const auto na = not_applicable(t); !na.reason.empty()) {
+      r.verdict = Verdict::NA;
+      r.reason = na.reason;
+      r.na_why = na.why;
+      return r;
+    }
+    if (!stopped.empty()) {  // the IUT could not be started or never connected: the run stopped early
+      r.verdict = Verdict::Error;
+      r.reason = "not run: " + stopped;
+      return r;
+    }
     res = &r;
     tc = &t;
-    vars = profile.vars;
+    vars = variables_with_defaults(profile, cfg.role);
     last_matched.reset();
     named.clear();
     const double t0 = now_s();
     guard_deadline = t0 + t.guard;
     net.drop_waiting();
-    bool in_pre = true;
+    bool& in_pre = in_preamble;
+    in_pre = true;
     try {
       // Variables neither the suite nor the profile defines: the test cannot run as written.
       if (const auto d = check_variables(suite, profile, &t); !d.empty()) {
@@ -993,12 +1095,16 @@ struct Executor::Impl {
         in_pre = false;
         run_steps(t.body);
         if (t.policy.settle_acks) settle();
+        r.completed = true;
       } catch (Abort& a) {
         Verdict v = a.verdict;
-        if (in_pre && v == Verdict::Fail) v = Verdict::Inconclusive;
+        // A preamble step that verifies no requirement of its own: the test could not reach its point.
+        if (in_pre && v == Verdict::Fail && a.reqs.empty()) v = Verdict::Inconclusive;
+        if (a.stop_run) stopped = fmt::format("{} (in {})", a.reason, t.id);
         if (v == Verdict::NA && r.verdict == Verdict::Pass) {
           r.verdict = Verdict::NA;
           r.reason = a.reason;
+          r.na_why = a.na_why;
         } else if (v == Verdict::NA) {
           r.notes.push_back("NA: " + a.reason);
         } else {
@@ -1021,8 +1127,12 @@ struct Executor::Impl {
       stop_iut();
       record(Verdict::Error, fmt::format("tool error: {}", e.what()), {});
     }
+    net.poll();  // what is still in flight on every connection, the unclaimed ones too, is checked and shown
     for (auto& [n, c] : conns) c->link->detach("test over");
+    for (auto& c : unclaimed) c->link->detach("test over");
     conns.clear();
+    unclaimed.clear();
+    in_pre = false;
     // Let the cancelled handlers run.
     net.poll();
     r.seconds = now_s() - t0;
@@ -1042,8 +1152,7 @@ void Executor::open() {
 }
 std::string Executor::address() const { return impl_->address(); }
 Result Executor::run(const TestCase& tc) { return impl_->run(tc); }
-std::string Executor::not_applicable(const TestCase& tc, Result::NaWhy* why) const {
-  return impl_->not_applicable(tc, why);
-}
+std::string Executor::not_applicable(const TestCase& tc) const { return impl_->not_applicable(tc).reason; }
+const std::string& Executor::stopped() const { return impl_->stopped; }
 
 }  // namespace vsm::conform

@@ -39,9 +39,14 @@ class Executor {
   // Opens the listening socket (agent role). Throws std::exception.
   void open();
   std::string address() const;  // HOST:PORT actually used
+  // Runs the test; an NA test is not run (verdict NA with its reason and Result::na_why), nor is any test
+  // once the run stopped early (verdict Error, reason "not run: ...").
   Result run(const TestCase& tc);
-  // NA reason when the profile lacks what the test needs, else empty; `why` (when given) says which kind.
-  std::string not_applicable(const TestCase& tc, Result::NaWhy* why = nullptr) const;
+  // NA reason when the profile lacks what the test needs, else empty.
+  std::string not_applicable(const TestCase& tc) const;
+  // Why the run stopped early (the IUT command could not start, exited at once, or the IUT never connected),
+  // naming the first test that met it; empty while it runs on.
+  const std::string& stopped() const;
 
  private:
   struct Impl;

@@ -9,8 +9,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "connection.hpp"
 
@@ -52,38 +56,119 @@ std::string expand(std::string t, const std::map<std::string, std::string>& vars
   return t;
 }
 
-pid_t IutProcesses::fork_exec(const std::vector<std::string>& argv) {
+struct OutputTail {
+  static constexpr std::size_t kKeep = 8192;
+  std::mutex m;
+  std::condition_variable cv;
+  std::string text;
+  bool eof = false;
+};
+
+namespace {
+
+// Reads the instance's output to its end: everything to the log (when there is one), the tail kept.
+void read_output(int fd, int log_fd, std::shared_ptr<OutputTail> tail) {
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (log_fd >= 0) {
+      for (ssize_t off = 0; off < n;) {
+        const ssize_t w = ::write(log_fd, buf + off, static_cast<std::size_t>(n - off));
+        if (w <= 0) break;
+        off += w;
+      }
+    }
+    std::lock_guard<std::mutex> lock(tail->m);
+    tail->text.append(buf, static_cast<std::size_t>(n));
+    if (tail->text.size() > 2 * OutputTail::kKeep) tail->text.erase(0, tail->text.size() - OutputTail::kKeep);
+  }
+  ::close(fd);
+  if (log_fd >= 0) ::close(log_fd);
+  std::lock_guard<std::mutex> lock(tail->m);
+  tail->eof = true;
+  tail->cv.notify_all();
+}
+
+}  // namespace
+
+pid_t IutProcesses::fork_exec(const std::vector<std::string>& argv, std::shared_ptr<OutputTail>* tail) {
   if (argv.empty()) throw std::runtime_error("empty command");
+  std::vector<char*> a;  // built before fork: the child only calls exec
+  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe failed: {}", std::strerror(errno)));
   const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(fmt::format("fork failed: {}", std::strerror(errno)));
+  if (pid < 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    throw std::runtime_error(fmt::format("fork failed: {}", std::strerror(errno)));
+  }
   if (pid == 0) {
     setpgid(0, 0);
-    const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(fd);
-    }
+    dup2(out[1], 1);
+    dup2(out[1], 2);
     const int nul = ::open("/dev/null", O_RDONLY);
     if (nul >= 0) dup2(nul, 0);
-    std::vector<char*> a;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
     execvp(a[0], a.data());
     fmt::print(stderr, "vsm-conform: cannot run {}: {}\n", argv[0], std::strerror(errno));
     _exit(127);
   }
   setpgid(pid, pid);
+  ::close(out[1]);
+  const int log_fd = log_ == "/dev/null" ? -1 : ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  auto t = std::make_shared<OutputTail>();
+  std::thread(read_output, out[0], log_fd, t).detach();
+  if (tail) *tail = std::move(t);
   return pid;
 }
 
-void IutProcesses::start(const std::vector<std::string>& argv) { main_ = fork_exec(argv); }
+void IutProcesses::start(const std::vector<std::string>& argv) {
+  main_status_.reset();
+  main_tail_.reset();
+  main_ = fork_exec(argv, &main_tail_);
+}
 void IutProcesses::spawn(const std::vector<std::string>& argv) { extra_.push_back(fork_exec(argv)); }
+
+std::string IutProcesses::exit_text() const {
+  if (!main_status_) return {};
+  const int st = *main_status_;
+  if (WIFEXITED(st)) return fmt::format("exited with status {}", WEXITSTATUS(st));
+  if (WIFSIGNALED(st)) return fmt::format("killed by signal {}", WTERMSIG(st));
+  return fmt::format("ended (wait status {})", st);
+}
+
+std::string IutProcesses::output_tail(std::size_t lines) const {
+  if (!main_tail_) return {};
+  std::unique_lock<std::mutex> lock(main_tail_->m);
+  if (main_status_) {  // it ended: its output ends too, unless a child of it still holds the pipe
+    main_tail_->cv.wait_for(lock, std::chrono::milliseconds(300), [&] { return main_tail_->eof; });
+  }
+  std::vector<std::string> all;
+  std::size_t from = 0;
+  const std::string& t = main_tail_->text;
+  while (from < t.size()) {
+    std::size_t end = t.find('\n', from);
+    if (end == std::string::npos) end = t.size();
+    std::string line = t.substr(from, end - from);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) all.push_back(std::move(line));
+    from = end + 1;
+  }
+  std::string out;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
+    out += (out.empty() ? "" : " | ") + all[i];
+  }
+  return out;
+}
 
 bool IutProcesses::exited() {
   int status = 0;
   if (main_ > 0 && waitpid(main_, &status, WNOHANG) == main_) {
     main_ = -1;
+    main_status_ = status;
     return true;
   }
   return main_ <= 0;

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "cli.hpp"
 #include "executor.hpp"
@@ -167,7 +168,8 @@ int cmd_lint(const Args& args) {
   pos.add("files", -1);
   po::variables_map vm;
   if (auto done = parse(help, visible, hidden, pos, args, vm)) return *done;
-  if (files.empty()) return vsm::cli::usage_error(std::cerr, help, "name the scenario files");
+  if (files.empty() && !profile_path.empty()) files.push_back(VSM_CONFORM_SUITES);  // the profile alone
+  if (files.empty()) return vsm::cli::usage_error(std::cerr, help, "name the scenario files (or --profile FILE)");
   // lint is the compiler: every mistake of every file, with its line and column. Each file is compiled with
   // the built-in fragments available, so it may call them; with --profile, its variables are checked too.
   std::size_t problems = 0;
@@ -217,6 +219,46 @@ int cmd_list(const Args& args) {
     for (const auto& x : t.groups) (g.empty() ? g : g += ",") += x;
     fmt::print("{:<14} {:<8} {:<22} {}  [{}]\n", t.id, role_keyword(t.role), g, t.title, r);
   }
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- profile init
+
+int cmd_profile(const Args& args) {
+  const auto help = help_of("profile", "init --iut agent|manager [-o FILE]",
+                            "Writes a commented profile: every capability, trigger, timer and variable of the role "
+                            "under test, with what it means and which tests it enables.");
+  std::vector<std::string> suites, words;
+  std::string iut, output;
+  po::options_description visible("profile options"), hidden;
+  visible.add_options()("help,h", "this text")("iut", po::value(&iut)->value_name("ROLE"),
+                                               "the role under test: agent | manager")(
+      "output,o", po::value(&output)->value_name("FILE"), "write the profile to FILE (default: standard output)");
+  add_suite_option(visible, suites);
+  hidden.add_options()("words", po::value(&words));
+  po::positional_options_description pos;
+  pos.add("words", -1);
+  po::variables_map vm;
+  if (auto done = parse(help, visible, hidden, pos, args, vm)) return *done;
+  if (words.size() != 1 || words[0] != "init") return vsm::cli::usage_error(std::cerr, help, "the subcommand is init");
+  if (iut != "agent" && iut != "manager") {
+    return vsm::cli::usage_error(std::cerr, help, "--iut agent or --iut manager is needed");
+  }
+  const Suite s = load_suites(default_suites(suites));
+  const IutRole role = iut == "agent" ? IutRole::Agent : IutRole::Manager;
+  std::ostringstream text;
+  write_profile_template(role, s, text);
+  if (output.empty() || output == "-") {
+    std::cout << text.str();
+    return kExitOk;
+  }
+  std::string error;
+  Outputs out;
+  if (!out.write_text(output, "profile", text.str(), error)) {
+    fmt::print(stderr, "vsm-conform profile: {}\n", error);
+    return kExitIo;
+  }
+  fmt::print("profile: {}\n", output);
   return kExitOk;
 }
 
@@ -475,8 +517,8 @@ int cmd_run(const Args& args) {
   cfg.iut_log = o.iut_log;
   cfg.seed = o.seed;
   cfg.verbose = o.verbose;
-  Profile profile;
-  if (!o.profile_path.empty()) profile = load_profile(o.profile_path);
+  // Without --profile: the draft's full PICS for the role (scenario_profile.cpp), said at the start.
+  Profile profile = o.profile_path.empty() ? default_profile(cfg.role) : load_profile(o.profile_path);
   if (o.negative_wait >= 0) profile.negative_wait = o.negative_wait;
   if (o.ack_timer > 0) profile.ack_timer = o.ack_timer;
   for (const auto& id : o.tests) {
@@ -543,6 +585,7 @@ int cmd_run(const Args& args) {
   say(fmt::format("vsm-conform {}: {} under test ({}), {} test(s), runner {} {}\n", VSM_CONFORM_VERSION, o.iut,
                   profile.name, selected.size(), o.iut == "agent" ? "listening on" : "connecting to",
                   engine.address()));
+  if (profile.is_default) say(default_profile_note(cfg.role) + "\n");
   // VSM-5-SCTP: a profile claims SCTP with the capability `sctp`; its SCTP tests need an SCTP run.
   if (profile.capabilities.count("sctp") && !cfg.sctp) {
     say("note: the profile claims SCTP (VSM-5-SCTP): run again with --transport sctp to test it\n");
@@ -553,16 +596,7 @@ int cmd_run(const Args& args) {
   std::size_t k = 0;
   for (const TestCase* t : selected) {
     ++k;
-    Result r;
-    Result::NaWhy why = Result::NaWhy::None;
-    if (auto na = engine.not_applicable(*t, &why); !na.empty()) {
-      r.test = t;
-      r.verdict = Verdict::NA;
-      r.reason = na;
-      r.na_why = why;
-    } else {
-      r = engine.run(*t);
-    }
+    Result r = engine.run(*t);  // NA (with na_why) and "not run" after an early stop included
     std::string reqlist;
     for (const auto& x : t->requirements) (reqlist.empty() ? reqlist : reqlist += ",") += x;
     std::string line = fmt::format("[{:>3}/{}] {} {:<13} {:6.2f}s  {}  [{}]\n", k, selected.size(),
@@ -572,6 +606,7 @@ int cmd_run(const Args& args) {
     say(line);
     results.push_back(std::move(r));
   }
+  if (!engine.stopped().empty()) say(fmt::format("stopped early: {}\n", engine.stopped()));
   if (!o.quiet) print_summary(con, results, o.strict);
   double waited = 0, total = 0;
   for (const auto& r : results) {
@@ -688,6 +723,8 @@ constexpr Command kCommands[] = {
     {"run", "run the tests against an implementation (agent or manager)", cmd_run},
     {"list", "list the tests: ID, role, groups, title, requirements", cmd_list},
     {"lint", "compile scenario files (and a profile) and print every mistake", cmd_lint},
+    {"profile", "profile init: write a commented profile of every capability, trigger, timer and variable",
+     cmd_profile},
     {"requirements", "the requirement catalogue and the tests covering each entry", cmd_requirements},
     {"load", "load mode: N simulated nodes against a manager", cmd_load},
 };

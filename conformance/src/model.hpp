@@ -48,6 +48,7 @@ struct Result {
   // a command (--iut-cmd) or the other transport. The report lists "not claimed" apart from the rest.
   enum class NaWhy { None, NotClaimed, NeedsTrigger, NeedsIutCmd, OtherTransport };
   NaWhy na_why = NaWhy::None;
+  bool completed = false;  // the body ran to its end (a fail then came from a check, not from stopping early)
   double seconds = 0;
   double waited = 0;  // seconds spent in deliberate waits
   std::vector<Exchange> ladder;
@@ -56,8 +57,10 @@ struct Result {
 // What one test's run says of one requirement. A requirement is failed only
 // where its own check or expectation failed (failed_reqs); when the test
 // passed, every requirement it names passed; the other requirements of a test
-// that stopped early (fail, inconclusive, error) were not reached in that run;
-// an NA test says NA of what it names.
+// that stopped early (fail, inconclusive, error) were not reached in that run,
+// while those of a test whose body ran to its end (Result::completed) and that
+// failed only on checks naming other requirements passed; an NA test says NA
+// of what it names.
 enum class ReqOutcome { Pass, Fail, NotReached, NA };
 const char* req_outcome_name(ReqOutcome o);  // "pass", "FAIL", "not reached", "NA"
 struct ReqVerdict {

@@ -14,7 +14,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -68,7 +70,9 @@ struct Duration {
 };
 
 // The timer keywords each kind of field takes.
-inline constexpr Duration::Kind kTimeoutTimers[] = {Duration::Kind::Negative, Duration::Kind::Ack};     // timeout
+// timeout (`keepalive` there: one Keep-Alive interval plus the ACK timer, the slack of a sender on time)
+inline constexpr Duration::Kind kTimeoutTimers[] = {Duration::Kind::Negative, Duration::Kind::Ack,
+                                                    Duration::Kind::Keepalive};
 inline constexpr Duration::Kind kWithinTimers[] = {Duration::Kind::Negative};                           // within
 inline constexpr Duration::Kind kWaitTimers[] = {Duration::Kind::Negative, Duration::Kind::Keepalive};  // wait
 
@@ -221,27 +225,36 @@ struct Ack {
   ConnArg conn;
   bool operator==(const Ack&) const = default;
 };
+// `verifies: [IDs]` on an expectation step: the requirements that expectation verifies. When it is not met,
+// these are the requirements failed (a body expectation without `verifies` names the test's requirements; a
+// preamble expectation without it names none: the test is inconclusive, its point not reached).
+using Verifies = std::vector<std::string>;
+
 struct Expect {
   Expectation what;
   std::optional<Arg<Duration>> timeout;
   ConnArg conn;
+  Verifies verifies;
   bool operator==(const Expect&) const = default;
 };
 struct ExpectAll {
   std::vector<Expectation> messages;
   std::optional<Arg<Duration>> timeout;
   ConnArg conn;
+  Verifies verifies;
   bool operator==(const ExpectAll&) const = default;
 };
 struct ExpectNone {
   Predicate pred;
   std::optional<Arg<Duration>> within;
   ConnArg conn;
+  Verifies verifies;
   bool operator==(const ExpectNone&) const = default;
 };
 struct ExpectClose {
   std::optional<Arg<Duration>> timeout;
   ConnArg conn;
+  Verifies verifies;
   bool operator==(const ExpectClose&) const = default;
 };
 struct Wait {
@@ -387,6 +400,8 @@ struct Profile {
   std::string path;
   std::string name = "unnamed implementation";
   std::string version;
+  std::optional<IutRole> role;              // `role:`, when the profile says
+  bool is_default = false;                  // built by default_profile(): no --profile given
   std::map<std::string, std::string> vars;  // initial scenario variables
   std::set<std::string> capabilities;       // operation and feature keywords the IUT supports
   double ack_timer = 5.0;                   // seconds: the IUT's ACK of our requests
@@ -413,6 +428,44 @@ Profile compile_profile(const std::string& path, std::vector<Diagnostic>& diags)
 // The variables a test (or, with nullptr, every test and fragment) uses that neither the suite nor the
 // profile defines.
 std::vector<Diagnostic> check_variables(const Suite& s, const Profile& p, const TestCase* only = nullptr);
+
+// ---------------------------------------------------------------- the draft's full PICS (no --profile)
+
+// One table is the source of the defaults: what a run without --profile assumes, what `profile init` writes.
+struct CapabilityInfo {
+  const char* name;
+  const char* meaning;
+  bool agent, manager;  // the roles it applies to
+  bool assumed;         // claimed without --profile (false: the draft leaves it optional, or a harness ability)
+};
+struct VariableInfo {
+  const char* name;
+  IutRole role;
+  const char* value;  // the default
+  const char* meaning;
+};
+struct TriggerInfo {
+  const char* name;
+  IutRole role;
+  const char* meaning;
+  const char* example;  // a trigger spec, for the template's comment
+};
+std::span<const CapabilityInfo> capability_table();
+std::span<const VariableInfo> variable_table();
+std::span<const TriggerInfo> trigger_table();
+
+// The profile a run without --profile uses: every capability the draft defines for that role, the default
+// variables and timers, no trigger (a trigger is how to make one implementation act: only a profile can say).
+Profile default_profile(IutRole role);
+// The one line a run without --profile prints: what it assumes and what a profile can narrow.
+std::string default_profile_note(IutRole role);
+// A profile's variables with the defaults of its role filled in where the profile says nothing.
+std::map<std::string, std::string> variables_with_defaults(const Profile& p, IutRole role);
+// Variables the tests of `role` use that no test or fragment of the suite defines, each with the tests using it.
+std::map<std::string, std::vector<std::string>> profile_variables(const Suite& s, IutRole role);
+// `vsm-conform profile init`: a commented profile with every capability, trigger, timer and variable the suite's
+// tests of that role use, what each means and which tests it enables. It compiles clean and runs.
+void write_profile_template(IutRole role, const Suite& suite, std::ostream& out);
 
 // compile_suite / compile_profile that throw ScenarioError listing every diagnostic.
 Suite load_suites(const std::vector<std::string>& paths);

@@ -69,14 +69,15 @@ constexpr std::string_view kAckKeys[] = {"of",       "code",        "options",  
                                          "truncate", "prepend_hex", "append_hex", "literal", "conn"};
 constexpr std::string_view kPredKeys[] = {"type",  "op",      "subtype", "seq",   "code", "has",
                                           "lacks", "nonzero", "option",  "count", "not"};
-constexpr std::string_view kExpectKeys[] = {"type", "op",      "subtype", "seq",     "code",
-                                            "has",  "lacks",   "nonzero", "option",  "count",
-                                            "not",  "capture", "as",      "timeout", "conn"};
+constexpr std::string_view kExpectKeys[] = {"type",  "op",      "subtype", "seq",     "code", "has",
+                                            "lacks", "nonzero", "option",  "count",   "not",  "capture",
+                                            "as",    "timeout", "conn",    "verifies"};
 constexpr std::string_view kExpectItemKeys[] = {"type",    "op",     "subtype", "seq", "code",    "has", "lacks",
                                                 "nonzero", "option", "count",   "not", "capture", "as"};
-constexpr std::string_view kExpectAllKeys[] = {"messages", "timeout", "conn"};
-constexpr std::string_view kExpectNoneKeys[] = {"type",    "op",     "subtype", "seq", "code",   "has", "lacks",
-                                                "nonzero", "option", "count",   "not", "within", "conn"};
+constexpr std::string_view kExpectAllKeys[] = {"messages", "timeout", "conn", "verifies"};
+constexpr std::string_view kExpectCloseKeys[] = {"timeout", "conn", "verifies"};
+constexpr std::string_view kExpectNoneKeys[] = {"type",    "op",     "subtype", "seq", "code",   "has",  "lacks",
+                                                "nonzero", "option", "count",   "not", "within", "conn", "verifies"};
 constexpr std::string_view kTimeoutConnKeys[] = {"timeout", "conn"};
 constexpr std::string_view kConnectKeys[] = {"conn", "bind", "timeout"};
 constexpr std::string_view kCloseKeys[] = {"conn", "abort"};
@@ -164,7 +165,7 @@ class FileCompiler {
     if (y.IsNull() || !keys(y, kProfileKeys, "profile")) return p;
     if (auto n = y["name"]) p.name = scalar(n, "name").value_or(p.name);
     if (auto n = y["version"]) p.version = scalar(n, "version").value_or("");
-    if (auto n = y["role"]) role(n);
+    if (auto n = y["role"]) p.role = role(n);
     if (auto v = y["vars"]) {
       if (!v.IsMap()) {
         error(v, "vars must be a map of name: value");
@@ -241,7 +242,6 @@ class FileCompiler {
     error(n, "the file expands to more than a million values (aliases?): reading stops here");
     return false;
   }
-
 
   bool keys(const YAML::Node& n, Keys allowed, const std::string& what) {
     if (!spend(n)) return false;
@@ -504,6 +504,7 @@ class FileCompiler {
         if (auto x = expectation(a)) e.what = std::move(*x);
         e.timeout = timeout(a);
         e.conn = conn(a);
+        e.verifies = requirements(a["verifies"], "verifies");
         r = std::move(e);
       }
     } else if (k == "expect_all") {
@@ -514,10 +515,13 @@ class FileCompiler {
         e.pred = predicate(a);
         if (a["within"]) e.within = duration(a["within"], "within", kWithinTimers);
         e.conn = conn(a);
+        e.verifies = requirements(a["verifies"], "verifies");
         r = std::move(e);
       }
     } else if (k == "expect_close") {
-      if (keys(a, kTimeoutConnKeys, "expect_close")) r = ExpectClose{timeout(a), conn(a)};
+      if (keys(a, kExpectCloseKeys, "expect_close")) {
+        r = ExpectClose{timeout(a), conn(a), requirements(a["verifies"], "verifies")};
+      }
     } else if (k == "wait") {
       if (auto d = duration(a, "wait", kWaitTimers)) r = Wait{*d};
     } else if (k == "accept" || k == "connect") {
@@ -924,6 +928,7 @@ class FileCompiler {
     }
     e.timeout = timeout(a);
     e.conn = conn(a);
+    e.verifies = requirements(a["verifies"], "verifies");
     return e;
   }
 
@@ -1261,11 +1266,49 @@ std::vector<Diagnostic> check_variables(const Suite& s, const Profile& p, const 
   };
   for (const auto& t : s.tests) {
     if (only && only->id != t.id) continue;
+    if (p.role && *p.role != t.role) continue;  // a profile of the other role says nothing of this test
+    // The runner fills in the defaults of the test's role (variable_table) where the profile says nothing.
+    std::set<std::string> saved = defined;
+    for (const auto& v : variable_table()) {
+      if (v.role == t.role) defined.insert(v.name);
+    }
     if (auto it = s.test_usage.find(t.id); it != s.test_usage.end()) check(it->second);
+    defined = std::move(saved);
   }
   dedupe(d);
   sort_by_position(d);
   return d;
+}
+
+std::map<std::string, std::vector<std::string>> profile_variables(const Suite& s, IutRole role) {
+  std::set<std::string> defined{"sent_seq"};
+  {
+    std::set<std::string> seen;
+    std::vector<const Usage*> used;
+    for (const auto& t : s.tests) {  // what the tests of this role set themselves (captures, set, call args)
+      if (auto it = s.test_usage.find(t.id); t.role == role && it != s.test_usage.end()) {
+        reachable(s, it->second, seen, used);
+      }
+    }
+    for (const Usage* u : used) defined.insert(u->defines.begin(), u->defines.end());
+  }
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& t : s.tests) {
+    if (t.role != role) continue;
+    auto it = s.test_usage.find(t.id);
+    if (it == s.test_usage.end()) continue;
+    std::set<std::string> seen;
+    std::vector<const Usage*> all;
+    reachable(s, it->second, seen, all);
+    for (const Usage* u : all) {
+      for (const auto& v : u->vars) {
+        if (defined.count(v.name)) continue;
+        auto& tests = out[v.name];
+        if (std::find(tests.begin(), tests.end(), t.id) == tests.end()) tests.push_back(t.id);
+      }
+    }
+  }
+  return out;
 }
 
 Suite load_suites(const std::vector<std::string>& paths) {

@@ -377,11 +377,17 @@ class Writer {
     encoding(x.encoding);
     close();
   }
+  void verifies(const Verifies& v) {
+    if (v.empty()) return;
+    key("verifies");
+    strings(v);
+  }
   void args(const Expect& x) {
     open();
     conn(x.conn);
     expectation(x.what);
     timeout("timeout", x.timeout);
+    verifies(x.verifies);
     close();
   }
   void args(const ExpectAll& x) {
@@ -389,6 +395,7 @@ class Writer {
     conn(x.conn);
     maps("messages", x.messages, [&](const Expectation& m) { expectation(m); });
     timeout("timeout", x.timeout);
+    verifies(x.verifies);
     close();
   }
   void args(const ExpectNone& x) {
@@ -396,6 +403,7 @@ class Writer {
     conn(x.conn);
     predicate(x.pred);
     timeout("within", x.within);
+    verifies(x.verifies);
     close();
   }
   // The connection steps: conn, then what each has of abort, bind and timeout.
@@ -408,7 +416,13 @@ class Writer {
     timeout("timeout", t);
     close();
   }
-  void args(const ExpectClose& x) { connection(x.conn, false, std::nullopt, x.timeout); }
+  void args(const ExpectClose& x) {
+    open();
+    conn(x.conn);
+    timeout("timeout", x.timeout);
+    verifies(x.verifies);
+    close();
+  }
   void args(const Wait& x) { duration(x.how); }
   void args(const Accept& x) { connection(x.conn, false, std::nullopt, x.timeout); }
   void args(const Connect& x) { connection(x.conn, false, x.bind, x.timeout); }

@@ -88,7 +88,7 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("role: agent\ntests:\n  - id: SIX-1\n    title: six mistakes\n    requirements: [VSM-5-AKC]\n"
                 "    body:\n"
                 "      - call: regster\n"
-                "      - send: {type: keepalive, options: [{node_id: $node}, {node_info.mem_totl: \"\"}]}\n"
+                "      - send: {type: keepalive, options: [{node_id: $nodx}, {node_info.mem_totl: \"\"}]}\n"
                 "      - expect: {type: ack, seq: $sent_seq, timout: 2}\n"
                 "      - expcet: {type: ack}\n")
     p = run("lint", six, code=1)
@@ -101,10 +101,10 @@ with tempfile.TemporaryDirectory() as tmp:
             f"{six}:10:9: unknown step 'expcet' (did you mean expect?)"]
     check(lines == want, "lint: six mistakes, six diagnostics in one run, with line, column and suggestion:\n  "
           + "\n  ".join(lines))
-    # With --profile, a variable neither the suite nor the profile defines is a mistake too; run says the same.
-    manager_profile = os.path.join(profiles, "reference-manager.yaml")
-    p = run("lint", "--profile", manager_profile, six, code=1)
-    check(f"{six}:8:53: unknown variable $node: neither the suite nor the profile defines it" in p.stderr,
+    # With --profile, a variable neither the suite, the profile nor the role's defaults define is a mistake too;
+    # run says the same.
+    p = run("lint", "--profile", os.path.join(profiles, "reference-agent.yaml"), six, code=1)
+    check(f"{six}:8:53: unknown variable $nodx: neither the suite nor the profile defines it" in p.stderr,
           "lint --profile: the variable the profile does not define, with its position")
     run("lint", "--profile", os.path.join(profiles, "reference-agent.yaml"),
         os.path.join(here, "..", "suites", "agent.yaml"), code=0)

@@ -114,6 +114,26 @@ Result result(const TestCase& t, Verdict v, std::set<std::string> reqs = {}) {
   return r;
 }
 
+TEST(RequirementVerdicts, OnlyTheFailedRequirementFails) {
+  TestCase t;
+  t.requirements = {"VSM-5-ACK", "VSM-6.2.6-ACK-SEQ"};
+  Result r = result(t, Verdict::Fail, {"VSM-6.3.2-ACK-OPTIONS"});
+  auto v = requirement_verdicts(r);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].outcome, ReqOutcome::NotReached);  // the test stopped early
+  EXPECT_EQ(v[2].id, "VSM-6.3.2-ACK-OPTIONS");
+  EXPECT_EQ(v[2].outcome, ReqOutcome::Fail);
+  r.completed = true;  // the body ran to its end: what it verified passed
+  v = requirement_verdicts(r);
+  EXPECT_EQ(v[0].outcome, ReqOutcome::Pass);
+  EXPECT_EQ(v[1].outcome, ReqOutcome::Pass);
+  EXPECT_EQ(v[2].outcome, ReqOutcome::Fail);
+  r.verdict = Verdict::Inconclusive;
+  r.failed_reqs.clear();
+  r.completed = false;
+  EXPECT_EQ(requirement_verdicts(r)[0].outcome, ReqOutcome::NotReached);
+}
+
 TEST(ExitCode, Rules) {
   TestCase t;
   t.id = "T";

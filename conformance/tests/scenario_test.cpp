@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "scenario_text.hpp"
 #include "temp_file.hpp"
@@ -182,12 +183,12 @@ TEST(Scenario, RejectsVariablesNeitherSuiteNorProfileDefines) {
   TempFile f(
       test_with("      - accept: {}\n      - expect: {type: registration, capture: {seen: seq}}\n"
                 "      - send: {type: keep_alive, seq: $seen, options: [{node_id: $nod}]}\n"
-                "      - expect: {type: ack, seq: $sent_seq, option: {function_id: $function}}\n"));
+                "      - expect: {type: ack, seq: $sent_seq, option: {function_id: $func_id}}\n"));
   std::vector<Diagnostic> d;
   const Suite s = compile_suite({f.path()}, d);
   ASSERT_TRUE(d.empty()) << texts(d)[0];
   Profile p;
-  p.vars = {{"node", "3"}, {"function", "7"}};
+  p.vars = {{"node", "3"}, {"func_id", "7"}};
   const auto v = check_variables(s, p);
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].text(), f.path() +
@@ -196,7 +197,53 @@ TEST(Scenario, RejectsVariablesNeitherSuiteNorProfileDefines) {
   p.vars = {{"nod", "3"}};
   const auto w = check_variables(s, p, &s.tests[0]);
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_NE(w[0].message.find("$function"), std::string::npos);
+  EXPECT_NE(w[0].message.find("$func_id"), std::string::npos);
+  // The defaults of the test's role count as defined ($node, $function of the agent's: variable_table).
+  p.vars = {{"nod", "3"}, {"func_id", "7"}};
+  EXPECT_TRUE(check_variables(s, p).empty());
+  // A profile of the other role says nothing of these tests.
+  p.vars.clear();
+  p.role = IutRole::Manager;
+  EXPECT_TRUE(check_variables(s, p).empty());
+}
+
+TEST(Scenario, ExpectationsSayWhichRequirementsTheyVerify) {
+  TempFile f(
+      test_with("      - accept: {}\n"
+                "      - expect: {type: registration, verifies: [VSM-5-REGISTER-FIRST]}\n"
+                "      - expect_none: {type: ack, verifies: [VSM-5-ACK-NOT-ACKED]}\n"
+                "      - expect_close: {verifies: [VSM-5-NOPE]}\n"));
+  std::vector<Diagnostic> d;
+  const Suite s = compile_suite({f.path()}, d);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_NE(d[0].message.find("VSM-5-NOPE"), std::string::npos);
+  const auto& body = s.tests.at(0).body;
+  EXPECT_EQ(std::get<Expect>(body.at(1).what).verifies, Verifies{"VSM-5-REGISTER-FIRST"});
+  EXPECT_EQ(std::get<ExpectNone>(body.at(2).what).verifies, Verifies{"VSM-5-ACK-NOT-ACKED"});
+}
+
+// The template `profile init` writes compiles clean, leaves no variable of the built-in suites undefined,
+// and claims what the run without --profile assumes.
+TEST(Profile, TemplateCompilesCleanAndSaysWhatTheDefaultAssumes) {
+  const Suite s = load_suites({VSM_CONFORM_SUITES});
+  for (const IutRole role : {IutRole::Agent, IutRole::Manager}) {
+    std::ostringstream text;
+    write_profile_template(role, s, text);
+    TempFile f(text.str());
+    std::vector<Diagnostic> d;
+    const Profile p = compile_profile(f.path(), d);
+    ASSERT_TRUE(d.empty()) << d[0].text();
+    EXPECT_TRUE(check_variables(s, p).empty());
+    const Profile dflt = default_profile(role);
+    EXPECT_EQ(p.capabilities, dflt.capabilities) << role_keyword(role);
+    EXPECT_EQ(p.vars, dflt.vars);
+    EXPECT_EQ(p.role, role);
+    EXPECT_TRUE(dflt.capabilities.count("add") && dflt.capabilities.count("move_session"));
+    EXPECT_FALSE(dflt.capabilities.count("sctp"));  // SHOULD: the draft leaves it optional
+    for (const auto& [name, tests] : profile_variables(s, role)) {
+      EXPECT_TRUE(dflt.vars.count(name)) << name << " has no default";
+    }
+  }
 }
 
 TEST(Scenario, DescribesPredicatesWithTheValuesOfVariables) {
