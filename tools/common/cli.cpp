@@ -2,8 +2,11 @@
 #include "cli.hpp"
 
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -134,6 +137,35 @@ vsm::Parsed<HostPort> parse_host_port(std::string_view text, PortZero zero) {
   }
   if (!name_shaped(host)) return bad_address(text, "not a host name or address");
   return hp;
+}
+
+vsm::Parsed<std::vector<std::string>> resolve(const HostPort& hp) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(hp.host.c_str(), nullptr, &hints, &res);
+  if (rc != 0) {
+    std::string m;
+    m.append("cannot resolve '").append(hp.host).append("': ").append(::gai_strerror(rc));
+    return vsm::Parsed<std::vector<std::string>>::failure(std::move(m));
+  }
+  std::vector<std::string> out;
+  for (const addrinfo* a = res; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* addr = nullptr;
+    if (a->ai_family == AF_INET) addr = &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr;
+    if (a->ai_family == AF_INET6) addr = &reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr;
+    if (addr == nullptr || ::inet_ntop(a->ai_family, addr, text, sizeof text) == nullptr) continue;
+    if (std::find(out.begin(), out.end(), text) == out.end()) out.emplace_back(text);
+  }
+  ::freeaddrinfo(res);
+  if (out.empty()) {
+    std::string m;
+    m.append("cannot resolve '").append(hp.host).append("': no IPv4 or IPv6 address");
+    return vsm::Parsed<std::vector<std::string>>::failure(std::move(m));
+  }
+  return out;
 }
 
 // ---- length conventions

@@ -53,6 +53,11 @@ enum class PortZero : bool { Refused, Allowed };  // Allowed: "any free port", f
 // connects or binds); a bare IPv6 address must be in brackets.
 vsm::Parsed<HostPort> parse_host_port(std::string_view text, PortZero zero = PortZero::Allowed);
 
+// The numeric addresses a host names ("127.0.0.1", "::1"), in getaddrinfo's
+// order (a literal gives itself), for what must bind or connect to one
+// address: "cannot resolve 'nohost': Name or service not known" otherwise.
+vsm::Parsed<std::vector<std::string>> resolve(const HostPort& hp);
+
 // ---- --length-convention
 
 // The codec's keywords (kLengthConventions: profile, literal) and, as

@@ -82,6 +82,22 @@ TEST(HostPortParse, ChecksThePortRange) {
   EXPECT_TRUE(parse_host_port("127.0.0.1:1", PortZero::Refused));
 }
 
+TEST(HostPortResolve, GivesNumericAddressesForNamesAndLiterals) {
+  const auto lit = resolve(*parse_host_port("127.0.0.1:1"));
+  ASSERT_TRUE(lit) << lit.error();
+  EXPECT_EQ(*lit, std::vector<std::string>{"127.0.0.1"});
+  const auto v6 = resolve(*parse_host_port("[::1]:1"));
+  ASSERT_TRUE(v6) << v6.error();
+  EXPECT_EQ(*v6, std::vector<std::string>{"::1"});
+  const auto name = resolve(*parse_host_port("localhost:0"));
+  ASSERT_TRUE(name) << name.error();
+  ASSERT_FALSE(name->empty());
+  for (const std::string& a : *name) EXPECT_TRUE(a == "127.0.0.1" || a == "::1") << a;
+  const auto none = resolve(*parse_host_port("no-such-host.invalid:1"));  // .invalid never resolves (RFC 6761)
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().find("cannot resolve 'no-such-host.invalid'"), std::string::npos) << none.error();
+}
+
 TEST(LengthConventionParse, TakesTheCodecKeywordsAndTheOldSpellings) {
   for (const vsm::Named& c : vsm::kLengthConventions) {
     const auto r = parse_length_convention(c.keyword);
