@@ -32,8 +32,12 @@ def check(ok, what):
 
 
 def run(args, stdin=None, timeout=60, input_bytes=None):
-    return subprocess.run(args, stdin=stdin, input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=timeout)
+    """The finished process; one still running after timeout seconds is killed and has returncode None."""
+    try:
+        return subprocess.run(args, stdin=stdin, input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return subprocess.CompletedProcess(args, None, e.stdout or b"", (e.stderr or b"") + b" (killed: still running)")
 
 
 def text(r):
@@ -65,7 +69,7 @@ def check_version(binary, tool, root):
 
 
 def check_usage(binary, args, tool, expect_in_err, what):
-    r = run([binary] + args)
+    r = run([binary] + args, timeout=15)
     out, err = text(r)
     check(r.returncode == 2, f"{what}: exit 2 ({r.returncode}; {err.strip()[:200]!r})")
     for e in expect_in_err:
