@@ -209,8 +209,8 @@ std::string_view length_convention_word(LengthConvention c) noexcept {
 std::string length_convention_help() {
   std::string t = "header Length: ";
   for (std::size_t i = 0; i < kLengthConventions.size(); ++i) {
-    if (i > 0) t.append(i + 1 == kLengthConventions.size() ? " or " : ", ");
-    t.append(kLengthConventions[i].keyword).append(" (").append(kLengthConventions[i].name).append(")");
+    if (i > 0) t.append(i + 1 == kLengthConventions.size() ? ", or " : ", ");
+    t.append(kLengthConventions[i].keyword).append(" = ").append(kLengthConventions[i].name);
   }
   return t;
 }

@@ -11,17 +11,20 @@
 // info the dissector must show there ("<frame> <ID> [<ID>...]"), and lines
 // "# two-pass <frame> <ID>" for findings that need the whole capture.
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "checksum.hpp"
+#include "cli.hpp"
 #include "vsm/message.hpp"
 
 namespace {
@@ -41,8 +44,8 @@ class Pcapng {
  public:
   explicit Pcapng(const std::string& path) : out_(path, std::ios::binary) {
     if (!out_) {
-      std::fprintf(stderr, "cannot write %s\n", path.c_str());
-      std::exit(1);
+      std::fprintf(stderr, "vsm-tracegen: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+      std::exit(vsm::cli::kExitIo);
     }
     Buf shb;
     put32(shb, 0x0A0D0D0A);
@@ -918,15 +921,38 @@ void bench(std::size_t count, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::string_view(argv[1]) == "--bench") {
-    bench(std::strtoul(argv[2], nullptr, 10), argv[3]);
-    return 0;
+  namespace po = boost::program_options;
+  const vsm::cli::CommandHelp help{
+      "vsm-tracegen", "", "FOLDER | --bench MESSAGES FILE",
+      "Writes the project's sample captures (pcapng, byte for byte reproducible) and their .expect\n"
+      "files into FOLDER; --bench writes one large capture of MESSAGES messages to FILE."};
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "this text")("version", "the version, the codec's and the draft's")(
+      "bench", "one large capture for the benchmark: MESSAGES FILE");
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (vsm::cli::asks_for(args, "help", "h")) {
+    vsm::cli::print_help(std::cout, help, desc);
+    return vsm::cli::kExitOk;
   }
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <output folder> | --bench <messages> <file>\n", argv[0]);
-    return 2;
+  if (vsm::cli::asks_for(args, "version")) {
+    std::cout << vsm::cli::version_text("vsm-tracegen");
+    return vsm::cli::kExitOk;
   }
-  const std::string dir = argv[1];
+  if (args.size() == 3 && args[0] == "--bench") {
+    char* end = nullptr;
+    const unsigned long count = std::strtoul(args[1].c_str(), &end, 10);
+    if (args[1].empty() || *end != '\0' || count == 0) {
+      return vsm::cli::usage_error(std::cerr, help, "--bench MESSAGES: a positive number");
+    }
+    bench(count, args[2]);
+    return vsm::cli::kExitOk;
+  }
+  if (args.size() != 1 || (args[0].size() > 1 && args[0][0] == '-')) {
+    return vsm::cli::usage_error(
+        std::cerr, help,
+        args.empty() ? std::string("no output folder given") : std::string("unexpected arguments (one output folder)"));
+  }
+  const std::string& dir = args[0];
   all_messages(dir);
   session_mobility(dir);
   literal_length(dir);

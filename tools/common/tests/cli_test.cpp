@@ -121,8 +121,8 @@ TEST(LengthConventionParse, RefusesOtherWordsNamingOnlyTheCanonicalOnes) {
   EXPECT_EQ(r.error().find("total4"), std::string::npos) << r.error();
   EXPECT_FALSE(parse_length_convention(""));
   const std::string help = length_convention_help();
-  EXPECT_NE(help.find("profile ("), std::string::npos) << help;
-  EXPECT_NE(help.find("literal ("), std::string::npos) << help;
+  EXPECT_NE(help.find("profile = "), std::string::npos) << help;
+  EXPECT_NE(help.find("literal = "), std::string::npos) << help;
 }
 
 TEST(Colour, NeverOnAPipe) {

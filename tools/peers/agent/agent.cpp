@@ -91,7 +91,7 @@ void Agent::connect() {
 void Agent::on_resolved(boost::system::error_code ec, const tcp::resolver::results_type& results) {
   if (stopping_) return;
   if (ec) {
-    warn("cannot resolve manager {}: {}", cfg_.manager_host, ec.message());
+    unreachable(fmt::format("cannot resolve {}: {}", cfg_.manager_host, ec.message()));
     schedule_reconnect();
     return;
   }
@@ -99,11 +99,18 @@ void Agent::on_resolved(boost::system::error_code ec, const tcp::resolver::resul
   auto connected = [this, sock](boost::system::error_code ec2, const tcp::endpoint& ep) {
     if (stopping_) return;
     if (ec2) {
-      debug("cannot connect to manager: {}", ec2.message());
+      unreachable(ec2.message());
       schedule_reconnect();
       return;
     }
-    info("connected to manager {}:{}{}", ep.address().to_string(), ep.port(), cfg_.conn.sctp ? " over SCTP" : "");
+    if (attempts_failed_ > 0) {
+      info("connected to manager {}:{}{} after {} failed attempt{}", ep.address().to_string(), ep.port(),
+           cfg_.conn.sctp ? " over SCTP" : "", attempts_failed_, attempts_failed_ == 1 ? "" : "s");
+    } else {
+      info("connected to manager {}:{}{}", ep.address().to_string(), ep.port(), cfg_.conn.sctp ? " over SCTP" : "");
+    }
+    attempts_failed_ = 0;
+    unreachable_why_.clear();
     on_connected(std::move(*sock));
   };
   if (!cfg_.conn.sctp) {
@@ -116,11 +123,31 @@ void Agent::on_resolved(boost::system::error_code ec, const tcp::resolver::resul
   try {
     transport::open(*sock, ep.protocol(), true);
   } catch (const boost::system::system_error& e) {
-    warn("cannot open an SCTP socket: {}", e.what());
+    unreachable(fmt::format("cannot open an SCTP socket: {}", e.what()));
     schedule_reconnect();
     return;
   }
   sock->async_connect(ep, [connected, ep](boost::system::error_code ec2) { connected(ec2, ep); });
+}
+
+void Agent::unreachable(const std::string& why) {
+  constexpr auto kUnreachableReport = std::chrono::seconds(10);
+  ++attempts_failed_;
+  const auto now = std::chrono::steady_clock::now();
+  const std::string where = cfg_.manager_host.find(':') != std::string::npos
+                                ? fmt::format("[{}]:{}", cfg_.manager_host, cfg_.manager_port)
+                                : fmt::format("{}:{}", cfg_.manager_host, cfg_.manager_port);
+  if (why != unreachable_why_) {
+    warn("cannot reach the manager at {}: {}; retrying every {}s", where, why, cfg_.reconnect_delay);
+  } else if (now - unreachable_reported_ >= kUnreachableReport) {
+    warn("still cannot reach the manager at {} ({} attempts): {}; retrying every {}s", where, attempts_failed_, why,
+         cfg_.reconnect_delay);
+  } else {
+    debug("cannot reach the manager at {}: {}", where, why);
+    return;
+  }
+  unreachable_why_ = why;
+  unreachable_reported_ = now;
 }
 
 void Agent::schedule_reconnect() {

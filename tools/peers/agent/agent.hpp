@@ -5,6 +5,7 @@
 // deletes, queries, moves and copies between agents.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -66,6 +67,9 @@ class Agent {
   void connect();
   void on_resolved(boost::system::error_code ec, const tcp::resolver::results_type& results);
   void schedule_reconnect();
+  // Says at the default log level that the manager cannot be reached and the
+  // agent retries: when the error changes, else at most every kUnreachableReport.
+  void unreachable(const std::string& why);
   void on_connected(tcp::socket s);
   void register_node();
   void on_registered();
@@ -99,6 +103,9 @@ class Agent {
   std::uint32_t node_id_ = 0;
   bool registered_ = false;
   bool stopping_ = false;
+  std::string unreachable_why_;  // the last failure reported ("" once connected)
+  std::uint64_t attempts_failed_ = 0;
+  std::chrono::steady_clock::time_point unreachable_reported_{};
   bool stopped_ = false;
   bool high_load_ = false;
   int exit_status_ = 0;

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "../../common/cli.hpp"
 #include "../common/cli.hpp"
 #include "agent.hpp"
 
@@ -13,38 +14,42 @@ int main(int argc, char** argv) {
   AgentConfig cfg;
   CommonOptions common;
   std::string manager = "127.0.0.1:7750";
-  po::options_description desc(
-      "vsm-agent: reference VSM Execution Node (draft-yokota-opsawg-virtnw-service-management-02)\n\nOptions");
-  desc.add_options()                                                                                              //
-      ("help,h", "show this help")                                                                                //
-      ("manager", po::value(&manager)->default_value(manager), "manager address HOST:PORT")                       //
+  po::options_description desc("Options");
+  desc.add_options()                //
+      ("help,h", "show this help")  //
+      ("manager", vsm::cli::value_with_default(&manager)->value_name("HOST:PORT"),
+       "the manager's address: a name, IPv4, or [IPv6]:PORT")                                                     //
       ("node-id", po::value(&cfg.node_id)->default_value(0), "provisioned Node ID (0: the manager assigns one)")  //
-      ("transfer-address", po::value(&cfg.transfer_address)->default_value(cfg.transfer_address),
+      ("transfer-address", vsm::cli::value_with_default(&cfg.transfer_address),
        "IPv4 address of the agent-to-agent transfer channel (advertised in the Registration)")                        //
       ("transfer-port", po::value(&cfg.transfer_port)->default_value(0), "port of the transfer channel (0: any)")     //
       ("state-file", po::value(&cfg.state_file), "write the agent's state as JSON here on every change and at exit")  //
-      ("memory-budget", po::value(&cfg.memory_budget)->default_value(cfg.memory_budget),
+      ("memory-budget", vsm::cli::value_with_default(&cfg.memory_budget),
        "bytes of memory the Functions may use (beyond it: Code 129)")  //
-      ("function-memory", po::value(&cfg.function_memory)->default_value(cfg.function_memory),
+      ("function-memory", vsm::cli::value_with_default(&cfg.function_memory),
        "memory of a Function whose ADD names none (bytes)")  //
-      ("start-delay", po::value(&cfg.start_delay)->default_value(cfg.start_delay),
-       "seconds from Starting to Running")                                                                           //
-      ("stop-delay", po::value(&cfg.stop_delay)->default_value(cfg.stop_delay), "seconds from Terminating to gone")  //
-      ("reconnect-delay", po::value(&cfg.reconnect_delay)->default_value(cfg.reconnect_delay),
+      ("start-delay", vsm::cli::value_with_default(&cfg.start_delay),
+       "seconds from Starting to Running")                                                               //
+      ("stop-delay", vsm::cli::value_with_default(&cfg.stop_delay), "seconds from Terminating to gone")  //
+      ("reconnect-delay", vsm::cli::value_with_default(&cfg.reconnect_delay),
        "seconds between connection attempts")  //
-      ("sample-interval", po::value(&cfg.sample_interval)->default_value(cfg.sample_interval),
+      ("sample-interval", vsm::cli::value_with_default(&cfg.sample_interval),
        "seconds between resource samples for the thresholds")  //
-      ("load-threshold", po::value(&cfg.load_threshold)->default_value(cfg.load_threshold),
+      ("load-threshold", vsm::cli::value_with_default(&cfg.load_threshold),
        "1-minute load average at or above which a Status-Update is sent (negative: off)")  //
-      ("mem-threshold", po::value(&cfg.mem_threshold)->default_value(cfg.mem_threshold),
+      ("mem-threshold", vsm::cli::value_with_default(&cfg.mem_threshold),
        "fraction of memory available below which a Status-Update is sent (negative: off)")  //
-      ("storage-path", po::value(&cfg.storage_path)->default_value(cfg.storage_path),
+      ("storage-path", vsm::cli::value_with_default(&cfg.storage_path),
        "file system whose size is reported as storage");
   add_common_options(desc, common);
   po::variables_map vm;
-  if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-agent")) return *status;
+  if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-agent",
+                                       program_summary("vsm-agent: the reference VSM Execution Node")))
+    return *status;
   if (auto status = apply_common_options(common, "vsm-agent", kAgent, cfg.conn)) return *status;
-  if (!split_host_port(manager, "--manager", "vsm-agent", cfg.manager_host, cfg.manager_port)) return 2;
+  if (!output_writable(cfg.state_file, "--state-file", "vsm-agent")) return vsm::cli::kExitIo;
+  if (!split_host_port(manager, "--manager", "vsm-agent", cfg.manager_host, cfg.manager_port, false))
+    return vsm::cli::kExitUsage;
   try {
     asio::io_context io(1);
     Agent agent(io, cfg);

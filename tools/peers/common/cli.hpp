@@ -30,14 +30,25 @@ void add_common_options(boost::program_options::options_description& desc, Commo
 std::optional<int> apply_common_options(const CommonOptions& o, std::string_view program, unsigned peer,
                                         ConnConfig& cfg);
 
-// Parses the command line into vm, printing --help or the error. Returns the
-// exit status when the program should stop (0 after --help, 2 on an error).
-std::optional<int> parse_command_line(int argc, char** argv, const boost::program_options::options_description& desc,
-                                      boost::program_options::variables_map& vm, std::string_view program);
+// "<what> (draft-...)": the help text's summary line, the draft's name from the codec.
+std::string program_summary(std::string_view what);
 
-// Splits "HOST:PORT" or "[IPV6]:PORT"; false (with a message on stderr naming
-// the option) when it is neither.
+// Parses the command line into vm: --help prints the help (only desc's
+// options), --version the version text (tools/common/cli.hpp), a bad command
+// line the error and where help is. Returns the exit status when the program
+// should stop (0 after --help or --version, 2 on an error).
+std::optional<int> parse_command_line(int argc, char** argv, const boost::program_options::options_description& desc,
+                                      boost::program_options::variables_map& vm, std::string_view program,
+                                      std::string_view summary);
+
+// HOST:PORT (a name, IPv4 or [IPv6]:PORT; port 0 only when listening); false,
+// with the error naming the option and the expected shape on stderr, when it
+// is not one.
 bool split_host_port(const std::string& text, std::string_view option, std::string_view program, std::string& host,
-                     std::uint16_t& port);
+                     std::uint16_t& port, bool listening);
+
+// An output file (--state-file) that cannot be written is a usage error at
+// start, not a silent loss later: false, with the reason on stderr.
+bool output_writable(const std::string& path, std::string_view option, std::string_view program);
 
 }  // namespace vsm::peers

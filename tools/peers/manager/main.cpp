@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "../../common/cli.hpp"
 #include "../common/cli.hpp"
 #include "manager.hpp"
 
@@ -32,17 +33,17 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:7750";
   std::string plan_file;
   std::vector<std::string> steps;
-  po::options_description desc(
-      "vsm-manager: reference VSM Manager Node (draft-yokota-opsawg-virtnw-service-management-02)\n\nOptions");
-  desc.add_options()                                                                                          //
-      ("help,h", "show this help")                                                                            //
-      ("listen", po::value(&listen)->default_value(listen), "address to listen on, HOST:PORT (port 0: any)")  //
+  po::options_description desc("Options");
+  desc.add_options()                //
+      ("help,h", "show this help")  //
+      ("listen", vsm::cli::value_with_default(&listen)->value_name("HOST:PORT"),
+       "address to listen on: a name, IPv4, or [IPv6]:PORT (port 0: any)")  //
       ("allow", po::value(&cfg.allow)->composing(),
        "admit nodes from this IPv4 address or CIDR prefix (repeatable; none given: admit everyone); others get "
        "Code 130")  //
-      ("keepalive-interval", po::value(&cfg.keepalive_interval)->default_value(cfg.keepalive_interval),
+      ("keepalive-interval", vsm::cli::value_with_default(&cfg.keepalive_interval),
        "seconds between Keep-Alives to each node")  //
-      ("max-missed", po::value(&cfg.max_missed)->default_value(cfg.max_missed),
+      ("max-missed", vsm::cli::value_with_default(&cfg.max_missed),
        "Keep-Alive ACKs a node may miss in a row before it is declared dead")                                       //
       ("plan", po::value(&plan_file), "YAML plan of operations to run; the exit status says whether it succeeded")  //
       ("step", po::value(&steps)->composing(),
@@ -51,12 +52,24 @@ int main(int argc, char** argv) {
       ("state-file", po::value(&cfg.state_file), "write the node table as JSON here on every change and at exit");
   add_common_options(desc, common);
   po::variables_map vm;
-  if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-manager")) return *status;
+  if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-manager",
+                                       program_summary("vsm-manager: the reference VSM Manager Node")))
+    return *status;
   if (auto status = apply_common_options(common, "vsm-manager", kManager, cfg.conn)) return *status;
-  if (!split_host_port(listen, "--listen", "vsm-manager", cfg.listen_address, cfg.port)) return 2;
+  if (!output_writable(cfg.state_file, "--state-file", "vsm-manager")) return vsm::cli::kExitIo;
+  if (!split_host_port(listen, "--listen", "vsm-manager", cfg.listen_address, cfg.port, true)) {
+    return vsm::cli::kExitUsage;
+  }
+  // A name (localhost) listens on the first address it resolves to.
+  if (const auto addrs = vsm::cli::resolve(vsm::cli::HostPort{cfg.listen_address, cfg.port})) {
+    cfg.listen_address = addrs->front();
+  } else {
+    return vsm::cli::usage_error(std::cerr, {"vsm-manager", "", "", ""},
+                                 std::string("--listen: ").append(addrs.error()));
+  }
   if (cfg.keepalive_interval <= 0 || cfg.max_missed == 0) {
-    std::cerr << "vsm-manager: --keepalive-interval and --max-missed must be positive\n";
-    return 2;
+    return vsm::cli::usage_error(std::cerr, {"vsm-manager", "", "", ""},
+                                 "--keepalive-interval and --max-missed must be positive");
   }
   if (!plan_file.empty() || !steps.empty()) {
     try {
@@ -64,7 +77,7 @@ int main(int argc, char** argv) {
       append_steps(*cfg.plan, steps);
     } catch (const std::exception& e) {
       std::cerr << "vsm-manager: " << e.what() << "\n";
-      return 2;
+      return vsm::cli::kExitUsage;
     }
   }
   raise_nofile();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../../common/cli.hpp"
 #include "../common/log.hpp"
 #include "transport.hpp"
 #include "vsm/keywords.hpp"
@@ -22,7 +23,8 @@ std::chrono::steady_clock::duration seconds(double s) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
 }
 
-std::string endpoint_text(const tcp::endpoint& ep) { return fmt::format("{}:{}", ep.address().to_string(), ep.port()); }
+// HOST:PORT, IPv6 in brackets (the shape --listen takes).
+std::string endpoint_text(const tcp::endpoint& ep) { return cli::HostPort{ep.address().to_string(), ep.port()}.text(); }
 
 std::string vendor_text(const MessageView& m) {
   const auto v = m.find(OptType::VendorInfo, vendor_info::Message);

@@ -2,7 +2,9 @@
 #include "commands.hpp"
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -10,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli.hpp"
 #include "live.hpp"
 #include "reader.hpp"
 #include "vsm/catalogue.hpp"
@@ -24,32 +27,24 @@ namespace {
 namespace po = boost::program_options;
 using nlohmann::json;
 
-const char* const kUsage =
-    "usage: vsm-replay <command> [options] FILE\n"
-    "\n"
+const char* const kOverview =
     "Reads a pcap or pcapng capture of VSM traffic (TCP and SCTP) through libpcap\n"
-    "and the vsm codec.\n"
+    "and the vsm codec. FILE - reads the capture from standard input.\n"
     "\n"
-    "commands:\n"
-    "  decode FILE      one line per message (time, connection, direction, summary);\n"
-    "                   --json: one JSON object per message with every field\n"
-    "  check FILE       every codec rule and the exchange rules on every conversation;\n"
-    "                   findings with frame numbers and requirement IDs; --junit FILE;\n"
-    "                   exit 1 on any error-severity (MUST, FORMAT, PROFILE) finding\n"
-    "  stats FILE       counts per type, operation and code, ACK latency percentiles\n"
-    "                   per request kind, unanswered requests; --json\n"
-    "  replay FILE --role node|manager --target HOST:PORT (or --listen HOST:PORT)\n"
-    "                   plays one side of every recorded conversation against a live\n"
-    "                   implementation; compares its answers with the recorded ones;\n"
-    "                   --speed F, --asap, --ignore FIELD, --timeout S; exit 1 on a\n"
-    "                   difference or an error-severity finding\n"
-    "  to-scenario FILE --role node|manager [--conversation N] -o OUT.yaml\n"
-    "                   the recorded conversation(s) as a vsm-conform scenario\n"
-    "                   (vsm-replay replay --help, to-scenario --help: their options)\n"
+    "Commands:\n"
+    "  decode FILE        one line per message (time, connection, direction, summary)\n"
+    "  check FILE         every codec rule and the exchange rules on every conversation\n"
+    "  stats FILE         counts, ACK latency percentiles, unanswered requests\n"
+    "  replay FILE        plays one side of the recorded conversations against a live\n"
+    "                     implementation and compares its answers\n"
+    "  to-scenario FILE   the recorded conversations as a vsm-conform scenario\n"
     "\n"
-    "exit codes: 0 fine, 1 check found errors, 2 usage, 3 not a readable capture,\n"
-    "            4 capture truncated, corrupt or cut by the snap length (what was\n"
-    "            readable before the damage is still reported)\n";
+    "vsm-replay COMMAND --help: that command's options. vsm-replay --version.\n"
+    "Exit status: 0 fine, 1 findings (check: an error-severity finding; replay: a\n"
+    "difference), 2 usage or I/O error: a bad command line, a capture that cannot be\n"
+    "read or is damaged, nothing recognised as VSM, an output that cannot be written.\n";
+
+const cli::CommandHelp kTool{"vsm-replay", "", "COMMAND ...", ""};
 
 struct Cli {
   std::string command;
@@ -76,6 +71,19 @@ std::string utc(std::int64_t epoch, double t) {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
   return buf;
+}
+
+// Times in JSON: seconds rounded to the microsecond (a capture's resolution
+// as most tools show it), so 0.00015 and not 0.00014999999999999996.
+double json_seconds(double t) { return std::round(t * 1e6) / 1e6; }
+
+std::string ports_text(const std::vector<std::uint16_t>& ports) {
+  std::string t = ports.size() == 1 ? "port " : "ports ";
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    if (i > 0) t.append(", ");
+    t.append(std::to_string(ports[i]));
+  }
+  return t;
 }
 
 std::string arrow(const Conn& c, Dir d) { return c.endpoint(d) + " > " + c.endpoint(other(d)); }
@@ -163,7 +171,7 @@ class DecodeSink : public Sink {
     }
     const MessageView& m = e.msg;
     json j{{"frame", e.frame},
-           {"time", static_cast<double>(e.epoch) + e.time},
+           {"time", json_seconds(static_cast<double>(e.epoch) + e.time)},
            {"time_utc", utc(e.epoch, e.time)},
            {"conn", e.conn.id},
            {"transport", e.conn.transport == Transport::Tcp ? "tcp" : "sctp"},
@@ -204,7 +212,7 @@ class DecodeSink : public Sink {
     }
     if (e.exchange.request) {
       j["response_to"] = e.exchange.request->id;
-      j["response_time"] = e.exchange.response_time;
+      j["response_time"] = json_seconds(e.exchange.response_time);
     }
     json fs = json::array();
     for (const Finding& f : e.findings) fs.push_back(finding_json(f, e.frame));
@@ -232,8 +240,8 @@ struct ConnReport {
 
 class CheckSink : public Sink {
  public:
-  CheckSink(std::ostream& out, NoticePrinter& np, bool quiet, bool junit)
-      : out_(out), np_(np), quiet_(quiet), junit_(junit) {}
+  CheckSink(std::ostream& out, NoticePrinter& np, bool quiet, bool junit, bool json)
+      : out_(out), np_(np), quiet_(quiet), junit_(junit || json), json_(json) {}
 
   void message(const MessageEvent& e) override {
     for (const Finding& f : e.findings) report(e.conn, e.dir, e.frame, f);
@@ -251,6 +259,7 @@ class CheckSink : public Sink {
 
   std::uint64_t errors = 0, warnings = 0, notes = 0;
   std::map<std::uint64_t, ConnReport> conns;
+  json findings = json::array();  // --json: every finding
 
  private:
   ConnReport& conn(const Conn& c) {
@@ -267,6 +276,16 @@ class CheckSink : public Sink {
       out_ << "frame " << frame << "  c" << c.id << ' ' << (d ? arrow(c, *d) : c.name().substr(c.name().find(' ') + 1))
            << "  " << severity_name(s) << "  " << text << '\n';
     }
+    if (json_) {
+      json j = finding_json(f, frame);
+      j["conn"] = c.id;
+      if (d) {
+        j["src"] = c.endpoint(*d);
+        j["dst"] = c.endpoint(other(*d));
+        j["dir"] = dir_word(*d);
+      }
+      findings.push_back(std::move(j));
+    }
     if (junit_) {
       ConnReport& r = conn(c);
       (s == Severity::Error ? r.errors : s == Severity::Warning ? r.warnings : r.notes)++;
@@ -279,13 +298,38 @@ class CheckSink : public Sink {
   NoticePrinter& np_;
   bool quiet_;
   bool junit_;
+  bool json_;
 };
 
 using text_out::xml_escape;
 
-bool write_junit(const std::string& path, const std::string& file, const CheckSink& sink, const ReadResult& rr) {
-  std::ofstream x(path);
-  if (!x) return false;
+// check --json: one document (README "check --json").
+json check_json(const std::string& file, const CheckSink& sink, const EngineStats& es, const ReadResult& rr) {
+  json convs = json::array();
+  for (const auto& [id, r] : sink.conns) {
+    convs.push_back(json{{"conn", id},
+                         {"name", r.name},
+                         {"messages", r.messages},
+                         {"errors", r.errors},
+                         {"warnings", r.warnings},
+                         {"notes", r.notes}});
+  }
+  json j{{"file", file},
+         {"records", rr.records},
+         {"messages", es.messages},
+         {"connections", es.vsm_connections},
+         {"errors", sink.errors},
+         {"warnings", sink.warnings},
+         {"notes", sink.notes},
+         {"gaps", es.gaps},
+         {"gap_bytes", es.gap_bytes},
+         {"findings", sink.findings},
+         {"conversations", std::move(convs)}};
+  if (rr.status != exit_code::kOk) j["read_error"] = rr.error;
+  return j;
+}
+
+bool write_junit(std::ostream& x, const std::string& file, const CheckSink& sink, const ReadResult& rr) {
   std::size_t failures = 0;
   for (const auto& [id, r] : sink.conns) failures += r.errors > 0 ? 1 : 0;
   const bool damaged = rr.status != exit_code::kOk;
@@ -308,6 +352,7 @@ bool write_junit(const std::string& path, const std::string& file, const CheckSi
     x << "</testcase>\n";
   }
   x << "</testsuite>\n</testsuites>\n";
+  x.flush();
   return static_cast<bool>(x);
 }
 
@@ -419,8 +464,13 @@ void print_stats(std::ostream& out, const StatsSink& s, const Engine& e, const R
     }
     for (const auto& [k, v] : s.by_code) c[code_label(k)] = v;
     for (const auto& [k, v] : s.latency) {
-      l[k] = json{{"count", v.count()},      {"min", v.min()}, {"p50", v.percentile(50)}, {"p90", v.percentile(90)},
-                  {"p99", v.percentile(99)}, {"max", v.max()}, {"mean", v.mean()}};
+      l[k] = json{{"count", v.count()},
+                  {"min", json_seconds(v.min())},
+                  {"p50", json_seconds(v.percentile(50))},
+                  {"p90", json_seconds(v.percentile(90))},
+                  {"p99", json_seconds(v.percentile(99))},
+                  {"max", json_seconds(v.max())},
+                  {"mean", json_seconds(v.mean())}};
     }
     for (const auto& [k, v] : s.unanswered_count) u[k] = json{{"count", v}, {"frames", s.unanswered.at(k)}};
     j["by_type"] = t;
@@ -474,113 +524,165 @@ void print_stats(std::ostream& out, const StatsSink& s, const Engine& e, const R
 
 // ---------------------------------------------------------------------------
 
-int parse(const std::vector<std::string>& args, Cli& cli, std::ostream& out, std::ostream& err) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    (args.empty() ? err : out) << kUsage;
-    return args.empty() ? exit_code::kUsage : -1;
-  }
-  cli.command = args[0];
-  if (cli.command != "decode" && cli.command != "check" && cli.command != "stats") {
-    err << "vsm-replay: unknown command '" << cli.command << "'\n" << kUsage;
-    return exit_code::kUsage;
-  }
-  cli.engine.threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
-  std::vector<unsigned> ports;
-  std::vector<std::uint32_t> ppids;
-  std::string convention = "total4";
-  po::options_description desc("options");
-  desc.add_options()("help,h", "this text")("port,p", po::value(&ports)->composing(),
-                                            "TCP/SCTP port carrying VSM (repeatable; replaces the default 7750)")(
-      "auto", po::bool_switch(&cli.engine.auto_detect),
+}  // namespace
+
+po::options_description capture_options(CaptureArgs& a, Options& engine) {
+  po::options_description d("Where VSM is in the capture");
+  d.add_options()("port,p", po::value(&a.ports)->composing()->value_name("N"),
+                  "TCP/SCTP port carrying VSM (repeatable; replaces the default 7750)")(
+      "auto", po::bool_switch(&engine.auto_detect),
       "also claim TCP/SCTP connections whose data passes the codec's strict VSM heuristic")(
-      "ppid", po::value(&ppids)->composing(), "SCTP payload protocol identifier carrying VSM (repeatable)")(
-      "length-convention", po::value(&convention), "header Length: total4 (profile default) or literal3 (draft text)")(
-      "ack-timeout", po::value(&cli.engine.ack_timeout), "seconds before a request counts as never ACKed (0 = never)")(
-      "json", po::bool_switch(&cli.json), "decode, stats: JSON output")(
-      "junit", po::value(&cli.junit), "check: also write a JUnit XML report to this file")(
-      "quiet,q", po::bool_switch(&cli.quiet), "check: only the summary line")(
+      "ppid", po::value(&a.ppids)->composing()->value_name("N"),
+      "SCTP payload protocol identifier carrying VSM (repeatable)")(
+      "length-convention", cli::value_with_default(&a.convention), cli::length_convention_help().c_str());
+  return d;
+}
+
+std::optional<std::string> apply_capture_options(const CaptureArgs& a, Options& engine) {
+  const auto conv = cli::parse_length_convention(a.convention);
+  if (!conv) return std::string("--length-convention: ").append(conv.error());
+  engine.convention = *conv;
+  if (!a.ports.empty()) {
+    engine.ports.clear();
+    for (unsigned p : a.ports) {
+      if (p == 0 || p > 65535) return std::string("--port ").append(std::to_string(p)).append(": a port is 1-65535");
+      engine.ports.push_back(static_cast<std::uint16_t>(p));
+    }
+  }
+  engine.ppids = a.ppids;
+  return std::nullopt;
+}
+
+namespace {
+
+const char* const kSummaries[] = {
+    "decode: one line per message: frame, time (UTC), connection, direction and the codec's summary.\n"
+    "--json: one JSON object per message with every field.",
+    "check: every codec rule and the exchange rules (ACK pairing, sequence numbers, roles) on every\n"
+    "conversation; the findings with frame numbers and requirement IDs, then a summary line.\n"
+    "Exit 1 on any error-severity (MUST, FORMAT, PROFILE) finding.",
+    "stats: counts per type, operation and code, the ACK latency per request kind (min, p50, p90,\n"
+    "p99, max) and the requests never answered.",
+};
+
+// decode, check, stats: their options, and only theirs.
+int parse(const std::vector<std::string>& args, Cli& cli, std::ostream& out, std::ostream& err) {
+  cli.command = args[0];
+  const std::size_t which = cli.command == "decode" ? 0 : cli.command == "check" ? 1 : 2;
+  const cli::CommandHelp help{"vsm-replay", cli.command, "FILE", kSummaries[which]};
+  cli.engine.threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
+  CaptureArgs capture;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "this text");
+  if (cli.command == "check") {
+    desc.add_options()("json", po::bool_switch(&cli.json),
+                       "one JSON document: the findings, the conversations and the totals")(
+        "junit", po::value(&cli.junit)->value_name("FILE"), "also write a JUnit XML report to FILE")(
+        "quiet,q", po::bool_switch(&cli.quiet), "only the summary line");
+  } else {
+    desc.add_options()("json", po::bool_switch(&cli.json),
+                       cli.command == "decode" ? "one JSON object per message" : "the figures as JSON");
+  }
+  desc.add(capture_options(capture, cli.engine));
+  desc.add_options()("ack-timeout", cli::value_with_default(&cli.engine.ack_timeout),
+                     "seconds before a request counts as never ACKed (0 = never)")(
       "threads", po::value(&cli.engine.threads),
       "1: one thread; 2: rules and tracking on a second thread (default when there are 2 cores or more)")(
-      "no-progress", "no progress line on the terminal")("file", po::value(&cli.file), "capture file");
+      "no-progress", "no progress line on the terminal");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&cli.file));
+  po::options_description all;
+  all.add(desc).add(hidden);
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  try {
-    po::store(po::command_line_parser(rest).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    err << "vsm-replay " << cli.command << ": " << e.what() << "\n";
-    return exit_code::kUsage;
-  }
-  if (vm.count("help")) {
-    out << kUsage << "\n" << desc;
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cli::asks_for(rest, "help", "h")) {
+    cli::print_help(out, help, desc);
     return -1;
   }
-  if (cli.file.empty()) {
-    err << "vsm-replay " << cli.command << ": no capture file given\n";
-    return exit_code::kUsage;
-  }
+  if (auto e = cli::parse_options(rest, all, pos, vm)) return cli::usage_error(err, help, *e);
+  if (cli.file.empty()) return cli::usage_error(err, help, "no capture file given (- reads standard input)");
   if (vm.count("no-progress")) cli.progress = false;
-  if (convention == "total4") {
-    cli.engine.convention = LengthConvention::Total4;
-  } else if (convention == "literal3") {
-    cli.engine.convention = LengthConvention::Literal3;
-  } else {
-    err << "vsm-replay: --length-convention must be total4 or literal3\n";
-    return exit_code::kUsage;
-  }
-  if (!ports.empty()) {
-    cli.engine.ports.clear();
-    for (unsigned p : ports) {
-      if (p == 0 || p > 65535) {
-        err << "vsm-replay: bad port " << p << "\n";
-        return exit_code::kUsage;
-      }
-      cli.engine.ports.push_back(static_cast<std::uint16_t>(p));
-    }
-  }
-  cli.engine.ppids = ppids;
+  if (cli.engine.threads != 1 && cli.engine.threads != 2) return cli::usage_error(err, help, "--threads is 1 or 2");
+  if (!(cli.engine.ack_timeout >= 0)) return cli::usage_error(err, help, "--ack-timeout must be 0 or more");
+  if (auto e = apply_capture_options(capture, cli.engine)) return cli::usage_error(err, help, *e);
   return 0;
 }
 
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  if (!args.empty() && (args[0] == "replay" || args[0] == "to-scenario")) return run_live(args, out, err);
+  if (args.empty()) {
+    err << "Usage: vsm-replay COMMAND [options] FILE\n\n" << kOverview;
+    return exit_code::kUsage;
+  }
+  const std::string& first = args[0];
+  if (first == "--version") {
+    out << cli::version_text("vsm-replay");
+    return exit_code::kOk;
+  }
+  if (first == "-h" || first == "--help" || (first == "help" && args.size() == 1)) {
+    out << "Usage: vsm-replay COMMAND [options] FILE\n\n" << kOverview;
+    return exit_code::kOk;
+  }
+  if (first == "help") return run({args[1], "--help"}, out, err);  // vsm-replay help check
+  if (first == "replay" || first == "to-scenario") return run_live(args, out, err);
+  if (first != "decode" && first != "check" && first != "stats") {
+    return cli::usage_error(
+        err, kTool,
+        std::string("unknown command '").append(first).append("' (decode, check, stats, replay, to-scenario)"));
+  }
   Cli cli;
   if (const int rc = parse(args, cli, out, err); rc != 0) return rc < 0 ? exit_code::kOk : rc;
-  NoticePrinter np(err, cli.file);
+  const std::string name = cli.file == "-" ? std::string("standard input") : cli.file;
+  NoticePrinter np(err, name);
   ReadOptions ro;
   ro.progress = cli.progress;
   int rc = exit_code::kOk;
   ReadResult rr;
+  EngineStats es;
+  // An output that cannot be written is known before the capture is read.
+  std::ofstream junit;
+  if (!cli.junit.empty()) {
+    junit.open(cli.junit);
+    if (!junit) {
+      err << "vsm-replay check: cannot write " << cli.junit << ": " << std::strerror(errno) << "\n";
+      return exit_code::kIo;
+    }
+  }
   if (cli.command == "decode") {
     DecodeSink sink(out, np, cli.json);
     Engine engine(cli.engine, sink);
     rr = read_capture(cli.file, engine, ro);
     engine.finish();
+    es = engine.stats();
   } else if (cli.command == "check") {
-    CheckSink sink(out, np, cli.quiet, !cli.junit.empty());
+    CheckSink sink(out, np, cli.quiet || cli.json, !cli.junit.empty(), cli.json);
     Engine engine(cli.engine, sink);
     rr = read_capture(cli.file, engine, ro);
     engine.finish();
-    const EngineStats& es = engine.stats();
-    out << cli.file << ": " << es.messages << " messages in " << es.vsm_connections
-        << " VSM connections: " << sink.errors << " errors, " << sink.warnings << " warnings, " << sink.notes
-        << " notes";
-    if (es.gaps > 0) out << "; " << es.gaps << " gaps (" << es.gap_bytes << " bytes missing)";
-    out << '\n';
+    es = engine.stats();
+    if (cli.json) {
+      out << check_json(name, sink, es, rr).dump(2) << '\n';
+    } else {
+      out << name << ": " << cli::count(es.messages, "message") << " in "
+          << cli::count(es.vsm_connections, "VSM connection") << ": " << cli::count(sink.errors, "error") << ", "
+          << cli::count(sink.warnings, "warning") << ", " << cli::count(sink.notes, "note");
+      if (es.gaps > 0) out << "; " << cli::count(es.gaps, "gap") << " (" << es.gap_bytes << " bytes missing)";
+      out << '\n';
+    }
     if (sink.errors > 0) rc = exit_code::kFindings;
-    if (!cli.junit.empty() && !write_junit(cli.junit, cli.file, sink, rr)) {
-      err << "vsm-replay: cannot write " << cli.junit << "\n";
-      rc = exit_code::kUsage;
+    if (junit.is_open() && !write_junit(junit, name, sink, rr)) {
+      err << "vsm-replay check: cannot write " << cli.junit << "\n";
+      rc = exit_code::kIo;
     }
   } else {
     StatsSink sink(np);
     Engine engine(cli.engine, sink);
     rr = read_capture(cli.file, engine, ro);
     engine.finish();
+    es = engine.stats();
     print_stats(out, sink, engine, rr, cli.json);
   }
   np.summary();
@@ -589,9 +691,22 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return rr.status;
   }
   if (np.damaged()) {
-    err << cli.file << ": " << np.count(Notice::Kind::Cut)
-        << " packets cut by the snap length: VSM data is missing from the capture\n";
-    return exit_code::kDamaged;
+    err << name << ": " << cli::count(np.count(Notice::Kind::Cut), "packet")
+        << " cut by the snap length: VSM data is missing from the capture\n";
+    return exit_code::kIo;
+  }
+  if (es.messages == 0) {
+    // Never silent on a capture that was not understood.
+    err << name << ": nothing recognised as VSM in " << cli::count(rr.records, "record") << " ("
+        << cli::count(es.tcp, "TCP packet") << ", " << cli::count(es.sctp, "SCTP packet") << "); ";
+    if (cli.engine.auto_detect) {
+      err << "VSM was looked for on " << ports_text(cli.engine.ports)
+          << " and by the heuristic: give its port with --port N (SCTP: --ppid N)\n";
+    } else {
+      err << "VSM is looked for on " << ports_text(cli.engine.ports)
+          << ": try --auto (the codec's heuristic on every connection) or --port N\n";
+    }
+    return exit_code::kIo;
   }
   return rc;
 }

@@ -8,8 +8,10 @@
 #include "live.hpp"
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -17,6 +19,8 @@
 #include <optional>
 #include <set>
 
+#include "cli.hpp"
+#include "commands.hpp"
 #include "engine.hpp"
 #include "evidence.hpp"
 #include "reader.hpp"
@@ -39,12 +43,14 @@ namespace sc = vsm::conform;
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-const char* const kLiveUsage =
-    "usage: vsm-replay replay FILE --role manager|node (--target HOST:PORT | --listen HOST:PORT) [options]\n"
-    "       vsm-replay to-scenario FILE --role manager|node [--conversation N] -o OUT.yaml\n"
-    "\n"
-    "--role: the side of the recording the tool plays (node: the Execution Nodes,\n"
-    "the live implementation is a manager; manager: the live implementation is an agent).\n";
+const char* const kReplaySummary =
+    "replay: plays one side of every recorded conversation against a live implementation over a\n"
+    "real socket and compares its answers with the recorded ones. --role: the recorded side the\n"
+    "tool plays (node: the Execution Nodes, the live implementation is a manager; manager: the\n"
+    "live implementations are agents). Exit 1 on a difference or an error-severity finding.";
+const char* const kScenarioSummary =
+    "to-scenario: writes the recorded conversations (all, or --conversation N) as one test of a\n"
+    "vsm-conform scenario file; the runner plays the side given by --role.";
 
 // ---------------------------------------------------------------- the recording
 
@@ -151,7 +157,9 @@ std::uint32_t number(const Option& o) {
 struct ReplayCli {
   std::string file;
   Role role = Role::Unknown;
-  std::string target, listen;
+  std::string target, listen;  // as given
+  std::string host;            // the one address of --target or --listen, numeric
+  std::uint16_t port = 0;
   double speed = 1.0;
   bool asap = false;
   double timeout = 5.0;
@@ -162,21 +170,6 @@ struct ReplayCli {
   bool sctp = false;            // the live connections are SCTP associations (--transport)
   std::uint32_t sctp_ppid = 0;  // PPID of the DATA chunks sent (--sctp-ppid)
 };
-
-bool split_hostport(const std::string& s, std::string& host, std::uint16_t& port) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  try {
-    const unsigned long p = std::stoul(s.substr(colon + 1));
-    if (p > 65535) return false;
-    port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return !host.empty();
-}
 
 class Replayer {
  public:
@@ -205,10 +198,7 @@ class Replayer {
   int run() {
     try {
       if (!cli_.listen.empty()) {
-        std::string host;
-        std::uint16_t port = 0;
-        split_hostport(cli_.listen, host, port);
-        const tcp::endpoint ep(asio::ip::make_address(host), port);
+        const tcp::endpoint ep(asio::ip::make_address(cli_.host), cli_.port);
         transport::open(acceptor_, ep.protocol(), cli_.sctp);
         acceptor_.set_option(tcp::acceptor::reuse_address(true));
         acceptor_.bind(ep);
@@ -218,14 +208,14 @@ class Replayer {
       }
     } catch (const std::exception& e) {
       err_ << "vsm-replay replay: cannot listen on " << cli_.listen << ": " << e.what() << "\n";
-      return exit_code::kUsage;
+      return exit_code::kIo;
     }
     if (!cli_.pcap.empty()) {
       std::string error;
       pcap_ = evidence::Writer::open(cli_.pcap, "vsm-replay", error);
       if (!pcap_) {
         err_ << "vsm-replay replay: " << error << "\n";
-        return exit_code::kUsage;
+        return exit_code::kIo;
       }
       pcap_->set_transport(cli_.sctp ? evidence::Transport::Sctp : evidence::Transport::Tcp);
     }
@@ -240,11 +230,11 @@ class Replayer {
       }
       if (!pcap_->finish()) {
         err_ << "vsm-replay replay: " << pcap_->error() << "\n";
-        return exit_code::kUsage;
+        return exit_code::kIo;
       }
       out_ << "evidence: " << cli_.pcap << " (" << pcap_->packets() << " packets)\n";
     }
-    if (io_error_) return exit_code::kUsage;
+    if (io_error_) return exit_code::kIo;
     out_ << "replayed " << rec_.convs.size() << " conversations: sent " << sent_ << ", received " << received_ << ", "
          << differences_ << " differences, " << findings_ << " findings (" << errors_ << " errors)\n";
     return differences_ > 0 || errors_ > 0 ? exit_code::kFindings : exit_code::kOk;
@@ -482,17 +472,7 @@ class Replayer {
 
   void connect(Live& c) {
     c.connecting = true;
-    std::string host;
-    std::uint16_t port = 0;
-    split_hostport(cli_.target, host, port);
-    boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(host, ec);
-    if (ec) {
-      err_ << "vsm-replay replay: bad address " << host << "\n";
-      fail_io();
-      return;
-    }
-    const tcp::endpoint ep(addr, port);
+    const tcp::endpoint ep(asio::ip::make_address(cli_.host), cli_.port);
     auto sock = std::make_shared<tcp::socket>(io_);
     try {
       // Opened here: async_connect would open a closed socket as TCP.
@@ -1038,11 +1018,12 @@ int load(const std::string& file, const Options& eo, Recording& rec, std::ostrea
   if (rr.status != exit_code::kOk) {
     // replay and to-scenario need the whole recording: any read error is an I/O error (exit 2).
     err << rr.error << "\n";
-    return exit_code::kUsage;
+    return exit_code::kIo;
   }
   if (rec.recs.empty()) {
-    err << file << ": no VSM messages (try --auto or --port)\n";
-    return exit_code::kUsage;
+    err << (file == "-" ? std::string("standard input") : file)
+        << ": nothing recognised as VSM: try --auto (the codec's heuristic on every connection) or --port N\n";
+    return exit_code::kIo;
   }
   return exit_code::kOk;
 }
@@ -1054,59 +1035,60 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   ReplayCli cli;
   Options eo;
   std::string role, output;
-  std::vector<unsigned> ports;
-  std::vector<std::uint32_t> ppids;
+  CaptureArgs capture;
   std::string transport_name = "recorded";
   std::vector<std::string> ignore, ignore_value;
   unsigned conversation = 0;
-  po::options_description desc("options");
-  desc.add_options()("help,h", "this text")("role", po::value(&role),
-                                            "the recorded side the tool plays: node or manager")(
-      "target", po::value(&cli.target), "replay: connect to the live implementation at HOST:PORT")(
-      "listen", po::value(&cli.listen), "replay: listen at HOST:PORT for the live implementation to connect")(
-      "speed", po::value(&cli.speed), "replay: play the recorded timing F times faster (default 1: original)")(
-      "asap", po::bool_switch(&cli.asap), "replay: as fast as the live ACKs allow")(
-      "timeout", po::value(&cli.timeout), "replay: seconds to wait for each recorded live message (default 5)")(
-      "transport", po::value(&transport_name),
-      "replay: tcp, sctp, or recorded (default: the transport the conversations were captured on)")(
-      "sctp-ppid", po::value(&cli.sctp_ppid),
-      "replay: SCTP payload protocol identifier of the DATA chunks sent (default 0; none is assigned to VSM)")(
-      "ignore", po::value(&ignore)->composing(),
-      "replay: field not compared (repeatable): type, subtype, code, or an option keyword (node_info, "
-      "node_info.mem_available)")(
-      "ignore-value", po::value(&ignore_value)->composing(),
-      "replay: option whose value is not compared (repeatable); its presence and count still are")(
-      "verbose,v", po::bool_switch(&cli.verbose), "replay: print every message")(
-      "pcap", po::value(&cli.pcap),
-      "replay: write every message sent and received on the live connections to OUT (pcapng, with the live "
-      "addresses and ports; comments name the recorded frame and any difference or finding)")(
-      "conversation", po::value(&conversation), "to-scenario: only this conversation (c1 = 1); default all")(
-      "output,o", po::value(&output), "to-scenario: the scenario file to write")(
-      "port,p", po::value(&ports)->composing(),
-      "TCP or SCTP port carrying VSM in the capture (repeatable; default 7750)")(
-      "ppid", po::value(&ppids)->composing(), "SCTP payload protocol identifier carrying VSM (repeatable)")(
-      "auto", po::bool_switch(&eo.auto_detect), "also claim connections passing the codec's strict VSM heuristic")(
-      "file", po::value(&cli.file), "capture file");
+  const bool replay = command == "replay";
+  const cli::CommandHelp help{"vsm-replay", command,
+                              replay ? "FILE --role node|manager (--target HOST:PORT | --listen HOST:PORT)"
+                                     : "FILE --role node|manager -o OUT.yaml",
+                              replay ? kReplaySummary : kScenarioSummary};
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "this text")("role", po::value(&role)->value_name("node|manager"),
+                                            "the recorded side the tool plays");
+  if (replay) {
+    desc.add_options()("target", po::value(&cli.target)->value_name("HOST:PORT"),
+                       "connect to the live implementation there (a name, IPv4, or [IPv6]:PORT)")(
+        "listen", po::value(&cli.listen)->value_name("HOST:PORT"),
+        "listen there for the live implementation to connect (port 0: any; printed as 'listening on ...')")(
+        "speed", cli::value_with_default(&cli.speed), "play the recorded timing F times faster")(
+        "asap", po::bool_switch(&cli.asap), "as fast as the live ACKs allow")(
+        "timeout", cli::value_with_default(&cli.timeout), "seconds to wait for each recorded live message")(
+        "transport", cli::value_with_default(&transport_name),
+        "tcp, sctp, or recorded (the transport the conversations were captured on)")(
+        "sctp-ppid", cli::value_with_default(&cli.sctp_ppid),
+        "SCTP payload protocol identifier of the DATA chunks sent (none is assigned to VSM)")(
+        "ignore", po::value(&ignore)->composing()->value_name("FIELD"),
+        "field not compared (repeatable): type, subtype, code, or an option keyword (node_info, "
+        "node_info.mem_available)")(
+        "ignore-value", po::value(&ignore_value)->composing()->value_name("OPTION"),
+        "option whose value is not compared (repeatable); its presence and count still are")(
+        "verbose,v", po::bool_switch(&cli.verbose), "print every message")(
+        "pcap", po::value(&cli.pcap)->value_name("OUT"),
+        "write every message sent and received on the live connections to OUT (pcapng, with the live "
+        "addresses and ports; comments name the recorded frame and any difference or finding)");
+  } else {
+    desc.add_options()("conversation", po::value(&conversation)->value_name("N"),
+                       "only this conversation (c1 = 1); default all")(
+        "output,o", po::value(&output)->value_name("OUT.yaml"), "the scenario file to write");
+  }
+  desc.add(capture_options(capture, eo));
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&cli.file));
+  po::options_description all;
+  all.add(desc).add(hidden);
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
-  try {
-    std::vector<std::string> rest(args.begin() + 1, args.end());
-    po::store(po::command_line_parser(rest).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    err << "vsm-replay " << command << ": " << e.what() << "\n";
-    return exit_code::kUsage;
-  }
-  if (vm.count("help")) {
-    out << kLiveUsage << "\n" << desc;
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cli::asks_for(rest, "help", "h")) {
+    cli::print_help(out, help, desc);
     return exit_code::kOk;
   }
-  auto usage = [&](const std::string& why) {
-    err << "vsm-replay " << command << ": " << why << "\n" << kLiveUsage;
-    return exit_code::kUsage;
-  };
-  if (cli.file.empty()) return usage("no capture file given");
+  if (auto e = cli::parse_options(rest, all, pos, vm)) return cli::usage_error(err, help, *e);
+  auto usage = [&](const std::string& why) { return cli::usage_error(err, help, why); };
+  if (cli.file.empty()) return usage("no capture file given (- reads standard input)");
   if (role == "node") {
     cli.role = Role::Node;
   } else if (role == "manager") {
@@ -1114,31 +1096,41 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   } else {
     return usage("--role must be node or manager");
   }
-  if (!ports.empty()) {
-    eo.ports.clear();
-    for (unsigned p : ports) {
-      if (p == 0 || p > 65535) return usage("bad port " + std::to_string(p));
-      eo.ports.push_back(static_cast<std::uint16_t>(p));
-    }
-  }
-  eo.ppids = ppids;
+  if (auto e = apply_capture_options(capture, eo)) return usage(*e);
   cli.ignore.insert(ignore.begin(), ignore.end());
   cli.ignore_value.insert(ignore_value.begin(), ignore_value.end());
   if (transport_name != "recorded" && transport_name != "tcp" && transport_name != "sctp") {
     return usage("--transport must be tcp, sctp or recorded");
   }
-  std::string host;
-  std::uint16_t port = 0;
-  if (command == "replay") {
+  if (replay) {
     if (cli.target.empty() == cli.listen.empty()) return usage("give one of --target and --listen");
-    if (!split_hostport(cli.target.empty() ? cli.listen : cli.target, host, port)) return usage("bad HOST:PORT");
+    const bool listening = !cli.listen.empty();
+    const auto hp = cli::parse_host_port(listening ? cli.listen : cli.target,
+                                         listening ? cli::PortZero::Allowed : cli::PortZero::Refused);
+    if (!hp) return usage(std::string(listening ? "--listen " : "--target ").append(hp.error()));
+    const auto addrs = cli::resolve(*hp);
+    if (!addrs) return usage(std::string(listening ? "--listen: " : "--target: ").append(addrs.error()));
+    cli.host = addrs->front();
+    cli.port = hp->port;
     if (!(cli.speed > 0)) return usage("--speed must be above 0");
+    if (!(cli.timeout > 0)) return usage("--timeout must be above 0");
     if (!cli.pcap.empty() && !evidence::available()) return usage("--pcap: this build has no libwiretap");
   } else if (output.empty()) {
     return usage("-o OUT.yaml is needed");
   }
+  std::ofstream f;  // to-scenario: opened before the capture is read, so that a bad path is said at once
+  if (!replay) {
+    f.open(output);
+    if (!f) {
+      err << "vsm-replay to-scenario: cannot write " << output << ": " << std::strerror(errno) << "\n";
+      return exit_code::kIo;
+    }
+  }
   Recording rec;
-  if (const int rc = load(cli.file, eo, rec, err); rc != exit_code::kOk) return rc;
+  if (const int rc = load(cli.file, eo, rec, err); rc != exit_code::kOk) {
+    if (!replay) std::remove(output.c_str());  // nothing half-written is left behind
+    return rc;
+  }
   link(rec, cli.role);
   if (command == "to-scenario") {
     std::optional<std::size_t> only;
@@ -1146,14 +1138,16 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       for (std::size_t i = 0; i < rec.convs.size(); ++i) {
         if (rec.convs[i].id == conversation) only = i;
       }
-      if (!only) return usage("no VSM conversation c" + std::to_string(conversation) + " in the capture");
+      if (!only) {
+        return usage(
+            std::string("no VSM conversation c").append(std::to_string(conversation)).append(" in the capture"));
+      }
     }
     ScenarioWriter w(rec, cli.role, only);
-    std::ofstream f(output);
     f << w.write(cli.file);
     if (!f.flush()) {
-      err << "vsm-replay: cannot write " << output << "\n";
-      return exit_code::kUsage;
+      err << "vsm-replay to-scenario: cannot write " << output << ": " << std::strerror(errno) << "\n";
+      return exit_code::kIo;
     }
     out << output << ": " << (only ? 1 : rec.convs.size()) << " conversation(s) written\n";
     return exit_code::kOk;
@@ -1174,7 +1168,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       err << "vsm-replay replay: the conversations are replayed over SCTP (--transport), which this machine "
              "does not offer: "
           << why << "\n";
-      return exit_code::kUsage;
+      return exit_code::kIo;
     }
   }
   if (cli.verbose) out << "live transport: " << (cli.sctp ? "SCTP" : "TCP") << "\n";

@@ -46,29 +46,37 @@ class Progress {
 
 }  // namespace
 
-ReadResult read_capture(const std::string& path, Engine& engine, const ReadOptions& opt) {
+ReadResult read_capture(const std::string& path_arg, Engine& engine, const ReadOptions& opt) {
   ReadResult res;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    res.status = exit_code::kUnreadable;
-    res.error = path + ": cannot open: " + std::strerror(errno);
-    return res;
-  }
-  res.file_bytes = static_cast<std::uint64_t>(st.st_size);
-  // The file is opened here so that its stdio buffer can be large: libpcap
-  // reads every record with two fread calls, and the default 4 KiB buffer
-  // would turn a large capture into a read system call every few records.
-  FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    res.status = exit_code::kUnreadable;
-    res.error = path + ": cannot open: " + std::strerror(errno);
-    return res;
+  const bool from_stdin = path_arg == "-";
+  const std::string path = from_stdin ? std::string("standard input") : path_arg;
+  FILE* file = nullptr;
+  if (from_stdin) {
+    // libpcap reads pcap and pcapng from a stream: no seek, so a pipe will do.
+    file = stdin;
+  } else {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      res.status = exit_code::kUnreadable;
+      res.error = path + ": cannot open: " + std::strerror(errno);
+      return res;
+    }
+    res.file_bytes = static_cast<std::uint64_t>(st.st_size);
+    // The file is opened here so that its stdio buffer can be large: libpcap
+    // reads every record with two fread calls, and the default 4 KiB buffer
+    // would turn a large capture into a read system call every few records.
+    file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+      res.status = exit_code::kUnreadable;
+      res.error = path + ": cannot open: " + std::strerror(errno);
+      return res;
+    }
   }
   std::setvbuf(file, nullptr, _IOFBF, kReadBuffer);
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* pc = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (pc == nullptr) {  // on failure the file stays ours to close (on success pcap_close closes it)
-    std::fclose(file);
+    if (!from_stdin) std::fclose(file);
     res.status = exit_code::kUnreadable;
     res.error = path + ": not a readable pcap or pcapng capture: " + errbuf;
     return res;

@@ -19,7 +19,7 @@ import sys
 SETTINGS = {
     "heuristic": (["--auto"], []),
     "sctp-decode-as": (["--port", "9900"], ["-d", "sctp.port==9900,vsm"]),
-    "literal-length": (["--length-convention", "literal3"], ["-o", "vsm.length_convention:draft-literal"]),
+    "literal-length": (["--length-convention", "literal"], ["-o", "vsm.length_convention:literal"]),
     # vsm-replay always reassembles out-of-order segments; tshark needs to be told.
     "out-of-order": ([], ["-o", "tcp.reassemble_out_of_order:TRUE"]),
 }
