@@ -41,6 +41,17 @@ const char* req_outcome_name(ReqOutcome o) {
   return "?";
 }
 
+const char* na_why_name(Result::NaWhy w) {
+  switch (w) {
+    case Result::NaWhy::NotClaimed: return "not claimed";
+    case Result::NaWhy::NeedsTrigger: return "needs a trigger";
+    case Result::NaWhy::NeedsIutCmd: return "needs --iut-cmd";
+    case Result::NaWhy::OtherTransport: return "other transport";
+    case Result::NaWhy::None: break;
+  }
+  return "not applicable";
+}
+
 std::vector<ReqVerdict> requirement_verdicts(const Result& r) {
   std::vector<ReqVerdict> out;
   auto outcome = [&](const std::string& id) {

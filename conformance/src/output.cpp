@@ -212,6 +212,7 @@ std::string json_text(const std::vector<Result>& results, const RunMeta& meta, i
     t["groups"] = r.test->groups;
     t["verdict"] = verdict_name(r.verdict);
     t["reason"] = r.reason;
+    if (r.verdict == Verdict::NA) t["na_why"] = na_why_name(r.na_why);
     t["failed_requirements"] = r.failed_reqs;
     auto& rv = t["requirement_outcomes"] = nlohmann::json::array();
     for (const auto& v : requirement_verdicts(r))

@@ -232,17 +232,6 @@ std::string relative_link(const std::string& target, const std::string& report) 
   return rel.empty() ? target : rel.generic_string();
 }
 
-const char* na_why_text(Result::NaWhy w) {
-  switch (w) {
-    case Result::NaWhy::NotClaimed: return "not claimed";
-    case Result::NaWhy::NeedsTrigger: return "needs a trigger";
-    case Result::NaWhy::NeedsIutCmd: return "needs --iut-cmd";
-    case Result::NaWhy::OtherTransport: return "other transport";
-    case Result::NaWhy::None: break;
-  }
-  return "not applicable";
-}
-
 }  // namespace
 
 std::string report_html(const std::vector<Result>& results, const RunMeta& meta, const Profile& profile,
@@ -381,7 +370,7 @@ std::string report_html(const std::vector<Result>& results, const RunMeta& meta,
   o += "</ul>\n<h3>Not applicable in this run (a trigger, a command or the other transport)</h3>\n<ul>";
   for (const auto& r : results) {
     if (r.verdict == Verdict::NA && r.na_why != Result::NaWhy::NotClaimed) {
-      o += "<li>" + html(r.test->id) + " (" + na_why_text(r.na_why) + "): " + html(r.reason) + "</li>";
+      o += "<li>" + html(r.test->id) + " (" + na_why_name(r.na_why) + "): " + html(r.reason) + "</li>";
     }
   }
   o += "</ul>\n<h3>Not observable on the wire</h3>\n<ul>";
