@@ -850,6 +850,8 @@ void Agent::shutdown() {
   Message d = deregistration(0, node_id_);
   if (cfg_.conn.faults.has(Fault::DeregistrationMissingNodeId)) d.options.clear();
   stopping_ = true;
+  // Nothing more after the De-registration (VSM-5-DEREGISTERED): no Status-Update of a Function booting meanwhile.
+  registered_ = false;
   conn_->send_request(std::move(d), [this](const MessageView* ack) {
     if (ack) {
       info("de-registered: {}", code_name(ack->header.code));
