@@ -229,6 +229,7 @@ void Manager::on_registration(Link& link, const MessageView& m) {
   c.set_node_id(id);
   c.set_label(fmt::format("node {}", id));
   const std::uint32_t returned = cfg_.conn.faults.has(Fault::RegistrationAckNodeZero) ? 0 : id;
+  if (cfg_.conn.faults.has(Fault::KeepaliveBeforeRegistrationAck)) c.send_request(keep_alive(0, id));
   c.send_ack(ack_for(m.header, ResultCode::Successful, returned));
   c.mark_registered();
   info("node {} registered from {} ({}{}){}", id, n.address, requested == 0 ? "assigned" : "provisioned",
