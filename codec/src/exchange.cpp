@@ -45,6 +45,9 @@ void ExchangeTracker::on_message(const MessageView& m, Dir dir, double time, std
   const std::size_t d = idx(dir);
   const std::uint8_t type = m.header.type;
   const Role expected = sender_role(type);
+  // A message already reported for its sender or its place (wrong role, not
+  // the Registration that comes first) is not judged by the state rules too.
+  bool judged = false;
   if (expected != Role::Unknown) {
     if (roles_[d] == Role::Unknown) {
       roles_[d] = expected;
@@ -52,6 +55,7 @@ void ExchangeTracker::on_message(const MessageView& m, Dir dir, double time, std
     } else if (roles_[d] != expected) {
       r.findings.add(Finding{Req::Role, off::kType, 1, type, static_cast<std::uint32_t>(roles_[d]), 0,
                              "message type not sent by this role"});
+      judged = true;
     }
   }
   // The node may have to ACK a manager that spoke first: only its own first
@@ -60,12 +64,90 @@ void ExchangeTracker::on_message(const MessageView& m, Dir dir, double time, std
     first_request_seen_[d] = true;
     if (cfg_.saw_connection_start && roles_[d] == Role::Node && type != u8(MsgType::Registration)) {
       r.findings.add(Req::RegisterFirst, off::kType, 1, "Execution Node's first message is not a Registration", type);
+      judged = true;
     }
   }
   if (type == u8(MsgType::Ack)) {
     on_ack(m, dir, time, r);
   } else {
+    if (!judged) check_state(type, d, id, r);
     on_request(m, dir, time, id, r);
+  }
+}
+
+// PROFILE.md, "Registration state". Each side's messages are judged in the
+// order it sent them, so a request that crosses the other side's
+// De-registration on the wire is not that side's fault; a request that
+// follows its own message (its own Registration ACK, its own De-registration
+// or the ACK of the peer's) is.
+void ExchangeTracker::check_state(std::uint8_t type, std::size_t d, std::uint64_t id, ExchangeResult& r) noexcept {
+  // ACKs, the Error message and unknown types may come in any state.
+  if (type < u8(MsgType::Registration) || type > u8(MsgType::Deregistration)) return;
+  const auto flag = [&](Req req, std::uint64_t ref, const char* text) {
+    r.findings.add(Finding{req, off::kType, 1, type, static_cast<std::uint32_t>(roles_[d]), ref, text});
+  };
+  const bool reg = type == u8(MsgType::Registration);
+  const bool dereg = type == u8(MsgType::Deregistration);
+  switch (reg_) {
+    case RegState::Unknown:
+      // Mid-connection: a Registration or a De-registration says where it is only once ACKed (or begins one).
+      if (dereg) {
+        reg_ = RegState::Deregistering;
+        dereg_dir_ = static_cast<std::uint8_t>(d);
+        dereg_ref_ = id;
+      }
+      return;
+    case RegState::None:
+      if (reg) {
+        reg_ = RegState::Pending;
+        reg_ref_ = id;
+      } else {
+        flag(Req::Registered, reg_ref_, "request on a connection whose node is not registered");
+      }
+      return;
+    case RegState::Pending:
+      // A repeated Registration is a retry of the one waiting (after the node's ACK timer): not a second one.
+      if (!reg) flag(Req::Registered, reg_ref_, "request before the Registration was ACKed");
+      return;
+    case RegState::Registered:
+      if (reg) {
+        flag(Req::RegisterOnce, reg_ref_, "Registration from a node already registered on this connection");
+      } else if (dereg) {
+        reg_ = RegState::Deregistering;
+        dereg_dir_ = static_cast<std::uint8_t>(d);
+        dereg_ref_ = id;
+      }
+      return;
+    case RegState::Deregistering:
+      // The other side may not have seen the De-registration yet: only its sender is judged.
+      if (d == dereg_dir_) flag(Req::Deregistered, dereg_ref_, "request after its own De-registration");
+      return;
+    case RegState::Deregistered:
+      flag(Req::Deregistered, dereg_ref_, "request after the De-registration was ACKed");
+      return;
+  }
+}
+
+void ExchangeTracker::on_state_ack(const PendingRequest& p, std::uint8_t code) noexcept {
+  const bool ok = code == u8(ResultCode::Successful);
+  if (p.type == u8(MsgType::Registration)) {
+    // The manager's answer decides, whatever came before (a Registration that
+    // broke a state rule was reported once, on itself).
+    if (ok && reg_ != RegState::Deregistering) {
+      reg_ = RegState::Registered;
+      reg_ref_ = p.id;
+    } else if (!ok && reg_ == RegState::Pending) {
+      reg_ = RegState::None;  // refused: the node may register again
+      reg_ref_ = p.id;
+    }
+  } else if (reg_ == RegState::Deregistering) {
+    // (A De-registration sent while not registered was reported on itself and changes nothing.)
+    if (ok) {
+      reg_ = RegState::Deregistered;
+      dereg_ref_ = p.id;
+    } else {
+      reg_ = RegState::Registered;  // refused: the registration stands
+    }
   }
 }
 
@@ -174,6 +256,7 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
     if (h.subtype != p.subtype) {
       r.findings.add(Finding{Req::AckSubType, off::kSubType, 1, p.subtype, h.subtype, p.id, "Sub-Type not copied"});
     }
+    if (p.type == u8(MsgType::Registration) || p.type == u8(MsgType::Deregistration)) on_state_ack(p, h.code);
     if (p.type == u8(MsgType::Registration) && h.code == u8(ResultCode::Successful)) {
       auto n = m.node_id();
       if ((!n || *n == 0) && !m.cut()) {

@@ -265,19 +265,23 @@ std::vector<Scenario> scenarios() {
       {"ReportsSequenceSkippingANumber", Req::SeqIncrement,
        [](Feed& s) {
          s.send(kNode, registration(1, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::Successful, 3));
          s.send(kNode, status_update(3, 3));
        },
        [](Feed& s) {
          s.send(kNode, registration(1, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::Successful, 3));
          s.send(kNode, status_update(2, 3));
        }},
       {"ReportsSequenceGoingBackwards", Req::SeqIncrement,
        [](Feed& s) {
          s.send(kNode, registration(5, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 5), ResultCode::Successful, 3));
          s.send(kNode, status_update(4, 3));
        },
        [](Feed& s) {
          s.send(kNode, registration(5, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 5), ResultCode::Successful, 3));
          s.send(kNode, status_update(6, 3));
        }},
       {"ReportsRepeatedSequenceNumber", Req::SeqDuplicate,
@@ -374,6 +378,120 @@ std::vector<Scenario> scenarios() {
          s.register_node();
          s.send(kManager, transfer(Operation::Copy, 1, 3, 5, 7));
        }},
+      // ---- the registration state (PROFILE.md, "Registration state")
+      {"ReportsOperationBeforeRegistrationAck", Req::Registered,
+       [](Feed& s) {
+         s.send(kNode, registration(1, 3));
+         s.send(kManager, add_function(1, 3, 7));
+       },
+       [](Feed& s) {
+         s.register_node();
+         s.send(kManager, add_function(1, 3, 7));
+       }},
+      {"ReportsKeepAliveToANodeThatNeverRegistered", Req::Registered,
+       [](Feed& s) { s.send(kManager, keep_alive(1, 3)); },
+       [](Feed& s) {
+         s.register_node();
+         s.send(kManager, keep_alive(1, 3));
+       }},
+      {"ReportsStatusUpdateBeforeRegistrationAck", Req::Registered,
+       [](Feed& s) {
+         s.send(kNode, registration(1, 3));
+         s.send(kNode, status_update(2, 3));
+       },
+       [](Feed& s) {
+         s.register_node();
+         s.send(kNode, status_update(2, 3));
+       }},
+      {"ReportsStatusUpdateAfterRefusedRegistration", Req::Registered,
+       [](Feed& s) {
+         s.send(kNode, registration(1, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::InsufficientResources, 3));
+         s.send(kNode, status_update(2, 3));
+       },
+       [](Feed& s) {  // refused, then registered on a second attempt on the same connection
+         s.send(kNode, registration(1, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::InsufficientResources, 3));
+         s.send(kNode, registration(2, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 2), ResultCode::Successful, 3));
+         s.send(kNode, status_update(3, 3));
+       }},
+      {"ReportsKeepAliveToARefusedNode", Req::Registered,
+       [](Feed& s) {
+         s.send(kNode, registration(1, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::AdministrativelyProhibited, 3));
+         s.send(kManager, keep_alive(1, 3));
+       },
+       [](Feed& s) {  // a refused node may be told why in an Error
+         s.send(kNode, registration(1, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::AdministrativelyProhibited, 3));
+         s.send(kManager, error_message(1, ResultCode::AdministrativelyProhibited, "not admitted"));
+       }},
+      {"ReportsSecondRegistrationWhileRegistered", Req::RegisterOnce,
+       [](Feed& s) {
+         s.register_node();
+         s.send(kNode, registration(2, 3));
+       },
+       [](Feed& s) {  // a Registration repeated while the first waits for its ACK is a retry
+         s.send(kNode, registration(1, 3));
+         s.send(kNode, registration(2, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::Successful, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Registration, 2), ResultCode::Successful, 3));
+       }},
+      {"ReportsStatusUpdateAfterOwnDeregistration", Req::Deregistered,
+       [](Feed& s) {
+         s.register_node();
+         s.send(kNode, deregistration(2, 3));
+         s.send(kNode, status_update(3, 3));
+       },
+       [](Feed& s) {
+         s.register_node();
+         s.send(kNode, status_update(2, 3));
+         s.send(kNode, deregistration(3, 3));
+         s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 2), ResultCode::Successful, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Deregistration, 3), ResultCode::Successful, 3));
+       }},
+      {"ReportsKeepAliveAfterAckingDeregistration", Req::Deregistered,
+       [](Feed& s) {
+         s.register_node();
+         s.send(kNode, deregistration(2, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Deregistration, 2), ResultCode::Successful, 3));
+         s.send(kManager, keep_alive(1, 3));
+       },
+       [](Feed& s) {  // a Keep-Alive that crosses the De-registration, ACKed after it
+         s.register_node();
+         s.send(kNode, deregistration(2, 3));
+         s.send(kManager, keep_alive(1, 3));
+         s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Deregistration, 2), ResultCode::Successful, 3));
+       }},
+      {"ReportsRegistrationAfterDeregistration", Req::Deregistered,
+       [](Feed& s) {
+         s.register_node();
+         s.send(kNode, deregistration(2, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Deregistration, 2), ResultCode::Successful, 3));
+         s.send(kNode, registration(3, 3));
+       },
+       [](Feed& s) {  // the De-registration was refused: the node is still registered and goes on
+         s.register_node();
+         s.send(kNode, deregistration(2, 3));
+         s.send(kManager, ack_for(hdr(MsgType::Deregistration, 2), ResultCode::AdministrativelyProhibited, 3));
+         s.send(kNode, status_update(3, 3));
+       }},
+      {"ReportsOperationAfterForcedDeregistration", Req::Deregistered,
+       [](Feed& s) {
+         s.register_node();
+         s.send(kManager, deregistration(1, 3));
+         s.send(kNode, ack_for(hdr(MsgType::Deregistration, 1), ResultCode::Successful, 3));
+         s.send(kManager, add_function(2, 3, 7));
+       },
+       [](Feed& s) {
+         s.register_node();
+         s.send(kManager, add_function(1, 3, 7));
+         s.send(kNode, ack_for(hdr(MsgType::Operation, 1, u8(Operation::Add)), ResultCode::Successful, 3));
+         s.send(kManager, deregistration(2, 3));
+         s.send(kNode, ack_for(hdr(MsgType::Deregistration, 2), ResultCode::Successful, 3));
+       }},
       {"ReportsMoveSessionListingDestinationFirst", Req::MoveSessionOrder,
        [](Feed& s) {
          s.register_node();
@@ -421,6 +539,114 @@ TEST(Exchange, EveryExchangeScopeRequirementHasAScenario) {
   EXPECT_TRUE(covered.count(Req::MoveSessionOrder));
 }
 
+// ---- the registration state
+
+using State = ExchangeTracker::RegState;
+
+TEST(ExchangeState, FollowsRegistrationAndDeregistrationWithTheirAcks) {
+  Feed s;
+  EXPECT_EQ(s.t.registration_state(), State::None);
+  s.send(kNode, registration(1, 0));
+  EXPECT_EQ(s.t.registration_state(), State::Pending);
+  s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::Failed, 0));
+  EXPECT_EQ(s.t.registration_state(), State::None);
+  s.send(kNode, registration(2, 0));
+  s.send(kManager, ack_for(hdr(MsgType::Registration, 2), ResultCode::Successful, 3));
+  EXPECT_EQ(s.t.registration_state(), State::Registered);
+  s.send(kManager, deregistration(1, 3));
+  EXPECT_EQ(s.t.registration_state(), State::Deregistering);
+  s.send(kNode, ack_for(hdr(MsgType::Deregistration, 1), ResultCode::Failed, 3));
+  EXPECT_EQ(s.t.registration_state(), State::Registered);
+  s.send(kNode, deregistration(3, 3));
+  s.send(kManager, ack_for(hdr(MsgType::Deregistration, 3), ResultCode::Successful, 3));
+  EXPECT_EQ(s.t.registration_state(), State::Deregistered);
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+TEST(ExchangeState, FindingNamesTheMessageItsSenderAndTheRegistration) {
+  Feed s;
+  s.send(kNode, registration(1, 3));
+  const ExchangeResult r = s.send(kManager, keep_alive(1, 3));
+  ASSERT_EQ(r.findings.size(), 1u) << s.text();
+  const Finding& f = r.findings[0];
+  EXPECT_EQ(f.req, Req::Registered);
+  EXPECT_EQ(f.offset, 0u);  // the Type field
+  EXPECT_EQ(f.length, 1u);
+  EXPECT_EQ(f.ref, 1u);  // the Registration waiting for its ACK
+  EXPECT_EQ(describe(f),
+            "[VSM-5-REGISTERED] request before the Registration was ACKed (Keep-Alive from the Manager Node)");
+}
+
+TEST(ExchangeState, ErrorAndAcksAreAllowedInEveryState) {
+  Feed s;
+  s.send(kManager, error_message(1, ResultCode::Failed, "Protocol error"));  // before any Registration
+  s.send(kNode, ack_for(hdr(MsgType::Error, 1), ResultCode::Successful, 0));
+  s.send(kNode, registration(1, 3));
+  s.send(kNode, error_message(2, ResultCode::Failed, "while waiting"));  // the Registration waits for its ACK
+  s.send(kManager, ack_for(hdr(MsgType::Registration, 1), ResultCode::Successful, 3));
+  s.send(kManager, ack_for(hdr(MsgType::Error, 2), ResultCode::Successful, 3));
+  s.send(kNode, deregistration(3, 3));
+  s.send(kManager, ack_for(hdr(MsgType::Deregistration, 3), ResultCode::Successful, 3));
+  s.send(kManager, error_message(2, ResultCode::Failed, "after the De-registration"));
+  s.send(kNode, ack_for(hdr(MsgType::Error, 2), ResultCode::Successful, 3));
+  EXPECT_TRUE(s.all.empty()) << s.text();
+}
+
+TEST(ExchangeState, EachRequestAfterDeregistrationIsReportedWithTheDeregistration) {
+  Feed s;
+  s.register_node();
+  s.send(kNode, deregistration(2, 3));
+  const std::uint64_t dereg = s.last_id();
+  s.send(kManager, ack_for(hdr(MsgType::Deregistration, 2), ResultCode::Successful, 3));
+  s.send(kManager, keep_alive(1, 3));
+  s.send(kNode, status_update(3, 3));
+  ASSERT_EQ(s.all.size(), 2u) << s.text();
+  for (const Finding& f : s.all) {
+    EXPECT_EQ(f.req, Req::Deregistered);
+    EXPECT_EQ(f.ref, dereg);
+  }
+  EXPECT_EQ(s.all[0].b, static_cast<std::uint32_t>(Role::Manager));
+  EXPECT_EQ(s.all[1].b, static_cast<std::uint32_t>(Role::Node));
+}
+
+// Findings already given for the message's sender or place are not repeated by the state rules.
+TEST(ExchangeState, RoleAndRegisterFirstFindingsAreNotDoubled) {
+  Feed first;
+  first.send(kNode, status_update(1, 3));
+  EXPECT_EQ(first.reqs(), std::set<Req>{Req::RegisterFirst}) << first.text();
+  Feed role;
+  role.send(kNode, registration(1, 3));
+  role.send(kNode, keep_alive(2, 3));  // a node's Keep-Alive while its Registration waits
+  EXPECT_EQ(role.reqs(), std::set<Req>{Req::Role}) << role.text();
+}
+
+TEST(ExchangeState, CaptureStartedMidConnectionJudgesOnlyWhatItSaw) {
+  TrackerConfig cfg;
+  cfg.saw_connection_start = false;
+  Feed s(cfg);
+  EXPECT_EQ(s.t.registration_state(), State::Unknown);
+  s.send(kManager, keep_alive(40, 3));
+  s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 40), ResultCode::Successful, 3));
+  s.send(kNode, status_update(9, 3));
+  s.send(kManager, ack_for(hdr(MsgType::StatusUpdate, 9), ResultCode::Successful, 3));
+  EXPECT_TRUE(s.all.empty()) << s.text();
+  s.send(kNode, deregistration(10, 3));
+  s.send(kManager, ack_for(hdr(MsgType::Deregistration, 10), ResultCode::Successful, 3));
+  s.send(kManager, keep_alive(41, 3));
+  EXPECT_EQ(s.reqs(), std::set<Req>{Req::Deregistered}) << s.text();
+}
+
+TEST(ExchangeState, SuccessfulRegistrationAckSeenMidConnectionMakesASecondRegistrationReported) {
+  TrackerConfig cfg;
+  cfg.saw_connection_start = false;
+  Feed s(cfg);
+  s.send(kNode, registration(5, 3));
+  s.send(kManager, ack_for(hdr(MsgType::Registration, 5), ResultCode::Successful, 3));
+  EXPECT_EQ(s.t.registration_state(), State::Registered);
+  s.send(kNode, registration(6, 3));
+  EXPECT_EQ(s.reqs(), std::set<Req>{Req::RegisterOnce}) << s.text();
+}
+
 // ---- details of the findings
 
 TEST(Exchange, AcceptsSequenceWrapFromMaximumToZero) {
@@ -442,6 +668,7 @@ TEST(Exchange, AcceptsSequenceWrapFromMaximumToZero) {
 TEST(Exchange, WrapMustLandOnZero) {
   Feed s;
   s.send(kNode, registration(0xffffff, 3));
+  s.send(kManager, ack_for(hdr(MsgType::Registration, 0xffffff), ResultCode::Successful, 3));
   s.send(kNode, status_update(1, 3));
   ASSERT_EQ(s.all.size(), 1u) << s.text();
   EXPECT_EQ(s.all[0].req, Req::SeqIncrement);

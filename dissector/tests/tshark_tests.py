@@ -306,7 +306,7 @@ def expert_rows(trace_name, two_pass):
 
 def test_experts():
     """The expert entries expected for each malformed message (by requirement ID)."""
-    for name in ["malformed-tcp", "malformed-sctp"]:
+    for name in ["malformed-tcp", "malformed-sctp", "state-rules"]:
         expect = open(trace(name + ".expect")).read().splitlines()
         one = expert_rows(name + ".pcapng", False)
         two = expert_rows(name + ".pcapng", True)
@@ -326,6 +326,19 @@ def test_experts():
                       "%s frame %s: expert %s missing (got %r)" % (name, frame, rid, one.get(int(frame), "")))
                 checked += 1
         check(checked >= 5, "%s: only %d expectations" % (name, checked))
+    # The state rules fire where the trace breaks them and nowhere else (its other messages are clean).
+    for two_pass in (False, True):
+        got = {}
+        for frame, msgs in expert_rows("state-rules.pcapng", two_pass).items():
+            ids = re.findall(r"\[(VSM-[^\]]+)\]", msgs)
+            if ids:
+                got[frame] = ids
+        want = {}
+        for line in open(trace("state-rules.expect")).read().splitlines():
+            if line and not line.startswith("#"):
+                frame, *ids = line.split()
+                want[int(frame)] = ids
+        check(got == want, "state-rules (two-pass %s): experts %r, expected %r" % (two_pass, got, want))
     # Well-formed traces carry no errors.
     for name in ["all-messages", "session-mobility", "split-coalesced", "ipv6", "seq-wrap", "sctp", "sctp-chunks",
                  "heuristic"]:
@@ -335,7 +348,7 @@ def test_experts():
     # Expert info filterable by its field.
     check(count("malformed-tcp.pcapng", "vsm.expert.vsm_6_3_4_order") == 1, "filter vsm.expert.vsm_6_3_4_order")
     # The expert tap runs without a tree (-z expert): it sees every finding too.
-    for name in ["malformed-tcp", "malformed-sctp"]:
+    for name in ["malformed-tcp", "malformed-sctp", "state-rules"]:
         expect = [l for l in open(trace(name + ".expect")).read().splitlines() if not l.startswith("#")]
         for args in (["-z", "expert"], ["-z", "expert", "-2"]):
             out, _, _ = tshark(["-r", trace(name + ".pcapng"), "-q"] + args)

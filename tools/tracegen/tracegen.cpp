@@ -810,6 +810,69 @@ void malformed_tcp(const std::string& dir) {
   ex.save(dir + "/malformed-tcp.expect");
 }
 
+// Requests sent in a state where the profile allows none (PROFILE.md,
+// "Registration state"), every one ACKed: three connections.
+void state_rules(const std::string& dir) {
+  Capture cap(dir + "/state-rules.pcapng");
+  Expect ex;
+  // Node 3: requests before its Registration is ACKed, a second Registration,
+  // requests after its De-registration was ACKed.
+  TcpConn ta(cap, host(3), 40081, host(1), vsm::kDefaultPort);
+  Session a{ta};
+  ta.handshake();
+  Message early = vsm::keep_alive(a.mgr_seq++, 3);  // the manager speaks before any Registration
+  ex.at(a.mgr_send(early), "VSM-5-REGISTERED");
+  a.node_send(ack(early, 0));
+  Message reg = vsm::registration(a.node_seq++, 3);
+  a.node_send(reg);
+  Message su = vsm::status_update(a.node_seq++, 3);  // pipelined behind the Registration
+  ex.at(a.node_send(su), "VSM-5-REGISTERED");
+  Message add = vsm::add_function(a.mgr_seq++, 3, 7);  // before the manager's own ACK of it
+  ex.at(a.mgr_send(add), "VSM-5-REGISTERED");
+  a.mgr_send(ack(reg, 3));
+  a.mgr_send(ack(su, 3));
+  a.node_send(op_ack(add, 3, 0, 7, "Starting"));
+  Message again = vsm::registration(a.node_seq++, 3);
+  ex.at(a.node_send(again), "VSM-5-REGISTER-ONCE");
+  a.mgr_send(ack(again, 3));
+  Message dr = vsm::deregistration(a.node_seq++, 3);
+  a.node_exchange(dr, ack(dr, 3));
+  Message ka = vsm::keep_alive(a.mgr_seq++, 3);
+  ex.at(a.mgr_send(ka), "VSM-5-DEREGISTERED");
+  a.node_send(ack(ka, 3));
+  Message late = vsm::status_update(a.node_seq++, 3);
+  ex.at(a.node_send(late), "VSM-5-DEREGISTERED");
+  a.mgr_send(ack(late, 3));
+  ta.close();
+  // Node 5: refused (Code 130), then a Status-Update anyway.
+  TcpConn tb(cap, host(5), 40083, host(1), vsm::kDefaultPort);
+  Session b{tb};
+  tb.handshake();
+  Message refused = vsm::registration(b.node_seq++, 5);
+  b.node_exchange(refused, ack(refused, 5, ResultCode::AdministrativelyProhibited));
+  Message su5 = vsm::status_update(b.node_seq++, 5);
+  ex.at(b.node_send(su5), "VSM-5-REGISTERED");
+  b.mgr_send(ack(su5, 5, ResultCode::Failed));
+  tb.close();
+  // Node 6: de-registered by the manager, which then sends a GET; the node
+  // ACKs both and sends a Status-Update after its ACK of the De-registration.
+  TcpConn tc(cap, host(6), 40085, host(1), vsm::kDefaultPort);
+  Session c{tc};
+  tc.handshake();
+  registration(c, 6, false);
+  Message force = vsm::deregistration(c.mgr_seq++, 6);
+  c.mgr_send(force);
+  Message g = get_request(c.mgr_seq++, 6, 0);
+  ex.at(c.mgr_send(g), "VSM-5-DEREGISTERED");
+  c.node_send(ack(force, 6));
+  c.node_send(get_ack(g, 6, 0));
+  Message su6 = vsm::status_update(c.node_seq++, 6);
+  ex.at(c.node_send(su6), "VSM-5-DEREGISTERED");
+  c.mgr_send(ack(su6, 6));
+  tc.close();
+  ex.save(dir + "/state-rules.expect");
+}
+
 // SCTP with messages not one per DATA chunk (vsm::SctpJoiner): three in one
 // chunk, one across two chunks, one whose Length field is split, and one across
 // three chunks ending in a chunk that holds a further whole message.
@@ -968,5 +1031,6 @@ int main(int argc, char** argv) {
   malformed_tcp(dir);
   malformed_sctp(dir);
   sctp_chunks(dir);
+  state_rules(dir);
   return 0;
 }

@@ -86,7 +86,8 @@ std::uint32_t info_item_bit(std::uint8_t type, std::uint8_t sub) noexcept;
 
 class ExchangeTracker {
  public:
-  explicit ExchangeTracker(TrackerConfig cfg = {}) : cfg_(cfg) {
+  explicit ExchangeTracker(TrackerConfig cfg = {})
+      : cfg_(cfg), reg_(cfg.saw_connection_start ? RegState::None : RegState::Unknown) {
     roles_[0] = cfg.initiator_role;
     roles_[1] = opposite(cfg.initiator_role);
   }
@@ -108,6 +109,18 @@ class ExchangeTracker {
   // End of capture or connection: every request still waiting (VSM-5-ACK), in arrival order.
   void finish(std::vector<EarlierFinding>& out);
 
+  // Where the connection is in its registration (PROFILE.md, "Registration state"): what the state rules
+  // (VSM-5-REGISTERED, VSM-5-REGISTER-ONCE, VSM-5-DEREGISTERED) judge a request by.
+  enum class RegState : std::uint8_t {
+    Unknown,        // the capture began after the connection did: nothing before the next Registration ACK is judged
+    None,           // no Registration yet, or the last one was refused
+    Pending,        // a Registration waits for its ACK
+    Registered,     // the Registration was ACKed successfully
+    Deregistering,  // a De-registration waits for its ACK
+    Deregistered,   // the De-registration was ACKed successfully
+  };
+  RegState registration_state() const noexcept { return reg_; }
+
   Role role(Dir d) const noexcept { return roles_[idx(d)]; }
   std::optional<std::uint32_t> node_id() const noexcept { return node_id_; }
   std::size_t outstanding(Dir d) const noexcept { return pending_[idx(d)].size(); }
@@ -121,8 +134,16 @@ class ExchangeTracker {
                                 const char* text) noexcept;
   void on_request(const MessageView& m, Dir dir, double time, std::uint64_t id, ExchangeResult& r);
   void on_ack(const MessageView& m, Dir dir, double time, ExchangeResult& r);
+  // The state rules for a request of `type` from direction d (one switch; ACKs never come here).
+  void check_state(std::uint8_t type, std::size_t d, std::uint64_t id, ExchangeResult& r) noexcept;
+  // A Registration or De-registration ACKed with `code`.
+  void on_state_ack(const PendingRequest& p, std::uint8_t code) noexcept;
 
   TrackerConfig cfg_;
+  RegState reg_;
+  std::uint8_t dereg_dir_ = 0;   // Deregistering, Deregistered: the direction that sent the De-registration
+  std::uint64_t reg_ref_ = 0;    // id of the Registration waiting, ACKed or refused last
+  std::uint64_t dereg_ref_ = 0;  // id of the De-registration
   Role roles_[2];
   bool first_request_seen_[2] = {false, false};
   std::optional<std::uint32_t> last_seq_[2];

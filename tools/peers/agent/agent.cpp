@@ -262,6 +262,7 @@ void Agent::on_registered() {
     conn_->send_request(std::move(e));
   }
   if (f.has(Fault::AgentSendsKeepalive)) conn_->send_request(keep_alive(0, node_id_));
+  if (f.has(Fault::RegisterTwice)) conn_->send_request(registration(0, node_id_));
   // Functions that survived a reconnection are reported again.
   for (const auto& [id, fn] : functions_) send_status_update(fn, fn.status);
 }
@@ -877,6 +878,8 @@ void Agent::shutdown() {
   Message d = deregistration(0, node_id_);
   if (cfg_.conn.faults.has(Fault::DeregistrationMissingNodeId)) d.options.clear();
   stopping_ = true;
+  // Nothing more after the De-registration (VSM-5-DEREGISTERED): no Status-Update of a Function booting meanwhile.
+  registered_ = false;
   conn_->send_request(std::move(d), [this](const MessageView* ack) {
     if (ack) {
       info("de-registered: {}", code_name(ack->header.code));
@@ -886,6 +889,7 @@ void Agent::shutdown() {
     registered_ = false;
     stop(exit_status_);
   });
+  if (cfg_.conn.faults.has(Fault::StatusUpdateAfterDeregistration)) conn_->send_request(status_update(0, node_id_));
 }
 
 void Agent::stop(int status) {

@@ -65,6 +65,8 @@ enum class Fault : std::uint8_t {
   NoStatusUpdateAfterDelete,
   NoResourceReport,
   NoSpontaneousReport,
+  RegisterTwice,
+  StatusUpdateAfterDeregistration,
   // Manager Node (vsm-manager)
   NoAckStatusUpdate,
   SwapSrcDst,
@@ -84,6 +86,7 @@ enum class Fault : std::uint8_t {
   UnknownOperation,
   RegistrationAckNodeZero,
   ManagerSendsStatusUpdate,
+  KeepaliveBeforeRegistrationAck,
   UnknownSessionInfo,
   BadSessionRatio,
   ShortFunctionId,

@@ -231,6 +231,7 @@ void Manager::on_registration(Link& link, const MessageView& m) {
   c.set_node_id(id);
   c.set_label(fmt::format("node {}", id));
   const std::uint32_t returned = cfg_.conn.faults.has(Fault::RegistrationAckNodeZero) ? 0 : id;
+  if (cfg_.conn.faults.has(Fault::KeepaliveBeforeRegistrationAck)) c.send_request(keep_alive(0, id));
   c.send_ack(ack_for(m.header, ResultCode::Successful, returned));
   c.mark_registered();
   info("node {} registered from {} ({}{}){}", id, n.address, requested == 0 ? "assigned" : "provisioned",
@@ -265,6 +266,11 @@ void Manager::on_registered(Link& link) {
     c.send_request(std::move(m));
   }
   if (f.has(Fault::ManagerSendsStatusUpdate)) c.send_request(status_update(0, id));
+  link.deregistering = false;
+  arm_keepalive(link);
+}
+
+void Manager::arm_keepalive(Link& link) {
   if (!link.keepalive) link.keepalive = std::make_unique<asio::steady_timer>(io_);
   link.keepalive->expires_after(seconds(cfg_.keepalive_interval));
   Connection* cp = link.conn.get();
@@ -273,12 +279,19 @@ void Manager::on_registered(Link& link) {
   });
 }
 
+void Manager::stop_keepalive(Connection* c) {
+  auto it = links_.find(c);
+  if (it == links_.end()) return;
+  it->second.deregistering = true;  // a Keep-Alive whose timer fired already is not sent either
+  if (it->second.keepalive) it->second.keepalive->cancel();
+}
+
 void Manager::keepalive(Connection* c) {
   auto it = links_.find(c);
   if (it == links_.end() || stopping_) return;
   Link& link = it->second;
   NodeRecord* n = node(link.node_id);
-  if (!n || !n->registered || !c->is_open()) return;
+  if (!n || !n->registered || link.deregistering || !c->is_open()) return;
   const FaultSet& f = cfg_.conn.faults;
   if (f.has(Fault::NoKeepalive)) return;
   Message ka = keep_alive(0, link.node_id);
@@ -561,7 +574,18 @@ std::optional<std::string> Manager::send_operation(const Step& s) {
   if (!problem.empty()) return problem;
   const std::uint64_t token = step_token_;
   const Step step = s;
+  // Once its De-registration is sent, the node gets no more requests (VSM-5-DEREGISTERED), Keep-Alives included.
+  if (s.kind == Step::Kind::Deregister) stop_keepalive(c);
   c->send_request(std::move(m), [this, token, step](const MessageView* ack) {
+    if (step.kind == Step::Kind::Deregister && ack && ack->header.code != u8(ResultCode::Successful)) {
+      // Refused: the node stays registered and is checked again.
+      if (Connection* nc = node_connection(step.node)) {
+        if (auto it = links_.find(nc); it != links_.end()) {
+          it->second.deregistering = false;
+          arm_keepalive(it->second);
+        }
+      }
+    }
     if (token != step_token_) return;
     if (!ack) {
       step_done(false, "no ACK");

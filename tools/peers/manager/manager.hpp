@@ -56,11 +56,14 @@ class Manager {
     std::shared_ptr<Connection> conn;
     std::uint32_t node_id = 0;
     std::unique_ptr<asio::steady_timer> keepalive;
+    bool deregistering = false;  // the manager's De-registration waits for its ACK: no Keep-Alive
   };
   void accept();
   void on_message(Connection* c, const MessageView& m, const FindingList& findings);
   void on_registration(Link& link, const MessageView& m);
   void on_registered(Link& link);
+  void arm_keepalive(Link& link);
+  void stop_keepalive(Connection* c);
   void on_closed(Connection* c, const std::string& reason);
   void keepalive(Connection* c);
   void refuse(Connection& c, const MessageView& m, ResultCode code, const std::string& text);

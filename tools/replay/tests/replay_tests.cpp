@@ -189,20 +189,21 @@ Buf slice(const Buf& b, std::size_t from, std::size_t to) { return Buf(b.begin()
 TEST(Tcp, OutOfOrderSegmentsAreReassembled) {
   Flow fl("ooo.pcap");
   Conversation c;
-  Buf two = c.reg;
-  two.insert(two.end(), c.su.begin(), c.su.end());
-  const std::uint32_t s = fl.f->send(0, two, false);
-  const std::size_t a = 5, b = c.reg.size() + 3;
-  fl.f->segment(0, s + static_cast<std::uint32_t>(b), slice(two, b, two.size()));  // frame 4: third part
-  fl.f->segment(0, s + static_cast<std::uint32_t>(a), slice(two, a, b));           // frame 5: second part
-  fl.f->segment(0, s, slice(two, 0, a));                                           // frame 6: first part
-  fl.f->send(1, c.reg_ack);
-  fl.f->send(1, c.su_ack);
+  fl.f->send(0, c.reg);  // frame 4
+  // The manager's Registration ACK and a Keep-Alive in one write.
+  Buf two = c.reg_ack;
+  two.insert(two.end(), c.ka.begin(), c.ka.end());
+  const std::uint32_t s = fl.f->send(1, two, false);
+  const std::size_t a = 5, b = c.reg_ack.size() + 3;
+  fl.f->segment(1, s + static_cast<std::uint32_t>(b), slice(two, b, two.size()));  // frame 5: third part
+  fl.f->segment(1, s + static_cast<std::uint32_t>(a), slice(two, a, b));           // frame 6: second part
+  fl.f->segment(1, s, slice(two, 0, a));                                           // frame 7: first part
+  fl.f->send(0, c.ka_ack);
   auto r = fl.run();
   ASSERT_EQ(r->c.msgs.size(), 4u);
-  EXPECT_EQ(r->c.msgs[0].frame, 6u);
-  EXPECT_EQ(r->c.msgs[1].frame, 6u);
-  EXPECT_EQ(r->c.msgs[1].type, u8(MsgType::StatusUpdate));
+  EXPECT_EQ(r->c.msgs[1].frame, 7u);
+  EXPECT_EQ(r->c.msgs[2].frame, 7u);
+  EXPECT_EQ(r->c.msgs[2].type, u8(MsgType::KeepAlive));
   EXPECT_EQ(r->stats.gaps, 0u);
   EXPECT_EQ(r->c.errors(), 0u) << r->c.dump();
 }
@@ -299,6 +300,105 @@ TEST(Tcp, ConnectionOpenBeforeTheCapture) {
   EXPECT_EQ(r->c.msgs[1].dir, Dir::FromInitiator);
   // Without the start, "Registration first" cannot be judged.
   for (const auto& [frame, id, sev] : r->c.findings) EXPECT_NE(id, "VSM-5-REGISTER-FIRST");
+}
+
+// ---------------------------------------------------------------------------
+// The registration state rules (codec/PROFILE.md, "Registration state")
+
+std::set<std::pair<std::uint64_t, std::string>> read_expect(const std::string& path);  // the bundled traces' .expect
+
+// The requirement IDs of the state rules found, each with the Type of the message it is on.
+std::set<std::pair<std::uint8_t, std::string>> state_findings(const Collect& c) {
+  std::map<std::uint64_t, std::uint8_t> type_of;
+  for (const Seen& m : c.msgs) type_of[m.frame] = m.type;
+  std::set<std::pair<std::uint8_t, std::string>> out;
+  for (const auto& [frame, id, sev] : c.findings) {
+    if (id == "VSM-5-REGISTERED" || id == "VSM-5-REGISTER-ONCE" || id == "VSM-5-DEREGISTERED") {
+      out.emplace(type_of[frame], id);
+    }
+  }
+  return out;
+}
+
+TEST(StateRules, RequestsOutsideTheRegistrationAreReported) {
+  Flow fl("state.pcap");
+  Conversation c;
+  fl.f->send(1, c.ka);  // the manager speaks before any Registration
+  fl.f->send(0, c.ka_ack);
+  fl.f->send(0, c.reg);
+  fl.f->send(0, c.su);  // pipelined behind the Registration
+  fl.f->send(1, c.reg_ack);
+  fl.f->send(1, c.su_ack);
+  const Buf again = enc(registration(3, 3));
+  fl.f->send(0, again);
+  fl.f->send(1, ack_of(again, 3));
+  const Buf dr = enc(deregistration(4, 3));
+  fl.f->send(0, dr);
+  fl.f->send(1, ack_of(dr, 3));
+  const Buf ka = enc(keep_alive(101, 3));  // after the De-registration was ACKed
+  fl.f->send(1, ka);
+  fl.f->send(0, ack_of(ka, 3));
+  auto r = fl.run();
+  const std::set<std::pair<std::uint8_t, std::string>> want{
+      {u8(MsgType::KeepAlive), "VSM-5-REGISTERED"},
+      {u8(MsgType::StatusUpdate), "VSM-5-REGISTERED"},
+      {u8(MsgType::Registration), "VSM-5-REGISTER-ONCE"},
+      {u8(MsgType::KeepAlive), "VSM-5-DEREGISTERED"},
+  };
+  EXPECT_EQ(state_findings(r->c), want) << r->c.dump();
+  EXPECT_EQ(r->c.findings.size(), want.size()) << r->c.dump();  // every request ACKed: nothing else
+}
+
+TEST(StateRules, TheSameConversationInOrderIsClean) {
+  Flow fl("state-good.pcap");
+  Conversation c;
+  fl.f->send(0, c.reg);
+  fl.f->send(1, c.reg_ack);
+  fl.f->send(1, c.ka);  // right after the Registration ACK
+  fl.f->send(0, c.su);  // crosses the Keep-Alive
+  fl.f->send(0, c.ka_ack);
+  fl.f->send(1, c.su_ack);
+  const Buf dr = enc(deregistration(3, 3));
+  fl.f->send(0, dr);
+  const Buf ka = enc(keep_alive(101, 3));  // crosses the De-registration: ACKed, not reported
+  fl.f->send(1, ka);
+  fl.f->send(0, ack_of(ka, 3));
+  fl.f->send(1, ack_of(dr, 3));
+  auto r = fl.run();
+  EXPECT_EQ(r->c.msgs.size(), 10u);
+  EXPECT_TRUE(r->c.findings.empty()) << r->c.dump();
+}
+
+TEST(StateRules, ConnectionOpenBeforeTheCaptureIsJudgedFromWhatItShows) {
+  Flow fl("state-midstream.pcap", false);
+  Conversation c;
+  fl.f->send(1, c.ka);  // no Registration seen: not judged
+  fl.f->send(0, c.ka_ack);
+  fl.f->send(0, c.su);
+  fl.f->send(1, c.su_ack);
+  const Buf dr = enc(deregistration(3, 3));
+  fl.f->send(0, dr);
+  fl.f->send(1, ack_of(dr, 3));
+  const Buf late = enc(status_update(4, 3));
+  fl.f->send(0, late);
+  fl.f->send(1, ack_of(late, 3));
+  auto r = fl.run();
+  const std::set<std::pair<std::uint8_t, std::string>> want{{u8(MsgType::StatusUpdate), "VSM-5-DEREGISTERED"}};
+  EXPECT_EQ(state_findings(r->c), want) << r->c.dump();
+}
+
+TEST(StateRules, CheckNamesEachFindingOfTheBundledTraceAndExitsWithFindings) {
+  std::ostringstream out, err;
+  EXPECT_EQ(run({"check", traces_dir() + "/state-rules.pcapng"}, out, err), exit_code::kFindings);
+  const std::string text = out.str();
+  for (const auto& [frame, id] : read_expect(traces_dir() + "/state-rules.expect")) {
+    const std::string line = "frame " + std::to_string(frame) + " ";
+    const auto at = text.find(line);
+    ASSERT_NE(at, std::string::npos) << line << "\n" << text;
+    EXPECT_NE(text.substr(at, text.find('\n', at) - at).find("[" + id + "]"), std::string::npos) << text;
+  }
+  EXPECT_NE(text.find("request after its own De-registration (Operation from the Manager Node)"), std::string::npos)
+      << text;
 }
 
 TEST(Tcp, SnapLengthCutSegmentIsReportedAndStreamContinues) {
@@ -515,8 +615,9 @@ TEST(Traces, MalformedTracesShowTheExpectedFindings) {
            {7, "VSM-5-ACK"},
            {7, "VSM-6.1-SEQ-INCREMENT"},  // frame 6 (5 octets, shown in 7) has no sequence number to count
        }},
+      {"state-rules", {}},
   };
-  for (const std::string name : {"malformed-tcp", "malformed-sctp"}) {
+  for (const std::string name : {"malformed-tcp", "malformed-sctp", "state-rules"}) {
     auto expect = read_expect(traces_dir() + "/" + name + ".expect");
     ASSERT_GE(expect.size(), 4u);
     expect.insert(consequences.at(name).begin(), consequences.at(name).end());
