@@ -48,7 +48,7 @@ struct Result {
   // a command (--iut-cmd) or the other transport. The report lists "not claimed" apart from the rest.
   enum class NaWhy { None, NotClaimed, NeedsTrigger, NeedsIutCmd, OtherTransport };
   NaWhy na_why = NaWhy::None;  // na_why_name(): "not claimed", "needs a trigger", ...
-  bool completed = false;  // the body ran to its end (a fail then came from a check, not from stopping early)
+  bool completed = false;      // the body ran to its end (a fail then came from a check, not from stopping early)
   double seconds = 0;
   double waited = 0;  // seconds spent in deliberate waits
   std::vector<Exchange> ladder;
@@ -63,7 +63,8 @@ struct Result {
 // of what it names.
 enum class ReqOutcome { Pass, Fail, NotReached, NA };
 const char* req_outcome_name(ReqOutcome o);
-const char* na_why_name(Result::NaWhy w);  // "not claimed", "needs a trigger", "needs --iut-cmd", "other transport"  // "pass", "FAIL", "not reached", "NA"
+const char* na_why_name(Result::NaWhy w);  // "not claimed", "needs a trigger", "needs --iut-cmd", "other transport"  //
+                                           // "pass", "FAIL", "not reached", "NA"
 struct ReqVerdict {
   std::string id;
   ReqOutcome outcome = ReqOutcome::NotReached;

@@ -18,14 +18,9 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, done
+
 conform, agent, profile = sys.argv[1:4]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(tmp, fault, tests):
@@ -53,5 +48,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(t["verdict"] == "inconclusive", f"AG-OP-DELETE: inconclusive ({t['verdict']}: {t['reason']})")
     check(t["failed_requirements"] == [], f"AG-OP-DELETE: no requirement failed ({t['failed_requirements']})")
 
-print(f"\n{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+done()

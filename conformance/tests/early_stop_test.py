@@ -14,16 +14,11 @@ import os
 import subprocess
 import sys
 import tempfile
+
+from checks import check, done
 import time
 
 conform = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(tmp, name, argv, must_have):
@@ -60,5 +55,4 @@ with tempfile.TemporaryDirectory() as tmp:
     # A connection the runner cannot make, no --iut-cmd: one connect attempt, then stop.
     run(tmp, "manager-absent", ["--iut", "manager", "--connect", "127.0.0.1:9"], ["could not connect", "no --iut-cmd"])
 
-print(f"\n{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+done()

@@ -16,14 +16,9 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, done
+
 conform, agent, manager = sys.argv[1:4]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(role, extra, tmp, tag):
@@ -88,5 +83,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(p.returncode not in (0, 1) and "the profile is for a manager under test" in p.stderr,
           f"a manager profile in an agent run is refused (exit {p.returncode}: {p.stderr.strip()})")
 
-print(f"\n{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+done()
