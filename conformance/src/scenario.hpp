@@ -383,7 +383,7 @@ struct Suite {
   std::vector<TestCase> tests;
   std::map<std::string, Fragment> fragments;  // name -> steps, of every file (and of the library)
   std::vector<std::string> files;
-  std::string hash;  // of the suite files' bytes
+  std::vector<std::string> texts;  // the bytes of each of `files` as compiled (empty if unreadable): what is hashed
   std::map<std::string, Usage> test_usage, fragment_usage;
 };
 

@@ -1035,15 +1035,6 @@ std::vector<std::string> expand(const std::vector<std::string>& paths, std::vect
   return files;
 }
 
-// FNV-1a 64 over the bytes of every suite file, in path order.
-std::uint64_t fnv(const std::string& s, std::uint64_t h) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
 std::vector<std::string_view> names_of(const std::map<std::string, Fragment>& m) {
   std::vector<std::string_view> v;
   for (const auto& [k, f] : m) v.push_back(k);
@@ -1186,15 +1177,13 @@ Suite compile_suite(const std::vector<std::string>& paths, std::vector<Diagnosti
                     const std::vector<std::string>& library) {
   Suite s;
   s.files = expand(paths, diags);
-  std::uint64_t h = 0xcbf29ce484222325ull;
   std::set<std::string> own;
   for (const auto& path : s.files) {
-    std::string text;
+    std::string& text = s.texts.emplace_back();
     if (!read_text(path, text)) {
       diags.push_back(Diagnostic{path, 0, 0, "cannot read the file"});
       continue;
     }
-    h = fnv(text, h);
     ScenarioFile f = compile_one(text, path, diags, s.test_usage, s.fragment_usage);
     for (auto& g : f.fragments) {
       own.insert(g.name);
@@ -1202,7 +1191,6 @@ Suite compile_suite(const std::vector<std::string>& paths, std::vector<Diagnosti
     }
     for (auto& t : f.tests) s.tests.push_back(std::move(t));
   }
-  s.hash = fmt::format("fnv1a64:{:016x}", h);
   // The library's fragments, where the suite has none of that name; its mistakes are its own.
   std::vector<Diagnostic> ignored;
   for (const auto& path : expand(library, ignored)) {

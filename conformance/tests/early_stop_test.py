@@ -16,16 +16,13 @@ import sys
 import tempfile
 
 from checks import check, done
-import time
 
 conform = sys.argv[1]
 
 
 def run(tmp, name, argv, must_have):
     js = os.path.join(tmp, name + ".json")
-    t0 = time.monotonic()
     p = subprocess.run([conform, "run", *argv, "--json", js], capture_output=True, text=True, timeout=120)
-    dt = time.monotonic() - t0
     with open(js) as f:
         tests = json.load(f)["tests"]
     ran = [t for t in tests if t["verdict"] != "NA"]
@@ -36,8 +33,7 @@ def run(tmp, name, argv, must_have):
     check(rest and all(t["verdict"] == "error" and t["reason"].startswith("not run: ") for t in rest),
           f"{name}: the {len(rest)} further tests are 'not run'")
     check("stopped early: " in p.stdout, f"{name}: the run says it stopped early")
-    check(p.returncode not in (0, 1), f"{name}: exit status {p.returncode} is neither pass nor fail")
-    check(dt < 12, f"{name}: {dt:.1f} s, not a connect timeout per test")
+    check(p.returncode == 3, f"{name}: exit status {p.returncode}, 3: no failure, an error verdict")
 
 
 with tempfile.TemporaryDirectory() as tmp:

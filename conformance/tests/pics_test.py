@@ -61,7 +61,7 @@ with tempfile.TemporaryDirectory() as tmp:
         with open(spoiled, "w") as f:
             f.write(text.replace("timers:", "timerz:"))
         p = subprocess.run([conform, "lint", "--profile", spoiled], capture_output=True, text=True)
-        check(p.returncode != 0 and "timerz" in p.stderr, f"{role}: lint --profile rejects a spoiled copy")
+        check(p.returncode == 1 and "timerz" in p.stderr, f"{role}: lint --profile rejects a spoiled copy")
         p, res2 = run(role, ["--profile", prof], tmp, "init")
         check(p.returncode == 0, f"{role}: a run with the generated profile passes (exit {p.returncode})")
         check([t["verdict"] for t in res2["tests"]] == [t["verdict"] for t in res["tests"]],
@@ -80,7 +80,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # A profile of the other role is refused before anything runs.
     p = subprocess.run([conform, "run", "--iut", "agent", "--listen", "127.0.0.1:0", "--iut-cmd", "true",
                         "--profile", os.path.join(tmp, "manager.yaml")], capture_output=True, text=True, timeout=30)
-    check(p.returncode not in (0, 1) and "the profile is for a manager under test" in p.stderr,
+    check(p.returncode == 2 and "the profile is for a manager under test" in p.stderr,
           f"a manager profile in an agent run is refused (exit {p.returncode}: {p.stderr.strip()})")
 
 done()
