@@ -31,6 +31,35 @@ const char* verdict_name(Verdict v) {
   return "?";
 }
 
+std::string cut_text(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // not inside a UTF-8 sequence
+  s.resize(n);
+  return s + "…";
+}
+
+namespace {
+
+std::string size_text(std::uint64_t b) {
+  if (b >= 1000000) return fmt::format("{:.0f} MB", static_cast<double>(b) / 1e6);
+  if (b >= 1000) return fmt::format("{:.0f} kB", static_cast<double>(b) / 1e3);
+  return fmt::format("{} bytes", b);
+}
+
+}  // namespace
+
+std::string NotRecorded::text() const {
+  std::string s;
+  if (messages != 0)
+    s = fmt::format("… {} more not recorded ({} messages, {} bytes)", size_text(bytes), messages, bytes);
+  if (dropped != 0) {
+    s += fmt::format("{}{} received messages ({} bytes) dropped unread from the expectations' queue (oldest first)",
+                     s.empty() ? "" : "; ", dropped, dropped_bytes);
+  }
+  return s;
+}
+
 const char* req_outcome_name(ReqOutcome o) {
   switch (o) {
     case ReqOutcome::Pass: return "pass";
@@ -88,7 +117,7 @@ struct Abort {
 
 std::string hex(std::span<const std::uint8_t> b) { return text::hex_text(b, 48); }
 
-// Decoded message with every option, for reasons: the summary plus the options.
+// Decoded message with every option, for reasons: the summary plus the options (cut at kSummaryCut octets).
 std::string detail(const MessageView& v) {
   if (!v.has_header()) return fmt::format("{} byte(s) {}", v.bytes.size(), hex(v.bytes));
   std::string s = summarize(v);
@@ -99,7 +128,7 @@ std::string detail(const MessageView& v) {
   }
   if (!opts.empty()) s += " {" + opts + "}";
   if (!v.ok()) s += fmt::format(" [decode: {} at {}]", errc_name(v.error.code), v.error.offset);
-  return s;
+  return cut_text(std::move(s));  // kSummaryCut: a message of 16,000 options stays one readable line
 }
 
 std::optional<OptionView> find_opt(const MessageView& v, const OptKey& k) {
@@ -131,7 +160,9 @@ struct Received {
 // A connection as the scenario sees it: the link, what came in, the sequence numbering.
 struct Peer {
   std::shared_ptr<Link> link;
-  std::deque<Received> mailbox;
+  std::deque<Received> mailbox;  // bounded (RunConfig::record_messages, record_limit): the oldest go first
+  std::uint64_t dropped = 0;     // messages dropped from the front: mailbox[i] is message number dropped + i
+  std::uint64_t mailbox_bytes = 0;
   std::uint32_t next_seq = 1;
   std::optional<std::uint32_t> last_seq;
   std::uint32_t node_id = 0;
@@ -237,7 +268,8 @@ struct Executor::Impl {
 
   // ---------------------------------------------------------- verdicts
   static constexpr std::size_t kMaxNotes = 20;
-  static constexpr std::size_t kMaxLadder = 4000;
+  // Close and log entries are kept past the message bound, up to this many more (the evidence's FINs).
+  static constexpr std::size_t kLadderHeadroom = 1000;
   void record(Verdict v, const std::string& reason, const std::vector<std::string>& reqs) {
     if (!res) return;
     auto rank = [](Verdict x) {
@@ -311,7 +343,15 @@ struct Executor::Impl {
   // ---------------------------------------------------------- connections
   void ladder(const Link& l, bool from_runner, std::span<const std::uint8_t> bytes, std::string summary,
               std::vector<std::string> findings = {}, Exchange::Kind kind = Exchange::Kind::Data) {
-    if (!res || res->ladder.size() >= kMaxLadder) return;
+    if (!res) return;
+    const bool data = kind == Exchange::Kind::Data;
+    if (res->ladder.size() >= cfg.record_messages + (data ? 0 : kLadderHeadroom) ||
+        (data && res->recorded_bytes + bytes.size() > cfg.record_limit)) {
+      ++res->not_recorded.messages;
+      res->not_recorded.bytes += bytes.size();
+      return;
+    }
+    res->recorded_bytes += bytes.size();
     Exchange e;
     e.kind = kind;
     e.t = now_s();
@@ -322,8 +362,8 @@ struct Executor::Impl {
     e.runner_initiated = cfg.role == IutRole::Manager;
     e.runner = l.local();
     e.iut = l.remote();
-    e.summary = std::move(summary);
-    e.findings = std::move(findings);
+    e.summary = cut_text(std::move(summary));
+    for (auto& f : findings) e.findings.push_back(cut_text(std::move(f)));
     e.bytes.assign(bytes.begin(), bytes.end());
     res->ladder.push_back(std::move(e));
   }
@@ -417,7 +457,18 @@ struct Executor::Impl {
         send_message(p, a.encode(cfg.convention));
       }
     }
+    p.mailbox_bytes += in.bytes.size();
     p.mailbox.push_back(Received{std::move(in.bytes), in.conv, in.t, false});
+    while (p.mailbox.size() > 1 && (p.mailbox.size() > cfg.record_messages || p.mailbox_bytes > cfg.record_limit)) {
+      const std::size_t n = p.mailbox.front().bytes.size();
+      if (res && !p.mailbox.front().consumed) {
+        ++res->not_recorded.dropped;
+        res->not_recorded.dropped_bytes += n;
+      }
+      p.mailbox_bytes -= n;
+      p.mailbox.pop_front();
+      ++p.dropped;
+    }
   }
 
   void sent(Peer& p, Link::Sent s) {
@@ -685,11 +736,12 @@ struct Executor::Impl {
   // nullptr when none came.
   Received* await_match(Peer& c, const Predicate& p, double deadline, bool stop_on_close) {
     Received* hit = nullptr;
-    std::size_t next = 0;  // messages before it were checked already (the predicate does not change while waiting)
+    // Message number (Peer::dropped) of the first not checked yet (the predicate does not change while waiting).
+    std::uint64_t next = c.dropped;
     run_until(
         [&] {
-          for (; next < c.mailbox.size(); ++next) {
-            auto& r = c.mailbox[next];
+          for (next = std::max(next, c.dropped); next - c.dropped < c.mailbox.size(); ++next) {
+            auto& r = c.mailbox[next - c.dropped];
             if (!r.consumed && matches(p, r.view())) {
               hit = &r;
               return true;
@@ -725,24 +777,34 @@ struct Executor::Impl {
     Peer& c = conn(e.conn);
     const double deadline = now_s() + timeout_of(e.timeout, profile.ack_timer);
     const auto& list = e.messages;
-    std::vector<Received*> hits(list.size(), nullptr);
+    // Message numbers (Peer::dropped), kNone until found; one the bounded queue dropped is searched again.
+    constexpr std::uint64_t kNone = ~std::uint64_t{0};
+    std::vector<std::uint64_t> hits(list.size(), kNone);
     auto all = [&] {
+      for (auto& h : hits) {
+        if (h != kNone && h < c.dropped) h = kNone;
+      }
       for (std::size_t i = 0; i < list.size(); ++i) {
-        if (hits[i]) continue;
-        for (auto& r : c.mailbox) {
-          if (r.consumed || std::find(hits.begin(), hits.end(), &r) != hits.end()) continue;
+        if (hits[i] != kNone) continue;
+        for (std::size_t k = 0; k < c.mailbox.size(); ++k) {
+          const std::uint64_t no = c.dropped + k;
+          auto& r = c.mailbox[k];
+          if (r.consumed || std::find(hits.begin(), hits.end(), no) != hits.end()) continue;
           if (matches(list[i].pred, r.view())) {
-            hits[i] = &r;
+            hits[i] = no;
             break;
           }
         }
       }
-      return std::all_of(hits.begin(), hits.end(), [](auto* h) { return h != nullptr; }) || !c.link->open();
+      return std::all_of(hits.begin(), hits.end(), [&](std::uint64_t h) { return h != kNone; }) || !c.link->open();
     };
     run_until(all, deadline);
+    for (auto& h : hits) {
+      if (h != kNone && h < c.dropped) h = kNone;
+    }
     std::string missing;
     for (std::size_t i = 0; i < list.size(); ++i) {
-      if (!hits[i]) missing += (missing.empty() ? "" : "; ") + describe_pred(list[i].pred);
+      if (hits[i] == kNone) missing += (missing.empty() ? "" : "; ") + describe_pred(list[i].pred);
     }
     if (!missing.empty()) {
       throw Abort{Verdict::Fail,
@@ -750,8 +812,9 @@ struct Executor::Impl {
                   blame(e.verifies)};
     }
     for (std::size_t i = 0; i < list.size(); ++i) {
-      hits[i]->consumed = true;
-      capture(list[i], *hits[i]);
+      Received& r = c.mailbox[hits[i] - c.dropped];
+      r.consumed = true;
+      capture(list[i], r);
     }
   }
 
@@ -919,12 +982,14 @@ struct Executor::Impl {
   void step(const Log& l) {
     const std::string text = expand(l.text, vars);
     if (cfg.verbose) fmt::print(stderr, "  log: {}\n", text);
-    if (res) {
+    if (res && res->ladder.size() < cfg.record_messages + kLadderHeadroom) {
       Exchange e;
       e.kind = Exchange::Kind::Log;
       e.t = now_s();
-      e.summary = "log: " + text;
+      e.summary = cut_text("log: " + text);
       res->ladder.push_back(std::move(e));
+    } else if (res) {
+      ++res->not_recorded.messages;
     }
   }
 

@@ -27,6 +27,11 @@ struct RunConfig {
   bool verbose = false;
   bool sctp = false;            // talk to the implementation over SCTP instead of TCP
   std::uint32_t sctp_ppid = 0;  // PPID of the DATA chunks sent (--sctp-ppid)
+  // Per test (conformance/README.md, "Bounds"): the ladder keeps at most record_messages entries and
+  // record_limit octets of message bytes, then counts (Result::not_recorded); each connection's queue of
+  // received messages the expectations search keeps the newest record_messages / record_limit.
+  std::uint64_t record_limit = kDefaultRecordLimit;        // --record-limit BYTES
+  std::uint64_t record_messages = kDefaultRecordMessages;  // --record-messages N
 };
 
 class Executor {

@@ -380,6 +380,7 @@ struct RunOptions {
       rerun_failed, shard, transport = "tcp", lconv = "profile", iut_log = "/dev/null";
   std::uint64_t seed = 1;
   std::uint32_t sctp_ppid = 0;
+  std::uint64_t record_limit = kDefaultRecordLimit, record_messages = kDefaultRecordMessages;
   double negative_wait = -1, ack_timer = -1;
   bool strict = false, verbose = false, quiet = false;
 };
@@ -422,7 +423,11 @@ int cmd_run(const Args& args) {
       "pcap", po::value(&o.pcap)->value_name("FILE.pcapng"), "write one pcapng evidence capture of the run")(
       "pcap-dir", po::value(&o.pcap_dir)->value_name("DIR"), "write one pcapng per test, DIR/TEST-ID.pcapng")(
       "manifest", po::value(&o.manifest)->value_name("FILE.json"),
-      "write the manifest: every output with its SHA-256 and size");
+      "write the manifest: every output with its SHA-256 and size")(
+      "record-limit", vsm::cli::value_with_default(&o.record_limit)->value_name("BYTES"),
+      "per test, record at most BYTES of message bytes; beyond, count them (\"... 48 MB more not recorded\")")(
+      "record-messages", vsm::cli::value_with_default(&o.record_messages)->value_name("N"),
+      "per test, record at most N messages; beyond, count them");
   wire.add_options()("transport", vsm::cli::value_with_default(&o.transport)->value_name("tcp|sctp"), "tcp | sctp")(
       "sctp-ppid", vsm::cli::value_with_default(&o.sctp_ppid)->value_name("N"),
       "SCTP payload protocol identifier of the DATA chunks")("length-convention",
@@ -453,6 +458,9 @@ int cmd_run(const Args& args) {
   RunConfig cfg;
   cfg.sctp = o.transport == "sctp";
   cfg.sctp_ppid = o.sctp_ppid;
+  if (o.record_messages == 0) return usage("--record-messages must be at least 1");
+  cfg.record_limit = o.record_limit;
+  cfg.record_messages = o.record_messages;
   int status = kExitUsage;
   if (o.iut == "agent") {
     cfg.role = IutRole::Agent;
@@ -603,6 +611,7 @@ int cmd_run(const Args& args) {
                                    verdict_text(r.verdict, colour), t->id, r.seconds, t->title, reqlist);
     if (r.verdict != Verdict::Pass) line += fmt::format("            reason: {}\n", r.reason);
     for (const auto& n : r.notes) line += fmt::format("            also: {}\n", n);
+    if (r.not_recorded.any()) line += fmt::format("            {}\n", r.not_recorded.text());
     say(line);
     results.push_back(std::move(r));
   }

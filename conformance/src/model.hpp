@@ -38,6 +38,24 @@ struct Exchange {  // one event on the wire, for the evidence
   std::vector<std::uint8_t> bytes;
 };
 
+// What a test did not keep (conformance/README.md, "Bounds"): the runner records per test at most
+// --record-messages ladder entries and --record-limit octets of message bytes; beyond them it counts.
+inline constexpr std::uint64_t kDefaultRecordLimit = 4u << 20;
+inline constexpr std::uint64_t kDefaultRecordMessages = 10000;
+// A message's decode text, a finding's text, as recorded: cut at this many octets (then "…").
+inline constexpr std::size_t kSummaryCut = 400;
+std::string cut_text(std::string s, std::size_t max = kSummaryCut);
+
+struct NotRecorded {
+  std::uint64_t messages = 0;  // ladder entries not recorded
+  std::uint64_t bytes = 0;     // message octets in them
+  std::uint64_t dropped = 0;   // received messages the expectations' queue dropped unread (oldest first)
+  std::uint64_t dropped_bytes = 0;
+  bool any() const { return messages != 0 || dropped != 0; }
+  // "… 48 MB more not recorded (1234 messages, 50331648 bytes)"; empty when nothing was left out.
+  std::string text() const;
+};
+
 struct Result {
   const TestCase* test = nullptr;
   Verdict verdict = Verdict::Pass;
@@ -52,6 +70,8 @@ struct Result {
   double seconds = 0;
   double waited = 0;  // seconds spent in deliberate waits
   std::vector<Exchange> ladder;
+  std::uint64_t recorded_bytes = 0;  // message octets in the ladder
+  NotRecorded not_recorded;
 };
 
 // What one test's run says of one requirement. A requirement is failed only

@@ -133,6 +133,7 @@ std::string junit_xml(const std::vector<Result>& results, const RunMeta& meta) {
       value += req_outcome_name(v.outcome);
       prop("requirement-outcome", value);
     }
+    if (r.not_recorded.any()) prop("not-recorded", r.not_recorded.text());
     o += "</properties>\n";
     const std::string msg = xml_escape(r.reason);
     switch (r.verdict) {
@@ -144,7 +145,9 @@ std::string junit_xml(const std::vector<Result>& results, const RunMeta& meta) {
       case Verdict::NA: o += fmt::format("<skipped message=\"NA: {}\"/>\n", msg); break;
       case Verdict::Pass: break;
     }
-    if (!r.notes.empty()) o += "<system-out>" + xml_escape(join(r.notes, "\n")) + "</system-out>\n";
+    std::vector<std::string> out = r.notes;
+    if (r.not_recorded.any()) out.push_back(r.not_recorded.text());
+    if (!out.empty()) o += "<system-out>" + xml_escape(join(out, "\n")) + "</system-out>\n";
     o += "</testcase>\n";
   }
   o += "</testsuite>\n</testsuites>\n";
@@ -168,6 +171,12 @@ std::string tap_text(const std::vector<Result>& results) {
     if (r.verdict != Verdict::Pass && r.verdict != Verdict::NA) {
       nlohmann::json reason = r.reason;
       o << "  reason: " << reason.dump() << "\n";
+    }
+    if (r.not_recorded.any()) {
+      const auto& n = r.not_recorded;
+      nlohmann::json text = n.text();
+      o << "  not_recorded: {messages: " << n.messages << ", bytes: " << n.bytes << ", dropped: " << n.dropped
+        << ", dropped_bytes: " << n.dropped_bytes << ", text: " << text.dump() << "}\n";
     }
     o << "  ...\n";
   }
@@ -229,6 +238,12 @@ std::string json_text(const std::vector<Result>& results, const RunMeta& meta, i
       if (!e.findings.empty()) m["findings"] = e.findings;
       lad.push_back(std::move(m));
     }
+    const auto& n = r.not_recorded;
+    t["not_recorded"] = {{"messages", n.messages},
+                         {"bytes", n.bytes},
+                         {"dropped", n.dropped},
+                         {"dropped_bytes", n.dropped_bytes},
+                         {"text", n.text()}};
     tests.push_back(std::move(t));
   }
   return j.dump(1) + "\n";

@@ -160,6 +160,7 @@ std::string ladder_svg(const Result& r, const std::string& iut_label) {
   const int tail_top = y;
   y += static_cast<int>(tail.size()) * kLine + (tail.empty() ? 0 : 10);
   if (r.ladder.size() > n) y += kLine;
+  if (r.not_recorded.any()) y += kLine;
   const int height = y + 10;
 
   std::string s = fmt::format(
@@ -217,9 +218,14 @@ std::string ladder_svg(const Result& r, const std::string& iut_label) {
     }
     s += "</g>\n";
   }
+  int last = height - 6;
+  if (r.not_recorded.any()) {  // what the runner counted but did not keep (--record-limit, --record-messages)
+    s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#c62828\">{}</text>\n", left + 8, last,
+                     html(r.not_recorded.text()));
+    last -= kLine;
+  }
   if (r.ladder.size() > n) {
-    s += fmt::format("<text x=\"{}\" y=\"{}\">... {} more message(s)</text>\n", left + 8, height - 6,
-                     r.ladder.size() - n);
+    s += fmt::format("<text x=\"{}\" y=\"{}\">... {} more message(s)</text>\n", left + 8, last, r.ladder.size() - n);
   }
   return s + "</svg>\n";
 }
@@ -351,6 +357,7 @@ std::string report_html(const std::vector<Result>& results, const RunMeta& meta,
     o += "requirements: " + reqs + "; " + fmt::format("{:.2f}", r.seconds) + " s</p>\n";
     if (r.verdict != Verdict::Pass) o += "<p><b>reason:</b> " + html(r.reason) + "</p>\n";
     for (const auto& n : r.notes) o += "<p>also: " + html(n) + "</p>\n";
+    if (r.not_recorded.any()) o += "<p class=\"mark\">" + html(r.not_recorded.text()) + "</p>\n";
     if (const long bad = failing_message(r); bad >= 0) {
       o += fmt::format("<p class=\"mark\">\u2717 failing message: #{} {}</p>\n", bad + 1,
                        html(r.ladder[static_cast<std::size_t>(bad)].summary));

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <evidence.hpp>
+#include <utility>
 
 namespace vsm::conform {
 
@@ -33,6 +34,8 @@ bool write_pcap(const std::string& path, const std::vector<const Result*>& resul
   bool ok = true;
   for (const Result* rp : results) {
     const Result& r = *rp;
+    // What the runner counted but did not keep (--record-limit, --record-messages): on the test's first packet.
+    std::string untold = r.not_recorded.text();
     for (const auto& e : r.ladder) {
       if (e.kind == Exchange::Kind::Log || e.conn_uid == 0 || !ok) continue;
       const std::string test = fmt::format("vsm-conform test {} ({})", r.test->id, verdict_name(r.verdict));
@@ -46,6 +49,7 @@ bool write_pcap(const std::string& path, const std::vector<const Result*>& resul
       const evidence::Endpoint dst = ep(e.from_runner ? e.iut : e.runner);
       std::string comment = test + (e.from_runner ? ": runner sent " : ": received ") + e.summary;
       for (const auto& x : e.findings) comment += "; finding " + x;
+      if (!untold.empty()) comment += "; " + std::exchange(untold, std::string());
       ok = e.kind == Exchange::Kind::Close ? w->close_conn(e.conn_uid, src, dst, e.wall, comment)
                                            : w->message(e.conn_uid, src, dst, e.wall, e.bytes, comment);
     }

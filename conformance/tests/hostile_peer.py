@@ -6,7 +6,12 @@ usage: hostile_peer.py agent|manager MODE HOST PORT
 
 agent:   connects to HOST:PORT like an Execution Node would;
 manager: listens on HOST:PORT like a Manager Node would.
-MODE: garbage | silence | drip | close-mid | flood
+MODE: garbage | silence | drip | close-mid | flood | bulk
+
+bulk: 20,000 small messages and 50 MB of garbage in messages of
+65,535 octets (random Type and body, the header's Length right), then
+its Registration, then silence: a test that keeps everything it receives
+keeps 50 MB (record_limit_test.py).
 
 The few messages it sends are written byte by byte on purpose (header
 layout of codec/PROFILE.md: Type, Sub-Type, Length = total - 4, Code,
@@ -70,6 +75,23 @@ def behave(sock, role, mode):
                 sock.sendall(burst)
             except OSError:
                 return
+    elif mode == "bulk":
+        small = bytearray()
+        for i in range(20000):
+            small += struct.pack("!BBHB", rng.randrange(1, 9), 0, 8, 0) + (i + 2).to_bytes(3, "big") + bytes(4)
+        sock.sendall(small)
+        big_total, size = 50 * 1000 * 1000, 65535
+        body = bytes(rng.randrange(256) for _ in range(size))
+        sent = 0
+        while sent < big_total:  # one buffer, its header changed: the peer itself stays small
+            b = bytearray(body)
+            b[0:8] = struct.pack("!BBHB", rng.randrange(1, 60), rng.randrange(256), size - 4, 0) + rng.randrange(
+                1 << 24).to_bytes(3, "big")
+            b[8 + rng.randrange(size - 16)] ^= 0xFF
+            sock.sendall(b)
+            sent += size
+        sock.sendall(first)
+        time.sleep(60)
     else:
         sys.exit(f"unknown mode {mode}")
 

@@ -3,8 +3,10 @@
 // tags, TCP reordering, retransmission, overlaps and gaps, connections open
 // before the capture, SCTP, damaged files; the bundled traces against their
 // .expect files; the command line; a bounded fuzz loop over the reader.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -579,6 +581,161 @@ TEST(BadInput, UnsupportedLinkType) {
 }
 
 // ---------------------------------------------------------------------------
+// gzip-compressed captures (.pcap.gz, .pcapng.gz): told by content, inflated as a stream
+
+Buf file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+void write_file(const std::string& path, const Buf& b) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+// One gzip member (RFC 1952) of b, as gzip(1) writes it.
+Buf gzip_bytes(const Buf& b) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  Buf out(deflateBound(&z, static_cast<uLong>(b.size())) + 32);
+  z.next_in = const_cast<Bytef*>(b.data());
+  z.avail_in = static_cast<uInt>(b.size());
+  z.next_out = out.data();
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+std::string output_of(const std::vector<std::string>& args, int& status) {
+  std::ostringstream out, err;
+  status = run(args, out, err);
+  return out.str();
+}
+// What decode --json, check and stats print, the file's name taken out.
+std::string all_outputs(const std::string& path, int& status) {
+  std::string s;
+  int st = 0;
+  status = 0;
+  for (const char* cmd : {"decode", "check", "stats"}) {
+    std::vector<std::string> args{cmd};
+    if (std::string(cmd) == "decode") args.push_back("--json");
+    args.push_back(path);
+    std::string o = output_of(args, st);
+    status = std::max(status, st);
+    for (std::size_t at; (at = o.find(path)) != std::string::npos;) o.replace(at, path.size(), "FILE");
+    s += std::string(cmd) + " -> " + std::to_string(st) + "\n" + o;
+  }
+  return s;
+}
+
+TEST(Replay, ReadsGzipCompressedCaptureByContent) {
+  for (const std::string name : {"all-messages", "malformed-tcp", "sctp", "session-mobility"}) {
+    const std::string plain = traces_dir() + "/" + name + ".pcapng";
+    const Buf bytes = file_bytes(plain);
+    ASSERT_GT(bytes.size(), 100u) << plain;
+    const std::string gz = tmp_path(name + ".pcapng.gz"), unnamed = tmp_path(name + ".capture");
+    write_file(gz, gzip_bytes(bytes));
+    write_file(unnamed, gzip_bytes(bytes));  // by content: no .gz in the name
+    int want = 0, got = 0;
+    const std::string expected = all_outputs(plain, want);
+    EXPECT_NE(expected.find("decode -> 0"), std::string::npos) << expected;
+    EXPECT_EQ(all_outputs(gz, got), expected) << gz;
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(all_outputs(unnamed, got), expected) << unnamed;
+    // Concatenated members (gzip a >x; gzip b >>x) are one stream, as gzip -d reads them.
+    const std::size_t half = bytes.size() / 2;
+    Buf two = gzip_bytes(Buf(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(half)));
+    const Buf second = gzip_bytes(Buf(bytes.begin() + static_cast<std::ptrdiff_t>(half), bytes.end()));
+    two.insert(two.end(), second.begin(), second.end());
+    write_file(gz, two);
+    EXPECT_EQ(all_outputs(gz, got), expected) << gz << " (two members)";
+    fs::remove(gz);
+    fs::remove(unnamed);
+  }
+  // A pcap (not pcapng) compressed, with the library's own record loop.
+  Flow fl("gz-seed.pcap");
+  Conversation c;
+  fl.f->send(0, c.reg);
+  fl.f->send(1, c.reg_ack);
+  fl.w->close();
+  const std::string gz = tmp_path("gz-seed.pcap.gz");
+  write_file(gz, gzip_bytes(file_bytes(fl.path)));
+  auto a = analyze(gz);
+  EXPECT_EQ(a->rr.status, exit_code::kOk) << a->rr.error;
+  EXPECT_EQ(a->c.msgs.size(), 2u);
+  EXPECT_EQ(a->rr.records, analyze(fl.path)->rr.records);
+  fs::remove(gz);
+  fs::remove(fl.path);
+}
+
+TEST(Replay, ReadsGzipCompressedCaptureFromStandardInput) {
+  const std::string plain = traces_dir() + "/all-messages.pcapng";
+  const std::string gz = tmp_path("stdin.pcapng.gz");
+  write_file(gz, gzip_bytes(file_bytes(plain)));
+  int st = 0;
+  const std::string expected = output_of({"decode", "--json", plain}, st);
+  ASSERT_EQ(st, exit_code::kOk);
+  for (const std::string& input : {gz, plain}) {  // compressed and plain, through a stream that cannot seek
+    const int saved = dup(STDIN_FILENO);
+    const int fd = open(input.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    dup2(fd, STDIN_FILENO);
+    close(fd);
+    clearerr(stdin);
+    const std::string got = output_of({"decode", "--json", "-"}, st);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    clearerr(stdin);
+    EXPECT_EQ(st, exit_code::kOk) << input;
+    EXPECT_EQ(got, expected) << input;
+  }
+  fs::remove(gz);
+}
+
+TEST(Replay, TruncatedOrCorruptGzipIsAnErrorNamingFileAndCompressedOffset) {
+  const Buf bytes = file_bytes(traces_dir() + "/all-messages.pcapng");
+  const Buf gz = gzip_bytes(bytes);
+  const std::string path = tmp_path("cut.pcapng.gz");
+  // Cut in the middle of the deflate data, inside the gzip header, and just before the trailer.
+  for (const std::size_t keep : {gz.size() / 2, std::size_t{5}, std::size_t{12}, gz.size() - 4}) {
+    write_file(path, Buf(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(keep)));
+    std::ostringstream out, err;
+    EXPECT_EQ(run({"decode", path}, out, err), exit_code::kDamaged) << keep;
+    EXPECT_NE(err.str().find(path + ": "), std::string::npos) << err.str();
+    EXPECT_NE(err.str().find("gzip data truncated at compressed offset " + std::to_string(keep)), std::string::npos)
+        << keep << ": " << err.str();
+  }
+  // Corrupt deflate data: the offset where inflate gave up, at or before the damage (plus its lookahead).
+  Buf bad = gz;
+  const std::size_t at = gz.size() / 3;
+  for (std::size_t i = at; i < at + 16; ++i) bad[i] ^= 0x5A;
+  write_file(path, bad);
+  std::ostringstream out, err;
+  EXPECT_EQ(run({"check", path}, out, err), exit_code::kDamaged);
+  const std::string e = err.str();
+  const auto p = e.find("compressed offset ");
+  ASSERT_NE(p, std::string::npos) << e;
+  EXPECT_NE(e.find(path + ": "), std::string::npos) << e;
+  EXPECT_LE(std::stoull(e.substr(p + 18)), bad.size());
+  // gzip of something that is not a capture.
+  const std::string text = "this is not a capture file\n";
+  write_file(path, gzip_bytes(Buf(text.begin(), text.end())));
+  EXPECT_EQ(run({"check", path}, out, err), exit_code::kUnreadable);
+  EXPECT_NE(err.str().find("after gzip decompression"), std::string::npos) << err.str();
+  fs::remove(path);
+}
+
+TEST(Replay, PlainCaptureNamedGzIsReadAsPlain) {
+  const std::string plain = traces_dir() + "/malformed-tcp.pcapng";
+  const std::string named = tmp_path("plain.pcapng.gz");
+  write_file(named, file_bytes(plain));
+  int want = 0, got = 0;
+  const std::string expected = all_outputs(plain, want);
+  EXPECT_EQ(all_outputs(named, got), expected);
+  EXPECT_EQ(got, want);
+  fs::remove(named);
+}
+
+// ---------------------------------------------------------------------------
 // The bundled traces
 
 // "<frame> <ID>..." lines and "# two-pass <frame> <ID>".
@@ -776,6 +933,9 @@ TEST(Fuzz, MutatedCapturesAreReadSafely) {
     load(fl.path);
     fs::remove(fl.path);
   }
+  // gzip inputs: compressed traces whose compressed bytes are mutated (the inflate side).
+  const std::size_t plain_seeds = seeds.size();
+  for (std::size_t k = 0; k < plain_seeds; k += 2) seeds.push_back(gzip_bytes(seeds[k]));
   std::mt19937 rng(12345);
   const std::string path = tmp_path("fuzz.pcap");
   const int rounds = 4000;
@@ -797,10 +957,8 @@ TEST(Fuzz, MutatedCapturesAreReadSafely) {
         }
       }
     }
-    {
-      std::ofstream out(path, std::ios::binary);
-      out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-    }
+    if (i % 7 == 3) b = gzip_bytes(b);  // a mutated capture, compressed whole (the pcap side, through inflate)
+    write_file(path, b);
     Null sink;
     Options opt;
     opt.auto_detect = (i % 2) == 0;
