@@ -105,10 +105,16 @@ class Source {
       if (!in_member_) {  // a further member of a concatenation (gzip a b > c)
         inflateReset(&z_);
         in_member_ = true;
+        later_member_ = true;
       }
       const int rc = inflate(&z_, Z_NO_FLUSH);
       if (rc == Z_STREAM_END) {
         in_member_ = false;
+      } else if (rc == Z_DATA_ERROR && later_member_ && z_.total_out == 0) {
+        // Not a gzip header after a whole member: trailing garbage (padding), ignored as gzread and gzip -d do.
+        in_member_ = false;
+        eof_ = true;
+        z_.avail_in = 0;
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
         return fail("corrupt gzip data at compressed offset " + std::to_string(compressed_offset()) + ": " +
                     (z_.msg != nullptr ? z_.msg : zError(rc)));
@@ -128,6 +134,7 @@ class Source {
   bool z_ok_ = false;
   bool eof_ = false;
   bool in_member_ = true;
+  bool later_member_ = false;  // past the first member
   std::string read_error_;
   std::string error_;
 };
