@@ -5,7 +5,9 @@
 usage: record_limit_test.py VSM-CONFORM
 
 hostile_peer.py in mode bulk sends 20,000 small messages and 50 MB of
-garbage in one test (AG-REG-01), then its Registration. With the default
+garbage in one test, then its Registration; the test (a suite of its own,
+written here) waits up to 90 s for that Registration, so the runner reads
+all 50 MB however slowly it takes them. With the default
 bounds (--record-limit 4 MiB, --record-messages 10000) the runner's peak
 RSS (its own and its children's, from wait4) stays under RSS_BOUND, every
 output stays under its size bound, and each says what was not recorded
@@ -26,18 +28,35 @@ from checks import check, done
 conform, here = sys.argv[1], os.path.dirname(os.path.abspath(__file__))
 peer = os.path.join(here, "hostile_peer.py")
 RSS_BOUND = 100 * 1024 * 1024  # main kept all 50 MB twice over (and its decode text): > 250 MB
+SUITE = """suite: record-limit
+role: agent
+groups: [agent]
+defaults:
+  guard: 120
+tests:
+  - id: RL-BULK-01
+    title: 50 MB of garbage, then the Registration
+    requirements: [VSM-5-REGISTER-FIRST]
+    body:
+      - accept: {timeout: 30}
+      - expect: {type: registration, as: registration, timeout: 90}
+      - ack: {of: registration, code: successful}
+"""
 SIZE_BOUND = {"json": 12 << 20, "report": 4 << 20, "junit": 1 << 20, "tap": 1 << 20, "pcap": 8 << 20}
 
 
 def run(tmp, tag, extra):
     out = {k: os.path.join(tmp, f"{tag}.{k}") for k in SIZE_BOUND}
-    argv = [conform, "run", "--iut", "agent", "--listen", "127.0.0.1:0", "--test", "AG-REG-01", "--ack-timer", "1",
-            "--negative-wait", "1", "--iut-cmd", f"{sys.executable} {peer} agent bulk {{host}} {{port}}",
+    suite = os.path.join(tmp, "record-limit.yaml")
+    with open(suite, "w") as f:
+        f.write(SUITE)
+    argv = [conform, "run", "--iut", "agent", "--listen", "127.0.0.1:0", "--suite", suite, "--ack-timer", "1",
+            "--iut-cmd", f"{sys.executable} {peer} agent bulk {{host}} {{port}}",
             "--json", out["json"], "--report", out["report"], "--junit", out["junit"], "--tap", out["tap"],
             "--pcap", out["pcap"], *extra]
     with open(os.path.join(tmp, f"{tag}.console"), "w+") as console:
         p = subprocess.Popen(argv, stdout=console, stderr=subprocess.STDOUT)
-        timer = threading.Timer(150, p.kill)
+        timer = threading.Timer(200, p.kill)
         timer.start()
         _, status, usage = os.wait4(p.pid, 0)
         timer.cancel()
