@@ -8,9 +8,9 @@ agent:   connects to HOST:PORT like an Execution Node would;
 manager: listens on HOST:PORT like a Manager Node would.
 MODE: garbage | silence | drip | close-mid | flood | bulk
 
-bulk: 20,000 small messages (Types the runner does not answer) and 50 MB
-of garbage in messages of 65,535 octets (random Type but never a
-Registration, random body, the header's Length right), then its
+bulk: 50 MB of garbage in messages of 65,535 octets (random Type but
+never a Registration, random body, the header's Length right), 20,000
+small messages (Types the runner does not answer), then its
 Registration, then silence, reading what it is sent: a test that keeps
 everything it receives keeps 50 MB (record_limit_test.py).
 
@@ -85,10 +85,6 @@ def behave(sock, role, mode):
             except OSError:
                 pass
         threading.Thread(target=drain, daemon=True).start()
-        small = bytearray()
-        for i in range(20000):
-            small += struct.pack("!BBHB", rng.choice([3, 6, 8]), 0, 8, 0) + (i + 2).to_bytes(3, "big") + bytes(4)
-        sock.sendall(small)
         big_total, size = 50 * 1000 * 1000, 65535
         body = bytes(rng.randrange(256) for _ in range(size))
         sent = 0
@@ -99,6 +95,10 @@ def behave(sock, role, mode):
             b[8 + rng.randrange(size - 16)] ^= 0xFF
             sock.sendall(b)
             sent += size
+        small = bytearray()
+        for i in range(20000):
+            small += struct.pack("!BBHB", rng.choice([3, 6, 8]), 0, 8, 0) + (i + 2).to_bytes(3, "big") + bytes(4)
+        sock.sendall(small)
         sock.sendall(first)
         time.sleep(60)
     else:

@@ -4,8 +4,8 @@
 
 usage: record_limit_test.py VSM-CONFORM
 
-hostile_peer.py in mode bulk sends 20,000 small messages and 50 MB of
-garbage in one test, then its Registration; the test (a suite of its own,
+hostile_peer.py in mode bulk sends 50 MB of garbage in messages of 65,535
+octets and 20,000 small messages in one test, then its Registration; the test (a suite of its own,
 written here) waits up to 90 s for that Registration, so the runner reads
 all 50 MB however slowly it takes them. With the default
 bounds (--record-limit 4 MiB, --record-messages 10000) the runner's peak

@@ -173,6 +173,36 @@ TEST(Outputs, JunitMapsVerdicts) {
   EXPECT_NE(xml.find("<property name=\"requirement-outcome\" value=\"VSM-5-ACK not reached\"/>"), std::string::npos);
 }
 
+// What a test did not record (--record-limit, --record-messages) is said by JSON, JUnit, TAP and HTML alike.
+TEST(Outputs, EveryOutputSaysWhatWasNotRecorded) {
+  TestCase t;
+  t.id = "T-2";
+  t.title = "a flood";
+  std::vector<Result> rs{result(t, Verdict::Fail), result(t, Verdict::Pass)};
+  rs[0].not_recorded.messages = 763;
+  rs[0].not_recorded.bytes = 48'000'000;
+  const std::string text = rs[0].not_recorded.text();
+  EXPECT_EQ(text, "… 48 MB more not recorded (763 messages, 48000000 bytes)");
+  RunMeta meta;
+  meta.role = "agent";
+  const auto js = nlohmann::json::parse(json_text(rs, meta, 1));
+  EXPECT_EQ(js["tests"][0]["not_recorded"]["bytes"], 48'000'000);
+  EXPECT_EQ(js["tests"][0]["not_recorded"]["text"], text);
+  EXPECT_EQ(js["tests"][1]["not_recorded"]["messages"], 0);  // always there: zeros when nothing was left out
+  EXPECT_NE(junit_xml(rs, meta).find("<property name=\"not-recorded\" value=\"" + text), std::string::npos);
+  EXPECT_NE(tap_text(rs).find("  not_recorded: {messages: 763, bytes: 48000000"), std::string::npos);
+  Suite suite;
+  EXPECT_NE(report_html(rs, meta, Profile{}, suite, 1).find(text), std::string::npos);
+}
+
+// A decode text is cut at kSummaryCut octets, never inside a UTF-8 character.
+TEST(Outputs, DecodeTextIsCutAtTheDocumentedLength) {
+  EXPECT_EQ(cut_text("short"), "short");
+  const std::string cut = cut_text(std::string(kSummaryCut - 1, 'x') + "\u2192\u2192");
+  EXPECT_EQ(cut, std::string(kSummaryCut - 1, 'x') + "…");
+  EXPECT_EQ(cut_text(std::string(100000, 'y')).size(), kSummaryCut + std::string("…").size());
+}
+
 // A stopped test fails only the requirement its check named; the console table, the HTML and the JSON agree.
 TEST(Outputs, BlameOnlyTheFailedRequirement) {
   TestCase t;
