@@ -37,15 +37,17 @@ constexpr std::size_t kKeepSpare = 256;  // a written buffer this small is kept 
 }  // namespace
 
 // Every ACK timer of one execution context on one asio timer: the earliest
-// deadline of each connection with requests waiting, in a heap. A
-// connection gone by then is skipped.
+// deadline of each connection with requests waiting, in a heap. An entry
+// holds the connection's anchor (a pointer in a small block of its own), not
+// the connection: a connection closed or gone is skipped, and its memory is
+// not held until its deadline.
 class AckTimers : public asio::execution_context::service {
  public:
   using key_type = AckTimers;
   static asio::execution_context::id id;
   explicit AckTimers(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
 
-  void schedule(const asio::any_io_executor& ex, double at, std::weak_ptr<SessionIo> who) {
+  void schedule(const asio::any_io_executor& ex, double at, std::weak_ptr<SessionIo*> who) {
     std::lock_guard lock(mutex_);
     if (!timer_) timer_.emplace(ex);
     heap_.push(Entry{at, ++order_, std::move(who)});
@@ -56,7 +58,7 @@ class AckTimers : public asio::execution_context::service {
   struct Entry {
     double at;
     std::uint64_t order;  // ties in the order scheduled
-    std::weak_ptr<SessionIo> who;
+    std::weak_ptr<SessionIo*> who;
     bool operator>(const Entry& o) const noexcept { return at != o.at ? at > o.at : order > o.order; }
   };
   void shutdown() override {
@@ -79,7 +81,9 @@ class AckTimers : public asio::execution_context::service {
       std::lock_guard lock(mutex_);
       armed_for_ = kNever;
       while (!heap_.empty() && heap_.top().at <= t) {
-        if (auto p = heap_.top().who.lock()) due.push_back(std::move(p));
+        if (auto anchor = heap_.top().who.lock()) {
+          if (auto p = (*anchor)->weak_from_this().lock()) due.push_back(std::move(p));
+        }
         heap_.pop();
       }
       if (!heap_.empty()) arm(heap_.top().at);
@@ -353,7 +357,8 @@ void SessionIo::arm_timer() {
   if (timer_armed_ || dl_head_ == deadlines_.size() || closed()) return;
   timer_armed_ = true;
   // A little after the deadline: the tracker reports a request once it is older than the timer.
-  timers_->schedule(socket_.get_executor(), deadlines_[dl_head_] + 0.002, weak_from_this());
+  if (!anchor_) anchor_ = std::make_shared<SessionIo*>(this);
+  timers_->schedule(socket_.get_executor(), deadlines_[dl_head_] + 0.002, anchor_);
 }
 
 void SessionIo::on_ack_timer() {
@@ -401,6 +406,7 @@ void SessionIo::finish(const std::string& reason, bool abort) {
   while (queued() > (writing_ ? 1u : 0u)) queue_.pop_back();
   std::vector<double>().swap(deadlines_);
   dl_head_ = 0;
+  anchor_.reset();  // the ACK timer's entry, if any, is dropped when it runs out
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->report_close(); });
 }
 

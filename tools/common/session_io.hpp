@@ -167,7 +167,8 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   // ACK handlers by the request's message id (a few at a time; freed when none waits).
   std::vector<std::pair<std::uint64_t, AckHandler>> handlers_;
   AckHandler take_handler(std::uint64_t id);
-  AckTimers* timers_ = nullptr;  // the io_context's one ACK timer
+  AckTimers* timers_ = nullptr;         // the io_context's one ACK timer
+  std::shared_ptr<SessionIo*> anchor_;  // what its entries hold (reset at the close)
   bool timer_armed_ = false;
   std::vector<double> deadlines_;  // ACK timers running out, in order, from dl_head_ on
   std::size_t dl_head_ = 0;
