@@ -11,10 +11,15 @@ constexpr std::size_t kInitialBuffer = 2048;
 }
 
 Framer::Framer(LengthConvention c, std::size_t max_pdu)
-    : conv_(c),
-      max_pdu_(std::clamp<std::size_t>(max_pdu, kHeaderSize, kMaxPdu)),
-      limit_(2 * max_pdu_),
-      buf_(std::min<std::size_t>(limit_, kInitialBuffer)) {}
+    : conv_(c), max_pdu_(std::clamp<std::size_t>(max_pdu, kHeaderSize, kMaxPdu)), limit_(2 * max_pdu_) {}
+
+void Framer::trim() noexcept {
+  if (start_ != end_ || buf_.capacity() == 0) return;
+  offset_ += consumed_pending_;
+  consumed_pending_ = 0;
+  start_ = end_ = 0;
+  std::vector<std::uint8_t>().swap(buf_);
+}
 
 void Framer::release() noexcept {
   start_ += consumed_pending_;
@@ -34,7 +39,8 @@ std::size_t Framer::feed(Bytes data) noexcept {
   release();
   if (buf_.size() - end_ < data.size()) compact();
   if (buf_.size() - end_ < data.size() && buf_.size() < limit_) {
-    const std::size_t want = std::min(limit_, std::max(end_ + data.size(), 2 * buf_.size()));
+    const std::size_t want =
+        std::min(limit_, std::max({end_ + data.size(), 2 * buf_.size(), std::min(limit_, kInitialBuffer)}));
     buf_.resize(want);
   }
   const std::size_t n = std::min(data.size(), buf_.size() - end_);

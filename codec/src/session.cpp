@@ -3,6 +3,66 @@
 
 namespace vsm {
 
+struct SessionScratch {
+  SessionEvent ev;
+  std::vector<EarlierFinding> earlier;  // tick() and close()
+  ExchangeResult result;                // the tracker's result for a message sent
+  Sent sent;                            // note_sent()'s result
+};
+
+namespace {
+
+// Scratch spaces not in use, per thread: a thread drives one session at a
+// time, so a few are enough however many sessions it has.
+constexpr std::size_t kPoolKeep = 4;
+constexpr std::size_t kKeepEarlier = 16;  // findings of tick() and close() kept room for
+
+struct ScratchPool {
+  std::vector<std::unique_ptr<SessionScratch>> free;
+  ~ScratchPool();
+};
+thread_local bool pool_gone = false;  // trivially destructible: readable after the pool's end
+thread_local ScratchPool pool;
+ScratchPool::~ScratchPool() { pool_gone = true; }
+
+}  // namespace
+
+void SessionScratchRelease::operator()(SessionScratch* s) const noexcept {
+  std::unique_ptr<SessionScratch> p(s);
+  if (pool_gone || pool.free.size() >= kPoolKeep) return;
+  p->sent.bytes = {};
+  if (p->earlier.capacity() > kKeepEarlier) p->earlier = {};
+  try {
+    pool.free.push_back(std::move(p));
+  } catch (...) {  // no room to keep it: freed
+  }
+}
+
+SessionScratch& Session::scratch() {
+  if (!scratch_) {
+    if (!pool_gone && !pool.free.empty()) {
+      scratch_.reset(pool.free.back().release());
+      pool.free.pop_back();
+    } else {
+      scratch_.reset(new SessionScratch);
+    }
+  }
+  return *scratch_;
+}
+
+void Session::trim() noexcept {
+  if (handing_out_) return;  // an event is out: trimmed when next() returns nullptr
+  scratch_.reset();
+  framer_.trim();
+  tracker_.trim();
+}
+
+std::size_t Session::heap_bytes() const noexcept {
+  std::size_t n = framer_.heap_bytes() + joiner_.heap_bytes() + tracker_.heap_bytes();
+  if (scratch_) n += sizeof(SessionScratch) + scratch_->earlier.capacity() * sizeof(EarlierFinding);
+  return n;
+}
+
 Session::Session(SessionConfig cfg)
     : cfg_(cfg),
       framer_(cfg.convention, cfg.max_pdu),
@@ -58,6 +118,13 @@ std::size_t Session::feed(Bytes data, double now) {
 }
 
 const SessionEvent* Session::next() {
+  const SessionEvent* e = next_event();
+  handing_out_ = e != nullptr;
+  if (e == nullptr) scratch_.reset();  // nothing handed out is valid any more
+  return e;
+}
+
+const SessionEvent* Session::next_event() {
   if (failed_) return nullptr;
   if (cfg_.transport == Transport::Messages) {
     if (pieces_ == nullptr || piece_ >= pieces_->size()) return nullptr;
@@ -95,7 +162,7 @@ const SessionEvent* Session::next() {
       // From the bad header on: what cannot be framed.
       stop_stream(EventKind::FramingError, r.stream_offset, framer_.pending(), r.error, r.declared);
       ignored_ += framer_.buffered() + not_taken_;
-      return &ev_;
+      return &scratch_->ev;
     case FrameStatus::NeedMore: break;
   }
   if (!cfg_.accept_other_convention) return nullptr;
@@ -113,21 +180,22 @@ const SessionEvent* Session::next() {
 void Session::stop_stream(EventKind kind, std::uint64_t offset, Bytes rest, std::string_view error,
                           std::uint32_t declared) {
   failed_ = true;
-  ev_.kind = kind;
-  ev_.id = 0;
-  ev_.stream_offset = offset;
-  ev_.time = now_;
-  ev_.message = decode(rest, cfg_.convention);
-  ev_.findings.clear();
-  ev_.message_findings = 0;
-  ev_.request.reset();
-  ev_.earlier.clear();
-  ev_.error = error;
-  ev_.declared = declared;
+  SessionEvent& ev = scratch().ev;
+  ev.kind = kind;
+  ev.id = 0;
+  ev.stream_offset = offset;
+  ev.time = now_;
+  ev.message = decode(rest, cfg_.convention);
+  ev.findings.clear();
+  ev.message_findings = 0;
+  ev.request.reset();
+  ev.earlier.clear();
+  ev.error = error;
+  ev.declared = declared;
 }
 
 const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now, LengthConvention c, bool cut_short) {
-  SessionEvent& e = ev_;
+  SessionEvent& e = scratch().ev;
   e.kind = EventKind::Message;
   e.id = ++ids_;
   e.stream_offset = offset;
@@ -156,7 +224,7 @@ Sent Session::send(Message m, double now, SeqMode mode) {
 }
 
 const Sent& Session::note_sent(Bytes wire, double now, bool track) {
-  Sent& s = sent_;
+  Sent& s = scratch().sent;
   s.id = ++ids_;
   s.seq = 0;
   s.findings.clear();
@@ -166,7 +234,7 @@ const Sent& Session::note_sent(Bytes wire, double now, bool track) {
   if (v.has_header()) s.seq = v.header.seq;
   if (cfg_.check_sent) check_message(v, s.findings);
   if (track) {
-    ExchangeResult& r = scratch_;
+    ExchangeResult& r = scratch_->result;
     r.findings.clear();
     tracker_.on_message(v, local_dir(), now, s.id, r);
     for (const Finding& f : r.findings) s.findings.add(f);
@@ -177,15 +245,24 @@ const Sent& Session::note_sent(Bytes wire, double now, bool track) {
 
 Sent Session::send_bytes(std::vector<std::uint8_t> bytes, double now, bool track) {
   note_sent(bytes, now, track);
-  Sent s = sent_;
+  Sent s = scratch_->sent;
   s.bytes = std::move(bytes);
   return s;
 }
 
 std::span<const EarlierFinding> Session::tick(double now) {
-  earlier_.clear();
-  tracker_.expire(now, earlier_);
-  return earlier_;
+  if (tracker_.outstanding(Dir::FromInitiator) == 0 && tracker_.outstanding(Dir::FromResponder) == 0) {
+    trim();
+    return {};
+  }
+  std::vector<EarlierFinding>& out = scratch().earlier;
+  out.clear();
+  tracker_.expire(now, out);
+  if (out.empty()) {
+    trim();
+    return {};
+  }
+  return out;
 }
 
 const SessionEvent* Session::finish_messages(double now) {
@@ -202,15 +279,20 @@ const SessionEvent* Session::finish_messages(double now) {
   // The stream ended inside a message: nothing more can complete it.
   stop_stream(EventKind::EndedInsideMessage, framer_.stream_offset() + direct_total_, rest,
               "connection ended inside a message", 0);
-  ev_.declared = ev_.message.declared_size;
+  scratch_->ev.declared = scratch_->ev.message.declared_size;
   ignored_ += rest.size();
-  return &ev_;
+  return &scratch_->ev;
 }
 
 std::span<const EarlierFinding> Session::finish_tracking() {
-  earlier_.clear();
-  tracker_.finish(earlier_);
-  return earlier_;
+  std::vector<EarlierFinding>& out = scratch().earlier;
+  out.clear();
+  tracker_.finish(out);
+  if (out.empty()) {
+    trim();
+    return {};
+  }
+  return out;
 }
 
 }  // namespace vsm

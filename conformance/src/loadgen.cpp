@@ -4,9 +4,13 @@
 // adapter over vsm::Session: framing, the codec's rules and the exchange
 // tracker on every message received); it registers, ACKs whatever the manager
 // sends and sends Status-Updates at a set rate. One event loop, one thread.
+// With --sources the connections are bound, in turn, to several local
+// addresses (127.0.0.0/8 is all loopback): each has its own ephemeral ports,
+// so 100,000 connections to one manager port stay clear of port exhaustion.
 #include "loadgen.hpp"
 
 #include <fmt/format.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -34,7 +38,8 @@ double secs(Clock::time_point a, Clock::time_point b) { return std::chrono::dura
 struct Stats {
   std::size_t registered = 0, connected = 0, lost = 0, refused = 0;
   std::size_t su_sent = 0, su_acked = 0, ka_answered = 0, violations = 0, unanswered = 0;
-  std::vector<double> latency;  // seconds, request -> ACK
+  std::vector<std::size_t> per_source;  // connections made from each --sources address
+  std::vector<double> latency;          // seconds, request -> ACK
   std::vector<std::string> examples;
 };
 
@@ -47,6 +52,7 @@ struct Node : std::enable_shared_from_this<Node> {
   std::shared_ptr<io::SessionIo> conn;
   bool registered = false, closed = false;
   std::uint32_t node_id = 0;
+  std::size_t source = 0;  // index in --sources
   void start(const tcp::endpoint& ep);
   void on_connected(tcp::socket s);
   void on_message(const SessionEvent& e);
@@ -67,6 +73,7 @@ class Load {
   std::vector<std::shared_ptr<Node>> nodes;
   std::size_t next_to_connect = 0, connecting = 0;
   tcp::endpoint ep;
+  std::vector<asio::ip::address> sources;
 
   void violation(const std::string& what) {
     ++st.violations;
@@ -99,10 +106,26 @@ class Load {
 
 void Node::start(const tcp::endpoint& ep) {
   auto sock = std::make_shared<tcp::socket>(load.io);
+  if (!load.sources.empty()) {
+    // Bound before connecting; the port is picked at connect() (IP_BIND_ADDRESS_NO_PORT), per destination.
+    boost::system::error_code ec;
+    sock->open(ep.protocol(), ec);
+    if (!ec) {
+      const int one = 1;
+      ::setsockopt(sock->native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+      sock->bind(tcp::endpoint(load.sources[source], 0), ec);
+    }
+    if (ec) {
+      --load.connecting;
+      asio::post(load.io, [l = &load] { l->connect_more(); });
+      return fail(fmt::format("bind to {}: {}", load.sources[source].to_string(), ec.message()));
+    }
+  }
   sock->async_connect(ep, [self = shared_from_this(), sock](boost::system::error_code ec) {
     --self->load.connecting;
     self->load.connect_more();
     if (ec) return self->fail("connect: " + ec.message());
+    if (!self->load.sources.empty()) ++self->load.st.per_source[self->source];
     self->on_connected(std::move(*sock));
   });
 }
@@ -197,7 +220,12 @@ int Load::run() {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
   ep = tcp::endpoint(asio::ip::make_address(cfg.host), cfg.port);
-  for (std::size_t i = 0; i < cfg.nodes; ++i) nodes.push_back(std::make_shared<Node>(*this, io));
+  for (const auto& a : cfg.sources) sources.push_back(asio::ip::make_address(a));
+  st.per_source.assign(sources.size(), 0);
+  for (std::size_t i = 0; i < cfg.nodes; ++i) {
+    nodes.push_back(std::make_shared<Node>(*this, io));
+    if (!sources.empty()) nodes.back()->source = i % sources.size();
+  }
   connect_more();
   asio::steady_timer tick(io);
   std::function<void()> progress = [&] {
@@ -238,6 +266,17 @@ int Load::run() {
   };
   fmt::print(stderr, "\n");
   fmt::print("nodes {} registered {} refused {} lost {}\n", cfg.nodes, st.registered, st.refused, st.lost);
+  if (!sources.empty()) {
+    std::string per;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (i < 8 || i + 1 == sources.size()) {
+        per += fmt::format("{}{} {}", per.empty() ? "" : ", ", sources[i].to_string(), st.per_source[i]);
+      } else if (i == 8) {
+        per += ", ...";
+      }
+    }
+    fmt::print("source addresses {}: connections {}\n", sources.size(), per);
+  }
   fmt::print("status-updates sent {} acked {} unanswered requests {} keep-alives answered {}\n", st.su_sent,
              st.su_acked, st.unanswered, st.ka_answered);
   fmt::print("throughput {:.0f} ACKed requests/s over {:.1f} s\n", static_cast<double>(st.latency.size()) / wall, wall);
@@ -251,6 +290,41 @@ int Load::run() {
 }
 
 }  // namespace
+
+Parsed<std::vector<std::string>> parse_sources(const std::string& text) {
+  constexpr std::uint32_t kMaxSources = 65536;
+  std::uint32_t first = 0, last = 0;
+  boost::system::error_code ec;
+  const auto dash = text.find('-');
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    const unsigned long n = std::stoul(text.substr(0, 9));
+    if (n == 0 || n > 254 || text.size() > 9)
+      return Parsed<std::vector<std::string>>::failure("N must be 1 to 254 (127.0.0.1 to 127.0.0.N)");
+    first = asio::ip::make_address_v4("127.0.0.1").to_uint();
+    last = first + static_cast<std::uint32_t>(n) - 1;
+  } else {
+    const std::string a = text.substr(0, dash), b = dash == std::string::npos ? a : text.substr(dash + 1);
+    const auto fa = asio::ip::make_address_v4(a, ec);
+    if (ec) return Parsed<std::vector<std::string>>::failure(fmt::format("'{}' is not an IPv4 address", a));
+    const auto fb = asio::ip::make_address_v4(b, ec);
+    if (ec) return Parsed<std::vector<std::string>>::failure(fmt::format("'{}' is not an IPv4 address", b));
+    first = fa.to_uint();
+    last = fb.to_uint();
+    if (last < first) return Parsed<std::vector<std::string>>::failure(fmt::format("{} comes after {}", a, b));
+    if (last - first >= kMaxSources)
+      return Parsed<std::vector<std::string>>::failure(fmt::format("more than {} addresses", kMaxSources));
+  }
+  std::vector<std::string> out;
+  for (std::uint32_t x = first;; ++x) {
+    const asio::ip::address_v4 v(x);
+    if (v.is_unspecified() || v.is_multicast() || v == asio::ip::address_v4::broadcast()) {
+      return Parsed<std::vector<std::string>>::failure(fmt::format("{} cannot be a source address", v.to_string()));
+    }
+    out.push_back(v.to_string());
+    if (x == last) break;
+  }
+  return out;
+}
 
 int run_load(const LoadConfig& cfg) {
   Load l(cfg);

@@ -305,7 +305,7 @@ int cmd_load(const Args& args) {
                             "and send Status-Updates.\nExit status 0 when every node registered and nothing was "
                             "lost, unanswered or wrong, else 1.");
   LoadConfig lc;
-  std::string connect, lconv = "profile";
+  std::string connect, lconv = "profile", sources;
   po::options_description visible("load options"), hidden;
   visible.add_options()("help,h", "this text")("connect", po::value(&connect)->value_name("HOST:PORT"),
                                                "the manager under load (required)")(
@@ -315,8 +315,11 @@ int cmd_load(const Args& args) {
       "ack-timer", vsm::cli::value_with_default(&lc.ack_timer)->value_name("S"),
       "seconds until a request counts as unanswered")("seed", vsm::cli::value_with_default(&lc.seed)->value_name("N"),
                                                       "seed of the Status-Update gaps")(
-      "length-convention", vsm::cli::value_with_default(&lconv)->value_name("WORD"),
-      vsm::cli::length_convention_help().c_str());
+      "sources", po::value(&sources)->value_name("A[-B]|N"),
+      "bind the connections in turn to these local IPv4 addresses (N: 127.0.0.1 to 127.0.0.N; A-B: a range), "
+      "each with its own ephemeral ports")("length-convention",
+                                           vsm::cli::value_with_default(&lconv)->value_name("WORD"),
+                                           vsm::cli::length_convention_help().c_str());
   po::variables_map vm;
   if (auto done = parse(help, visible, hidden, {}, args, vm)) return *done;
   if (connect.empty()) return vsm::cli::usage_error(std::cerr, help, "needs --connect HOST:PORT");
@@ -326,6 +329,16 @@ int cmd_load(const Args& args) {
   auto lc_word = vsm::cli::parse_length_convention(lconv);
   if (!lc_word) return vsm::cli::usage_error(std::cerr, help, "--length-convention: " + lc_word.error());
   lc.convention = *lc_word;
+  if (!sources.empty()) {
+    auto list = parse_sources(sources);
+    if (!list) return vsm::cli::usage_error(std::cerr, help, "--sources: " + list.error());
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v4(lc.host, ec);
+    if (ec) {
+      return vsm::cli::usage_error(std::cerr, help, "--sources: the manager's address must be IPv4");
+    }
+    lc.sources = *list;
+  }
   if (lc.nodes == 0 || lc.duration <= 0) {
     return vsm::cli::usage_error(std::cerr, help, "--nodes and --duration must be positive");
   }

@@ -2,11 +2,18 @@
 // One VSM connection over a connected Asio socket (TCP, or SCTP one-to-one),
 // driven through the codec's vsm::Session: the one place where the tools
 // read, frame, check, track and write a live connection. It adds I/O only:
-// an async read loop feeding Session::receive() (SCTP: each user message
+// a read loop feeding Session::receive() (SCTP: each user message
 // read whole and handed over as one, so the codec's SctpJoiner sees the chunk
 // boundaries), a write queue (one write per entry, so a split send stays
 // split), ACK handlers and ACK timers (Session::tick() when a request's timer
-// runs out), and the close. Every protocol decision is the Session's or the
+// runs out), and the close.
+//
+// Memory per connection stays small, so that one process holds 100,000 of
+// them: the socket is read, once it is readable, without blocking into one
+// buffer per thread (no read buffer per connection); the Session gives its
+// scratch space back when idle; queues are small vectors, freed when empty;
+// all ACK timers of an io_context run on one timer (AckTimers in
+// session_io.cpp), not one asio::steady_timer per connection. Every protocol decision is the Session's or the
 // caller's: it sends nothing of its own accord.
 //
 // Used by vsm-agent and vsm-manager (tools/peers/common/connection.hpp adds
@@ -20,11 +27,10 @@
 // clang-format on
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "vsm/session.hpp"
@@ -47,9 +53,11 @@ struct IoConfig {
   // handlers learn of the timeout and on_earlier hears of it. Off: only
   // tick() (and the close) report unanswered requests.
   bool ack_timers = true;
-  std::size_t read_size = 16384;   // octets per read
+  std::size_t read_size = 16384;   // octets per read at most (into the thread's read buffer)
   std::size_t max_queued = 10000;  // writes waiting; one more closes the connection (the peer does not read)
 };
+
+class AckTimers;
 
 class SessionIo : public std::enable_shared_from_this<SessionIo> {
  public:
@@ -112,9 +120,9 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   bool is_open() const noexcept { return state_ == State::Open; }
   bool closed() const noexcept { return state_ == State::Closed; }
   const std::string& close_reason() const noexcept { return close_reason_; }
-  bool peer_ended() const noexcept { return peer_ended_; }       // the peer or the network ended it, not a call here
-  bool overflowed() const noexcept { return overflowed_; }       // closed because the peer does not read
-  std::size_t queued() const noexcept { return queue_.size(); }  // writes not yet completed
+  bool peer_ended() const noexcept { return peer_ended_; }  // the peer or the network ended it, not a call here
+  bool overflowed() const noexcept { return overflowed_; }  // closed because the peer does not read
+  std::size_t queued() const noexcept { return queue_.size() - head_; }  // writes not yet completed
   std::size_t ack_handlers() const noexcept { return handlers_.size(); }
   const tcp::endpoint& local() const noexcept { return local_; }
   const tcp::endpoint& remote() const noexcept { return remote_; }
@@ -125,8 +133,12 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
 
  private:
   enum class State : std::uint8_t { Open, Closing, Closed };
+  friend class AckTimers;
   void read_stream();
+  void read_some();  // what the socket holds now, without blocking
   void read_sctp();
+  void pop_write();
+  void on_ack_timer();
   void take(Bytes data);
   void on_event(const SessionEvent& e);
   void noted(const Sent& s, Bytes wire, AckHandler on_ack, bool tracked);
@@ -146,15 +158,20 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   bool overflowed_ = false;  // the peer (or the network) ended it, not a call here
   std::string close_reason_;
   tcp::endpoint local_, remote_;
-  std::vector<std::uint8_t> rbuf_;
   std::vector<std::uint8_t> partial_;  // SCTP: the start of a user message longer than one read
-  std::deque<std::vector<std::uint8_t>> queue_;
-  std::vector<std::vector<std::uint8_t>> spare_;  // written buffers, reused
+  // Writes waiting, from head_ on (a vector: usually one or two; freed when empty).
+  std::vector<std::vector<std::uint8_t>> queue_;
+  std::size_t head_ = 0;
+  std::vector<std::uint8_t> spare_;  // a small written buffer, reused
   bool writing_ = false;
-  std::unordered_map<std::uint64_t, AckHandler> handlers_;  // by the request's message id
-  asio::steady_timer timer_;
+  // ACK handlers by the request's message id (a few at a time; freed when none waits).
+  std::vector<std::pair<std::uint64_t, AckHandler>> handlers_;
+  AckHandler take_handler(std::uint64_t id);
+  AckTimers* timers_ = nullptr;         // the io_context's one ACK timer
+  std::shared_ptr<SessionIo*> anchor_;  // what its entries hold (reset at the close)
   bool timer_armed_ = false;
-  std::deque<double> deadlines_;  // ACK timers running out, in order
+  std::vector<double> deadlines_;  // ACK timers running out, in order, from dl_head_ on
+  std::size_t dl_head_ = 0;
 };
 
 }  // namespace vsm::io

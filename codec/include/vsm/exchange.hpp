@@ -124,6 +124,18 @@ class ExchangeTracker {
   Role role(Dir d) const noexcept { return roles_[idx(d)]; }
   std::optional<std::uint32_t> node_id() const noexcept { return node_id_; }
   std::size_t outstanding(Dir d) const noexcept { return pending_[idx(d)].size(); }
+  // Frees the tables of a direction with nothing waiting (an idle connection
+  // holds none); steady traffic allocates them again.
+  void trim() noexcept {
+    for (std::size_t d = 0; d < 2; ++d) {
+      if (!pending_[d].empty()) continue;
+      pending_[d].release();
+      order_[d].release();  // only stale entries are left in it
+    }
+  }
+  std::size_t heap_bytes() const noexcept {
+    return pending_[0].heap_bytes() + pending_[1].heap_bytes() + order_[0].heap_bytes() + order_[1].heap_bytes();
+  }
 
  private:
   static constexpr std::size_t idx(Dir d) noexcept { return static_cast<std::size_t>(d); }
@@ -185,6 +197,11 @@ class ExchangeTracker {
       for (PendingRequest& p : slots_) p.seq = kFree;
       size_ = 0;
     }
+    void release() noexcept {
+      std::vector<PendingRequest>().swap(slots_);
+      size_ = 0;
+    }
+    std::size_t heap_bytes() const noexcept { return slots_.capacity() * sizeof(PendingRequest); }
 
    private:
     static constexpr std::uint32_t kFree = 0xFFFFFFFFu;
@@ -205,7 +222,7 @@ class ExchangeTracker {
     std::size_t size_ = 0;
   };
   // Requests in arrival order (sequence, id), for expiry: a ring that grows
-  // by doubling and never shrinks, so steady traffic allocates nothing.
+  // by doubling and shrinks only by trim(), so steady traffic allocates little.
   class ArrivalQueue {
    public:
     bool empty() const noexcept { return size_ == 0; }
@@ -224,6 +241,11 @@ class ExchangeTracker {
       ++size_;
     }
     void clear() noexcept { head_ = size_ = 0; }
+    void release() noexcept {
+      std::vector<std::pair<std::uint32_t, std::uint64_t>>().swap(ring_);
+      head_ = size_ = 0;
+    }
+    std::size_t heap_bytes() const noexcept { return ring_.capacity() * sizeof(ring_[0]); }
 
    private:
     void grow() {

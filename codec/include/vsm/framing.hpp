@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Stream framing without I/O: bytes in, in any split; whole PDUs out. The
-// buffer starts small and grows only as far as the data needs, never past
-// twice the largest message: feed() takes what fits and says how much, so
-// memory stays bounded whatever the peer sends (and small for idle
-// connections). An impossible Length stops the stream with an error that
-// names its offset.
+// buffer is allocated when bytes first wait in it, grows only as far as the
+// data needs, never past twice the largest message: feed() takes what fits
+// and says how much, so memory stays bounded whatever the peer sends; trim()
+// frees it once it holds nothing (an idle connection holds no buffer). An impossible Length stops the stream with an
+// error that names its offset.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +46,9 @@ class Framer {
   FrameResult take(std::size_t n) noexcept;
   // Forget everything buffered, as after a gap; the stream offset moves on by `skipped`.
   void reset(std::uint64_t skipped = 0) noexcept;
+  // Frees the buffer when it holds nothing (no PDU handed out is valid any more then).
+  void trim() noexcept;
+  std::size_t heap_bytes() const noexcept { return buf_.capacity(); }
 
   std::size_t buffered() const noexcept { return end_ - start_ - consumed_pending_; }   // not yet handed out
   std::size_t capacity() const noexcept { return limit_; }                              // the most it will ever buffer
@@ -85,9 +88,9 @@ class Framer {
 // One per direction of an association. The dissector and vsm-replay both use
 // it, so that a capture decodes the same in both.
 struct SctpPiece {
-  Bytes pdu;             // the message: valid until the next feed() or finish()
-  std::size_t at = 0;    // where it starts in the chunk fed (0 when it began in an earlier chunk)
-  bool joined = false;   // it began in an earlier chunk (bytes held by the joiner)
+  Bytes pdu;               // the message: valid until the next feed() or finish()
+  std::size_t at = 0;      // where it starts in the chunk fed (0 when it began in an earlier chunk)
+  bool joined = false;     // it began in an earlier chunk (bytes held by the joiner)
   bool cut_short = false;  // the chunk or association ended before its Length said
 };
 
@@ -100,6 +103,9 @@ class SctpJoiner {
   const std::vector<SctpPiece>& finish();
   // Octets of a message begun in an earlier chunk, waiting for the next one.
   std::size_t held() const noexcept { return held_.size(); }
+  std::size_t heap_bytes() const noexcept {
+    return held_.capacity() + done_.capacity() + out_.capacity() * sizeof(SctpPiece);
+  }
   void set_convention(LengthConvention c) noexcept { conv_ = c; }
 
  private:

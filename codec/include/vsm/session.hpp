@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,16 @@ struct Sent {
   EarlierList earlier;              // earlier messages of this end it made unanswerable (a reused sequence)
 };
 
+// The scratch space of a Session at work (the event handed out, the result
+// of a message sent, the findings of tick() and close(): some 4 KB). A
+// session holds it only while a result of its is valid: it comes from a
+// per-thread pool and goes back once the session is idle, so that thousands
+// of idle connections hold none (session.cpp).
+struct SessionScratch;
+struct SessionScratchRelease {
+  void operator()(SessionScratch* s) const noexcept;
+};
+
 enum class SeqMode : std::uint8_t {
   Assign,   // a non-ACK message gets the next number of this end's counter (ACKs keep theirs)
   AsGiven,  // the message's seq is used as is and the counter continues from it
@@ -92,6 +103,8 @@ enum class SeqMode : std::uint8_t {
 class Session {
  public:
   explicit Session(SessionConfig cfg = {});
+  Session(Session&&) noexcept = default;
+  Session& operator=(Session&&) noexcept = default;
 
   // Bytes from the peer (Messages transport: one user message). `on` is
   // called with each event, in order. After a FramingError nothing more is
@@ -101,8 +114,9 @@ class Session {
     while (true) {
       data = data.subspan(feed(data, now));
       while (const SessionEvent* e = next()) on(*e);
-      if (data.empty()) return;
+      if (data.empty()) break;
     }
+    trim();
   }
   // The same in two steps, h11-style: feed() takes what fits and says how
   // much; next() yields events until it returns nullptr. Whole messages are
@@ -127,7 +141,7 @@ class Session {
   template <class F>
   std::span<const EarlierFinding> close(double now, F&& on) {
     if (const SessionEvent* e = finish_messages(now)) on(*e);
-    return finish_tracking();
+    return finish_tracking();  // the scratch stays held only when something is reported
   }
   std::span<const EarlierFinding> close(double now) {
     return close(now, [](const SessionEvent&) {});
@@ -153,22 +167,36 @@ class Session {
   const SessionConfig& config() const noexcept { return cfg_; }
   void set_convention(LengthConvention c) noexcept;
 
+  // Idle: the scratch space goes back to the thread's pool and buffers that
+  // hold nothing are freed (what a result handed out before pointed to is
+  // gone). receive(), next() returning nullptr and tick() or close() with
+  // nothing to report do it of their own accord; after send(),
+  // note_sent(), or a tick() that reported something, the caller calls it
+  // once it is done with the result. Between an event handed out by next()
+  // and the nullptr that ends them it does nothing.
+  void trim() noexcept;
+  // Heap octets the session holds beyond sizeof(Session): buffered bytes,
+  // the tracker's tables, the scratch space while it is held.
+  std::size_t heap_bytes() const noexcept;
+  bool holds_scratch() const noexcept { return scratch_ != nullptr; }
+
  private:
   const SessionEvent* on_pdu(Bytes pdu, std::uint64_t offset, double now, LengthConvention c, bool cut_short);
+  const SessionEvent* next_event();
   const SessionEvent* finish_messages(double now);
   // The stream stops: an event of `kind` about the octets from `offset` on.
   void stop_stream(EventKind kind, std::uint64_t offset, Bytes rest, std::string_view error, std::uint32_t declared);
   std::span<const EarlierFinding> finish_tracking();
   LengthConvention other_conv() const noexcept;
+  SessionScratch& scratch();  // taken from the pool when not held
 
   SessionConfig cfg_;
   Framer framer_;
   SctpJoiner joiner_;
   ExchangeTracker tracker_;
-  SessionEvent ev_;
-  std::vector<EarlierFinding> earlier_;  // scratch for tick() and close(), reused
-  ExchangeResult scratch_;               // the tracker's result for a message sent
-  Sent sent_;                            // note_sent()'s result
+  // The event, tick()'s and close()'s findings, the tracker's result for a
+  // message sent and note_sent()'s result: held only while in use.
+  std::unique_ptr<SessionScratch, SessionScratchRelease> scratch_;
   // Messages transport: the pieces of the last chunk, and the next to hand out.
   const std::vector<SctpPiece>* pieces_ = nullptr;
   // Stream transport: the caller's bytes being framed in place (valid until
@@ -186,6 +214,7 @@ class Session {
   std::uint64_t ignored_ = 0;
   std::uint32_t seq_;
   bool failed_ = false;
+  bool handing_out_ = false;  // next() handed out an event that is still valid
 };
 
 }  // namespace vsm

@@ -271,12 +271,14 @@ void Manager::on_registered(Link& link) {
 }
 
 void Manager::arm_keepalive(Link& link) {
-  if (!link.keepalive) link.keepalive = std::make_unique<asio::steady_timer>(io_);
-  link.keepalive->expires_after(seconds(cfg_.keepalive_interval));
-  Connection* cp = link.conn.get();
-  link.keepalive->async_wait([this, cp](boost::system::error_code ec) {
-    if (!ec) keepalive(cp);
-  });
+  link.keepalive = keepalives_.schedule_after(cfg_.keepalive_interval, link.conn.get());
+}
+
+void Manager::keepalive_due(Connection* c, std::uint64_t token) {
+  auto it = links_.find(c);
+  if (it == links_.end() || !it->second.keepalive || it->second.keepalive->token != token) return;  // cancelled
+  it->second.keepalive.reset();
+  keepalive(c);
 }
 
 void Manager::stop_keepalive(Connection* c) {
@@ -320,10 +322,7 @@ void Manager::keepalive(Connection* c) {
       check_wait();
     }
   });
-  link.keepalive->expires_after(seconds(cfg_.keepalive_interval));
-  link.keepalive->async_wait([this, c](boost::system::error_code ec) {
-    if (!ec) keepalive(c);
-  });
+  arm_keepalive(link);
 }
 
 void Manager::record_info(NodeRecord& n, const MessageView& m) {
@@ -359,6 +358,7 @@ void Manager::on_closed(Connection* c, const std::string& reason) {
   }
   // The connection may still be on the call stack: let it go once the handler returns.
   asio::post(io_, [this, c] { links_.erase(c); });
+  trim_.connection_closed(io_, links_.size() - 1);
   save_state();
   check_wait();
 }

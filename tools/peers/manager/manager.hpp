@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "../common/connection.hpp"
+#include "fifo_timer.hpp"
+#include "memory_trim.hpp"
 #include "plan.hpp"
 
 namespace vsm::peers {
@@ -55,7 +57,7 @@ class Manager {
   struct Link {
     std::shared_ptr<Connection> conn;
     std::uint32_t node_id = 0;
-    std::unique_ptr<asio::steady_timer> keepalive;
+    std::optional<FifoTimer<Connection*>::Handle> keepalive;  // the next Keep-Alive, on keepalives_
     bool deregistering = false;  // the manager's De-registration waits for its ACK: no Keep-Alive
   };
   void accept();
@@ -66,6 +68,7 @@ class Manager {
   void stop_keepalive(Connection* c);
   void on_closed(Connection* c, const std::string& reason);
   void keepalive(Connection* c);
+  void keepalive_due(Connection* c, std::uint64_t token);
   void refuse(Connection& c, const MessageView& m, ResultCode code, const std::string& text);
   bool allowed(const asio::ip::address& a) const;
   void record_info(NodeRecord& n, const MessageView& m);
@@ -86,6 +89,9 @@ class Manager {
   ManagerConfig cfg_;
   tcp::acceptor acceptor_;
   std::unordered_map<Connection*, Link> links_;
+  // Every node's Keep-Alive on one timer (they share the interval), and the memory given back after closes.
+  FifoTimer<Connection*> keepalives_{io_, [this](Connection* c, std::uint64_t token) { keepalive_due(c, token); }};
+  MemoryTrim trim_;
   std::map<std::uint32_t, NodeRecord> nodes_;
   std::uint32_t next_id_ = 1;
   bool stopping_ = false;
