@@ -75,7 +75,7 @@ class Proc:
 
     def wait_log(self, pattern, timeout=10.0, start=0):
         """First match of pattern in the log (from byte `start`), or None by the deadline."""
-        rx = re.compile(pattern)
+        rx = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
         end = time.monotonic() + timeout
         while True:
             m = rx.search(self.text()[start:])
@@ -177,7 +177,7 @@ class Harness:
         self.finish()
 
     def cleanup(self):
-        for p in self.procs:
+        for p in reversed(self.procs):
             p.stop()
 
     # -- processes -----------------------------------------------------------
@@ -215,13 +215,17 @@ class Harness:
         a = self.start_agent(manager.port, name="good-agent")
         self.registered(a)
         # one Keep-Alive heard before the attack: the rhythm to keep
-        if not a.wait_log(KEEPALIVE_RX.pattern, 10):
+        if not a.wait_log(KEEPALIVE_RX, 10):
             raise RuntimeError("the good agent heard no Keep-Alive before the attack")
         a.mark = time.monotonic()
         return a
 
     def keeps_rhythm(self, agent, interval=1.0, max_gap_factor=5.0):
         """The agent never lost its connection and heard Keep-Alives with no gap over max_gap_factor x interval."""
+        # watch at least 3 intervals, and hear one more Keep-Alive from now on (not starved at the end)
+        time.sleep(max(0.0, agent.mark + 3 * interval - time.monotonic()))
+        fresh = agent.wait_log(KEEPALIVE_RX, max_gap_factor * interval, start=agent.log_size())
+        self.check(bool(fresh), f"{agent.name} still hears Keep-Alives at the end of the attack")
         text = agent.text()
         lost = re.findall(r"connection to manager lost.*|registration refused.*", text)
         self.check(agent.alive(), f"{agent.name} is still running")
