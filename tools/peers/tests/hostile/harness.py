@@ -121,6 +121,7 @@ class Harness:
         self.workdir = self.args.workdir or tempfile.mkdtemp(prefix=f"vsm-hostile-{self.args.attack}-")
         os.makedirs(self.workdir, exist_ok=True)
         self.procs = []
+        self._help = {}
         self.failures = []
         self.notes = []
         self.t0 = time.monotonic()
@@ -181,7 +182,22 @@ class Harness:
             p.stop()
 
     # -- processes -----------------------------------------------------------
+    def known_options(self, binary, extra):
+        """Drop (and fail on) options the binary does not have, so the attack still shows the behaviour."""
+        if binary not in self._help:
+            self._help[binary] = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+        out, args = [], list(extra)
+        while args:
+            a = args.pop(0)
+            value = args.pop(0) if a.startswith("--") and args and not args[0].startswith("--") else None
+            if a.startswith("--") and a not in self._help[binary]:
+                self.fail(f"{os.path.basename(binary)} has no {a} option; attacking without it")
+                continue
+            out += [a] + ([value] if value is not None else [])
+        return out
+
     def start_manager(self, *extra, keepalive=1, preexec=None, name="manager"):
+        extra = self.known_options(self.args.manager, extra)
         argv = [self.args.manager, "--listen", "127.0.0.1:0", "--keepalive-interval", str(keepalive), *extra]
         m = Proc(name, argv, self.workdir, preexec)
         self.procs.append(m)
@@ -196,7 +212,7 @@ class Harness:
         argv += ["--start-delay", "0.05", "--stop-delay", "0.05"]
         if debug:
             argv += ["--log-level", "debug"]
-        argv += list(extra)
+        argv += self.known_options(self.args.agent, extra)
         a = Proc(name, argv, self.workdir)
         self.procs.append(a)
         hit = a.wait_log(r"transfer channel listening on ([0-9.]+):(\d+)", 10)

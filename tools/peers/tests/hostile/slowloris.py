@@ -19,6 +19,7 @@ from harness import Harness
 import vsmwire as w
 
 REGISTER_TIMEOUT = 3
+DRIP = w.message(w.REGISTRATION, length=0xFFFF)[:4]  # Length 65535: a body that never comes
 
 
 def open_many(port, n, first=b""):
@@ -56,6 +57,7 @@ def wait_closed(socks, timeout, drip=()):
     open_ = set(socks)
     end = time.monotonic() + timeout
     next_drip = time.monotonic() + 1
+    sent = 0
     while open_ and time.monotonic() < end:
         for key, _ in sel.select(0.2):
             if closed_by_peer(key.fileobj):
@@ -63,15 +65,20 @@ def wait_closed(socks, timeout, drip=()):
                 open_.discard(key.fileobj)
         if time.monotonic() >= next_drip:
             next_drip += 1
+            sent += 1
+            octet = DRIP[sent : sent + 1] or b"\x00"  # the header octet by octet, then the body
             for s in drip:
                 if s in open_:
                     try:
-                        s.send(b"\x00")
+                        s.send(octet)
                     except OSError:
                         pass
+    return len(open_)
+
+
+def close_all(socks):
     for s in socks:
         s.close()
-    return len(open_)
 
 
 def idle_and_half_header(h):
@@ -79,13 +86,14 @@ def idle_and_half_header(h):
     good = h.good_agent(mgr)
     base = mgr.rss() / 1024
     idle = open_many(mgr.port, 1000)
-    half = open_many(mgr.port, 900, w.message(w.REGISTRATION, length=0xFFFF)[:4])
-    drip = open_many(mgr.port, 100, b"\x01")
+    half = open_many(mgr.port, 900, DRIP)
+    drip = open_many(mgr.port, 100, DRIP[:1])
     h.note(f"2,000 connections open; manager RSS {mgr.rss() / 1024:.1f} MB (before: {base:.1f} MB)")
     newcomer = h.start_agent(mgr.port, name="newcomer", debug=False)
     left = wait_closed(idle + half + drip, REGISTER_TIMEOUT + 20, drip)
     h.check(left == 0, f"the manager closed all 2,000 unregistered connections ({left} still open)")
     h.check(bool(newcomer.wait_log(r"registered as node", 20)), "a new node registers during and after the attack")
+    close_all(idle + half + drip)
     time.sleep(2)
     h.keeps_rhythm(good)
     h.memory_bound(mgr, 128)
@@ -97,13 +105,14 @@ def accept_backoff(h):
 
     mgr = h.start_manager("--register-timeout", "2", preexec=low_nofile)
     good = h.good_agent(mgr)
-    socks = open_many(mgr.port, 150)  # more than the manager has descriptors for
+    socks = open_many(mgr.port, 100)  # more than the manager has descriptors for
     newcomer = h.start_agent(mgr.port, name="newcomer", debug=False)
     t0 = time.monotonic()
-    left = wait_closed(socks, 40)
+    left = wait_closed(socks, 30)
     h.note(f"the idle connections were closed within {time.monotonic() - t0:.0f} s ({left} left)")
     h.check(left == 0, f"every idle connection was closed by the register timeout ({left} left)")
-    h.check(bool(newcomer.wait_log(r"registered as node", 20)), "a new node registers once descriptors are free")
+    h.check(bool(newcomer.wait_log(r"registered as node", 15)), "a new node registers once descriptors are free")
+    close_all(socks)
     lines = [ln for ln in mgr.text().splitlines() if "accept" in ln]
     h.check(
         len(lines) <= 12,

@@ -126,7 +126,8 @@ def announcement(h):
     a = fm.admit()
     h.start_agent(fm.port, name="dst", debug=False)
     b = fm.admit()
-    endpoint = (socket.inet_ntoa(b.registration.find(w.O_IPV4)[0]), b.registration.u32(w.O_PORT) or 0)
+    # the destination's transfer endpoint, from its Registration (IPv4 and Port options)
+    baddr = socket.inet_ntoa(b.registration.find(w.O_IPV4)[0])
     bport = int.from_bytes(b.registration.find(w.O_PORT)[0], "big")
     sessions = [w.opt(w.O_SESSION, w.SI_URI, "sip:alice@example.com")]
     h.check(add(a, 7, *sessions).code == w.OK, "ADD of Function 7 on the source")
@@ -136,7 +137,7 @@ def announcement(h):
     h.check(ann.code == w.OK, f"the destination ACKs the announcement with 0 (Code {ann.code}, {ann.vendor_text()!r})")
     # 2. the operation to the source, with the destination's transfer endpoint
     mv = operation(
-        a, w.MOVE, [w.node_id(a.node), w.node_id(b.node), w.function_id(7), w.ipv4(endpoint[0]), w.port(bport)]
+        a, w.MOVE, [w.node_id(a.node), w.node_id(b.node), w.function_id(7), w.ipv4(baddr), w.port(bport)]
     )
     h.check(mv.code == w.OK, f"the source moves the Function (Code {mv.code}, {mv.vendor_text()!r})")
     g = operation(b, w.GET, [w.node_id(b.node), w.function_id(7), w.opt(w.O_FUNCINFO, w.FI_RUNNING)])
@@ -145,7 +146,7 @@ def announcement(h):
     h.check(add(a, 8).code == w.OK, "ADD of Function 8 on the source")
     wait_running(a, 8)
     mv = operation(
-        a, w.MOVE, [w.node_id(a.node), w.node_id(b.node), w.function_id(8), w.ipv4(endpoint[0]), w.port(bport)]
+        a, w.MOVE, [w.node_id(a.node), w.node_id(b.node), w.function_id(8), w.ipv4(baddr), w.port(bport)]
     )
     h.check(mv.code != w.OK, f"an unannounced MOVE is refused by the destination (Code {mv.code}, {mv.vendor_text()!r})")
     g = operation(a, w.GET, [w.node_id(a.node), w.function_id(8), w.opt(w.O_FUNCINFO, w.FI_RUNNING)])
