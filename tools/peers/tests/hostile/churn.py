@@ -21,12 +21,20 @@ WAVES = 5
 BATCH = 100
 
 
+# what a real node reports in its Registration (6.4.6): every Node information item
+NODE_INFO = [
+    w.opt(w.O_NODEINFO, sub, value)
+    for sub, value in ((1, "2.4"), (2, "1"), (3, "0.5"), (10, "8589934592"), (11, "4294967296"), (20, "1099511627776"),
+                       (21, "549755813888"), (30, "10000000000"), (31, "1000"), (32, "1000"), (40, b"\xe9\x00\x00\x00\x00\x00\x00\x00"))
+]
+
+
 def register_batch(port, n):
     """n connections at once, each registering with Node ID 0; returns the ACK codes (None: no ACK)."""
     conns = []
     for _ in range(n):
         c = w.Conn.connect("127.0.0.1", port, timeout=10)
-        c.send(w.REGISTRATION, 0, w.node_id(0))
+        c.send(w.REGISTRATION, 0, [w.node_id(0), *NODE_INFO])
         conns.append(c)
     codes = []
     for c in conns:
