@@ -14,7 +14,7 @@ import vsmwire as w
 
 def check_reply(h, c, ack, what):
     h.check(ack.type == w.ACK and ack.sub == w.GET, f"{what}: the answer is the GET's ACK ({ack!r})")
-    h.check(len(ack.raw) <= w.MAX_MESSAGE, f"{what}: the ACK is {len(ack.raw)} octets, at most {w.MAX_MESSAGE}")
+    h.check(len(ack.raw) <= w.MAX_MESSAGE, f"{what}: the ACK is {len(ack.raw)} octets, at most {w.MAX_MESSAGE} [VSM-6.1-LENGTH]")
     h.check(ack.code == w.INSUFFICIENT, f"{what}: ACK Code {ack.code} is 129 (Insufficient resources)")
     text = ack.vendor_text()
     h.check("exceeds" in text and str(w.MAX_MESSAGE) in text, f"{what}: Vendor text says why ({text!r})")
@@ -33,7 +33,7 @@ def get_items(h):
     try:
         ack = operation(c, w.GET, [w.node_id(c.node), w.function_id(0), *items])
     except w.FramingError as e:
-        h.fail(f"GET 10,000 items: the reply's Length does not describe its bytes: {e}")
+        h.fail(f"GET 10,000 items: the reply's Length does not describe its bytes [VSM-6.1-LENGTH]: {e}")
         return
     check_reply(h, c, ack, "GET 10,000 items")
     h.check(agent.alive(), "the agent is still running")
@@ -60,7 +60,7 @@ def get_sessions(h):
             [w.node_id(c.node), w.function_id(7), w.opt(w.O_SESSION, w.SI_URI), w.opt(w.O_SESSION, w.SI_URI)],
         )
     except w.FramingError as e:
-        h.fail(f"GET sessions: the reply's Length does not describe its bytes: {e}")
+        h.fail(f"GET sessions: the reply's Length does not describe its bytes [VSM-6.1-LENGTH]: {e}")
         return
     check_reply(h, c, ack, "GET on a Function with 3,001 sessions")
     h.check(agent.alive(), "the agent is still running")

@@ -20,7 +20,7 @@ def garbage_type(h):
     for mtype in (99, 200, w.STATUS_UPDATE):
         seq = c.send(mtype, 124, w.node_id(node))
         a = c.wait_for(lambda m: m.type == w.ACK and m.seq == seq, 5.0, node=node)
-        h.check(a.sub == 0, f"ACK to Type {mtype} Sub-Type 124 has Sub-Type {a.sub} (0), Code {a.code}")
+        h.check(a.sub == 0, f"ACK to Type {mtype} Sub-Type 124 has Sub-Type {a.sub} (0), Code {a.code} [VSM-6.1-SUBTYPE-ZERO]")
     seq = c.send(w.STATUS_UPDATE, 0, w.node_id(node))
     a = c.wait_for(lambda m: m.type == w.ACK and m.seq == seq, 5.0, node=node)
     h.check(a.code == w.OK, "the connection survives: a Status-Update is ACKed with 0")

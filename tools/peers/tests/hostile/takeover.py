@@ -42,7 +42,7 @@ def live_claimant(h):
         if not ok and i == 0:
             h.note(f"claimant {i}: Code {ack.code}, Node ID {ack.u32(w.O_NODE)}, text {text!r}")
         c.close()
-    h.check(refused == 16, f"{refused} of 16 claimants of live node {good.node} got 130 with the reason")
+    h.check(refused == 16, f"{refused} of 16 claimants of live node {good.node} got 130 with the reason [VSM-4-NODE-IDENTITY]")
     # two at once: the second arrives while the probe for the first runs
     acks = [None, None]
 
