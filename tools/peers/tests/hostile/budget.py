@@ -65,9 +65,12 @@ def add_many(c, fids, extra=lambda fid: [mem(1)]):
 
 def max_functions(h):
     fm = FakeManager()
-    agent = h.start_agent(fm.port, "--memory-budget", str(BUDGET), name="agent", debug=False)
+    # a bound option, if the agent has one, is set low; else the default bound must come below 12,000
+    bound = h.option_like(h.args.agent, r"--max-[a-z-]*functions?\b")
+    extra, limit, batch = ([bound, "1000"], 2000, 500) if bound else ([], 12000, 500)
+    h.note(f"bound option: {bound or 'none, the default bound'}; trying up to {limit} Functions")
+    agent = h.start_agent(fm.port, "--memory-budget", str(BUDGET), *extra, name="agent", debug=False)
     c = fm.admit()
-    limit, batch = 20000, 500
     refused = None
     for first in range(1, limit + 1, batch):
         codes = add_many(c, range(first, first + batch))
@@ -85,7 +88,10 @@ def max_functions(h):
 
 def max_sessions(h):
     fm = FakeManager()
-    agent = h.start_agent(fm.port, "--memory-budget", str(BUDGET), name="agent", debug=False)
+    bound = h.option_like(h.args.agent, r"--max-[a-z-]*sessions?\b")
+    extra = [bound, "20000"] if bound else []
+    h.note(f"bound option: {bound or 'none, the default bound'}; trying up to 300,000 sessions")
+    agent = h.start_agent(fm.port, "--memory-budget", str(BUDGET), *extra, name="agent", debug=False)
     c = fm.admit()
     per_add, limit = 2000, 150  # up to 300,000 sessions
     refused = None

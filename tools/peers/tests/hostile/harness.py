@@ -196,6 +196,13 @@ class Harness:
             out += [a] + ([value] if value is not None else [])
         return out
 
+    def option_like(self, binary, pattern):
+        """The first option of `binary --help` matching pattern (e.g. a bound whose name the brief left open)."""
+        if binary not in self._help:
+            self._help[binary] = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+        m = re.search(pattern, self._help[binary])
+        return m.group(0) if m else None
+
     def start_manager(self, *extra, keepalive=1, preexec=None, name="manager"):
         extra = self.known_options(self.args.manager, extra)
         argv = [self.args.manager, "--listen", "127.0.0.1:0", "--keepalive-interval", str(keepalive), *extra]
