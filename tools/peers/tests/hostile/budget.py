@@ -90,6 +90,8 @@ def max_sessions(h):
     fm = FakeManager()
     bound = h.option_like(h.args.agent, r"--max-[a-z-]*sessions?\b")
     extra = [bound, "20000"] if bound else []
+    fbound = h.option_like(h.args.agent, r"--max-[a-z-]*functions?\b")
+    extra += [fbound, "1000"] if fbound else []  # the Function bound must not be the one that answers
     h.note(f"bound option: {bound or 'none, the default bound'}; trying up to 300,000 sessions")
     agent = h.start_agent(fm.port, "--memory-budget", str(BUDGET), *extra, name="agent", debug=False)
     c = fm.admit()
