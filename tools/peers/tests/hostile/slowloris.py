@@ -7,7 +7,9 @@ second are all closed by the manager; new nodes are still served; the good
 agent keeps its connection and its Keep-Alive rhythm; memory stays bounded.
 With a descriptor limit too small for the attack, accept errors back off
 (a handful of log lines, not one per 100 ms) and new nodes get in once the
-register timeout frees descriptors.
+register timeout frees descriptors. A registered node that sends nothing is
+closed by --idle-timeout; the good agent, whose Keep-Alive ACKs are bytes
+received, never is.
 """
 
 import resource
@@ -121,5 +123,30 @@ def accept_backoff(h):
     h.keeps_rhythm(good)
 
 
+def idle_timeout(h):
+    # Keep-Alive death out of the way (100 misses): only the idle timeout can close the silent node
+    mgr = h.start_manager("--idle-timeout", "3", "--ack-timeout", "2", "--max-missed", "100")
+    good = h.good_agent(mgr)
+    c = w.Conn.connect("127.0.0.1", mgr.port)
+    seq = c.send(w.REGISTRATION, 0, w.node_id(0))
+    h.check(c.wait_for(lambda m: m.type == w.ACK and m.seq == seq).code == w.OK, "the silent node registers")
+    closed = False
+    end = time.monotonic() + 15
+    while time.monotonic() < end and not closed:
+        try:
+            c.recv(0.5)  # read (and never answer) its Keep-Alives
+        except TimeoutError:
+            pass
+        except (EOFError, OSError):
+            closed = True
+    h.check(closed, "the manager closed the registered node that sent nothing for --idle-timeout 3 s")
+    c.close()
+    time.sleep(max(0.0, good.mark + 8 - time.monotonic()))  # over twice the idle timeout
+    h.keeps_rhythm(good)  # its Keep-Alive ACKs are bytes received: never idle
+
+
 if __name__ == "__main__":
-    Harness(__doc__, {"idle-and-half-header": idle_and_half_header, "accept-backoff": accept_backoff}).run()
+    Harness(
+        __doc__,
+        {"idle-and-half-header": idle_and_half_header, "accept-backoff": accept_backoff, "idle-timeout": idle_timeout},
+    ).run()
