@@ -125,6 +125,8 @@ class Harness:
         self.failures = []
         self.notes = []
         self.t0 = time.monotonic()
+        if not os.path.exists("/proc/self/status"):
+            self.skip("no /proc/PID/status on this system: memory cannot be read")
         for b in (self.args.agent, self.args.manager):
             if not os.access(b, os.X_OK):
                 self.skip(f"{b} is not an executable (build vsm-agent and vsm-manager first)")

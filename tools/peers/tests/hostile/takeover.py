@@ -4,7 +4,7 @@
 Against the real manager: a Registration that claims the Node ID of a live
 node is refused with 130 and the live node keeps its connection; a node that
 really moved (old connection closed, or open but silent to the manager's
-probe) gets its ID back.
+probe) gets its ID back; --node-allow ties a Node ID to an address.
 """
 
 import socket
@@ -15,9 +15,13 @@ from harness import Harness
 import vsmwire as w
 
 
-def claim(port, node, transfer_port, timeout=15.0):
-    """Connect, register with `node` (and a transfer endpoint); returns (conn, ACK)."""
-    c = w.Conn.connect("127.0.0.1", port)
+def claim(port, node, transfer_port, timeout=15.0, source=None):
+    """Connect (from `source`), register with `node` (and a transfer endpoint); returns (conn, ACK)."""
+    if source:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
+        c = w.Conn(s)
+    else:
+        c = w.Conn.connect("127.0.0.1", port)
     seq = c.send(w.REGISTRATION, 0, [w.node_id(node), w.ipv4("127.0.0.1"), w.port(transfer_port)])
     return c, c.wait_for(lambda m: m.type == w.ACK and m.seq == seq, timeout, node=node)
 
@@ -131,5 +135,26 @@ def moved_silent(h):
     old.close()
 
 
+def node_allow(h):
+    # Node ID 5 may register only from 127.0.0.2 (the whole 127/8 is loopback on Linux)
+    mgr = h.start_manager("--node-allow", "5=127.0.0.2")
+    good = h.good_agent(mgr)
+    c, ack = claim(mgr.port, 5, 1, source="127.0.0.1")
+    h.check(ack.code == w.PROHIBITED, f"Node ID 5 from 127.0.0.1 gets 130 (Code {ack.code}, {ack.vendor_text()!r})")
+    c.close()
+    c, ack = claim(mgr.port, 5, 1, source="127.0.0.2")
+    h.check(ack.code == w.OK and ack.u32(w.O_NODE) == 5, f"Node ID 5 from 127.0.0.2 registers (Code {ack.code})")
+    c.close()
+    h.keeps_rhythm(good)
+
+
 if __name__ == "__main__":
-    Harness(__doc__, {"live-claimant": live_claimant, "moved-closed": moved_closed, "moved-silent": moved_silent}).run()
+    Harness(
+        __doc__,
+        {
+            "live-claimant": live_claimant,
+            "moved-closed": moved_closed,
+            "moved-silent": moved_silent,
+            "node-allow": node_allow,
+        },
+    ).run()
