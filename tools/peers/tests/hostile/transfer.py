@@ -153,5 +153,40 @@ def announcement(h):
     h.check(g.code == w.OK, f"Function 8 stays on the source (GET Code {g.code})")
 
 
+def announcement_by_manager(h):
+    """The real manager runs a MOVE between two real agents: the destination hears it first."""
+    steps = [
+        "wait: {registered_count: 2, timeout: 20}",
+        'add: {node: 1, function: 7, memory: 1048576, sessions: [{uri: "sip:alice@example.com", contact: 192.0.2.10}]}',
+        "wait: {node: 1, function: 7, status: Running, timeout: 10}",
+        "move: {from: 1, to: 2, function: 7, timeout: 10}",
+        "get: {node: 2, function: 7}",
+    ]
+    args = [a for st in steps for a in ("--step", st)]
+    mgr = h.start_manager(*args, "--linger", "1")
+    src = h.start_agent(mgr.port, name="src")
+    h.registered(src)
+    dst = h.start_agent(mgr.port, name="dst")
+    h.registered(dst)
+    try:
+        status = mgr.p.wait(40)
+    except Exception:  # noqa: BLE001
+        status = None
+    h.check(status == 0, f"the plan (ADD, MOVE 1 -> 2, GET on 2) succeeded (manager exit status {status})")
+    text = dst.text()
+    got_move = text.find("<- Operation MOVE")
+    got_fn = text.find("received from node")
+    h.check(got_move >= 0, "the destination was sent the MOVE (the announcement)")
+    h.check(0 <= got_move < got_fn, "the announcement came before the Function arrived")
+
+
 if __name__ == "__main__":
-    Harness(__doc__, {"bad-destination": bad_destination, "unsolicited": unsolicited, "announcement": announcement}).run()
+    Harness(
+        __doc__,
+        {
+            "bad-destination": bad_destination,
+            "unsolicited": unsolicited,
+            "announcement": announcement,
+            "announcement-by-manager": announcement_by_manager,
+        },
+    ).run()
