@@ -122,6 +122,8 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   const Session& session() const noexcept { return session_; }
   Bytes partial() noexcept { return session_.partial(); }  // received octets not yet a whole message
   const IoConfig& config() const noexcept { return cfg_; }
+  // now() when the last octet arrived (at construction: when the connection was handed over).
+  double last_received() const noexcept { return last_received_; }
 
  private:
   enum class State : std::uint8_t { Open, Closing, Closed };
@@ -155,6 +157,7 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   asio::steady_timer timer_;
   bool timer_armed_ = false;
   std::deque<double> deadlines_;  // ACK timers running out, in order
+  double last_received_ = now();
 };
 
 }  // namespace vsm::io
