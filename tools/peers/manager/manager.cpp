@@ -45,6 +45,7 @@ std::string tag(Req r) { return fmt::format("[{}]", requirement(r).id); }
 constexpr std::chrono::milliseconds kAcceptBackoffFirst{100}, kAcceptBackoffMax{5000};
 constexpr double kAcceptQuiet = 10;     // s without an accept error: the back-off starts again from the first step
 constexpr std::size_t kTrimAfter = 64;  // closed connections between two malloc_trim calls
+constexpr double kProbeShare = 0.8;     // of the ACK timer: how long a claimed node's connection has to answer
 constexpr double kSweepInterval = 1.0;  // s: the one timer of every deadline
 
 }  // namespace
@@ -366,7 +367,12 @@ void Manager::start_probe(Link& link, const MessageView& m, std::uint32_t id, co
       id, endpoint_text(link.conn->remote()), n ? n->address : std::string("?"), tag(Req::NodeIdentity));
   const std::uint64_t token = p.token;
   std::weak_ptr<Connection> weak = old;
-  // Its ACK within the ACK timer says the node is still there; the timer running out or the close, that it moved.
+  // An ACK says the node is still there; no ACK in time, or the close, that it moved. "In time" is a share of
+  // the ACK timer: the claimant's Registration waits for its own ACK meanwhile, and must get it within that timer.
+  p.deadline = std::make_shared<asio::steady_timer>(io_, seconds(cfg_.conn.ack_timeout * kProbeShare));
+  p.deadline->async_wait([this, id, token, weak](boost::system::error_code ec) {
+    if (!ec) probe_done(id, token, false, weak);
+  });
   old->send_request(keep_alive(0, id),
                     [this, id, token, weak](const MessageView* ack) { probe_done(id, token, ack != nullptr, weak); });
 }
@@ -376,6 +382,7 @@ void Manager::probe_done(std::uint32_t id, std::uint64_t token, bool answered, c
   if (it == probes_.end() || it->second.token != token) return;
   const Probe p = std::move(it->second);
   probes_.erase(it);
+  if (p.deadline) p.deadline->cancel();
   if (stopping_) return;
   auto claimant = p.claimant.lock();
   auto link = claimant ? links_.find(claimant.get()) : links_.end();

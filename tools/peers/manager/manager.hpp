@@ -80,6 +80,7 @@ class Manager {
     std::weak_ptr<Connection> claimant;
     std::vector<std::uint8_t> registration;  // the claimant's Registration as received
     LengthConvention convention = LengthConvention::Total4;
+    std::shared_ptr<asio::steady_timer> deadline;  // within the claimant's own ACK timer
   };
   void accept();
   void on_message(Connection* c, const MessageView& m, const FindingList& findings);
