@@ -402,6 +402,21 @@ def grace_removal():
             mgr.stop()
 
 
+def max_nodes():
+    mgr = Manager("--max-nodes", "2")
+    try:
+        a, b, c = Node(mgr.port), Node(mgr.port), Node(mgr.port)
+        expect(a.register(0)["code"] == CODE_OK and b.register(5)["code"] == CODE_OK, "registration failed", mgr)
+        ack = c.register(0)
+        expect(ack and ack["code"] == CODE_RESOURCES, "a third node in a table of 2 got %r" % ack, mgr)
+        seq = b.next_seq()
+        b.send(message(REGISTRATION, seq, 5))  # registering again needs no new entry
+        ack = b.wait(lambda m: m["type"] == ACK and m["seq"] == seq)
+        expect(ack and ack["code"] == CODE_OK, "a registered node could not register again: %r" % ack, mgr)
+    finally:
+        mgr.stop()
+
+
 def ack_subtype_zero():
     mgr = Manager()
     try:
@@ -439,7 +454,7 @@ def undecodable_ack_fails_the_step():
 
 
 CASES = {f.__name__: f for f in [live_node_keeps_its_id, moved_node_takes_its_id, node_allow, register_timeout,
-                                 idle_timeout, max_unregistered, accept_backoff, grace_removal, ack_subtype_zero,
+                                 idle_timeout, max_unregistered, accept_backoff, grace_removal, max_nodes, ack_subtype_zero,
                                  undecodable_ack_fails_the_step]}
 
 if __name__ == "__main__":
