@@ -63,8 +63,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes once the queued writes are out.
   void close(const std::string& reason) { io_->close(reason); }
   bool is_open() const noexcept { return io_->is_open(); }
-  // Closes at once (TCP RST); queued writes are dropped.
-  void abort(const std::string& reason) { io_->abort(reason); }
   // io::now() when the last octet arrived (or the connection was made).
   double last_received() const noexcept { return io_->last_received(); }
 
