@@ -253,7 +253,8 @@ void ExchangeTracker::on_ack(const MessageView& m, Dir dir, double time, Exchang
     answered_[req_dir].add(h.seq);
     r.request = p;
     r.response_time = time - p.time;
-    if (h.subtype != p.subtype) {
+    // A Type without Sub-Type (6.1) may be answered with Sub-Type 0 (what vsm::ack_for does) or a copy.
+    if (h.subtype != p.subtype && (carries_operation(p.type) || h.subtype != 0)) {
       r.findings.add(Finding{Req::AckSubType, off::kSubType, 1, p.subtype, h.subtype, p.id, "Sub-Type not copied"});
     }
     if (p.type == u8(MsgType::Registration) || p.type == u8(MsgType::Deregistration)) on_state_ack(p, h.code);

@@ -171,7 +171,8 @@ Message error_message(std::uint32_t seq, ResultCode code, std::string_view text)
   return m;
 }
 Message ack_for(const Header& request, ResultCode code, std::uint32_t node_id) {
-  Message m(MsgType::Ack, request.seq, request.subtype);
+  // Sub-Type is defined only for Operation and Ack (6.1): copying an undefined one would echo garbage.
+  Message m(MsgType::Ack, request.seq, carries_operation(request.type) ? request.subtype : 0);
   m.code = u8(code);
   m.add(Option::node_id(node_id));
   return m;

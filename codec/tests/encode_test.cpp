@@ -48,6 +48,21 @@ TEST(Encode, AckCopiesSequenceAndSubTypeOfTheRequest) {
   EXPECT_EQ(a.node_id(), 3u);
 }
 
+// Sub-Type is defined for Operation and Ack only (6.1): the ACK of any other Type, known or not, carries 0.
+TEST(Encode, AckCopiesSubTypeOnlyWhereTheTypeDefinesOne) {
+  EXPECT_EQ(ack_for(request_header(MsgType::Operation, 5, u8(Operation::Get)), ResultCode::Successful, 3).subtype,
+            u8(Operation::Get));
+  Header ack = request_header(MsgType::Ack, 6, u8(Operation::Copy));
+  EXPECT_EQ(ack_for(ack, ResultCode::Failed, 3).subtype, u8(Operation::Copy));
+  EXPECT_EQ(ack_for(request_header(MsgType::KeepAlive, 7, 124), ResultCode::Failed, 3).subtype, 0u);
+  EXPECT_EQ(ack_for(request_header(MsgType::Registration, 8, 9), ResultCode::Failed, 3).subtype, 0u);
+  Header garbage = request_header(MsgType::Error, 9, 124);
+  garbage.type = 99;  // no Type of the draft
+  const Message a = ack_for(garbage, ResultCode::Failed, 3);
+  EXPECT_EQ(a.subtype, 0u);
+  EXPECT_EQ(a.seq, 9u);
+}
+
 TEST(Encode, ErrorMatchesHandVector) {
   EXPECT_EQ(error_message(4, ResultCode::Failed, "Protocol error").encode(), test::kError);
 }

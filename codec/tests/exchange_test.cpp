@@ -744,6 +744,37 @@ TEST(Exchange, AckSubTypeFindingNamesBothValuesAndTheRequest) {
   EXPECT_EQ(r.request->subtype, u8(Operation::Move));
 }
 
+// A Type without Sub-Type (6.1): its ACK may carry Sub-Type 0 (vsm::ack_for) or the copy; other values are reported.
+TEST(Exchange, AckOfATypeWithoutSubTypeMayCarrySubTypeZero) {
+  Feed s;
+  s.register_node();
+  Message ka = keep_alive(1, 3);
+  ka.subtype = 124;
+  s.send(kManager, ka);
+  ExchangeResult r = s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1, 124), ResultCode::Failed, 3));
+  ASSERT_TRUE(r.request);
+  EXPECT_EQ(s.reqs().count(Req::AckSubType), 0u) << s.text();
+  ka.seq = 2;
+  s.send(kManager, ka);
+  Message copied = ack_for(hdr(MsgType::Operation, 2, 124), ResultCode::Failed, 3);
+  s.send(kNode, copied);  // the literal copy is accepted too
+  EXPECT_EQ(s.reqs().count(Req::AckSubType), 0u) << s.text();
+  ka.seq = 3;
+  s.send(kManager, ka);
+  Message other = ack_for(hdr(MsgType::Operation, 3, 5), ResultCode::Failed, 3);
+  s.send(kNode, other);
+  EXPECT_EQ(s.reqs().count(Req::AckSubType), 1u) << s.text();
+}
+
+// An Operation's ACK must copy its Sub-Type: 0 is not an operation.
+TEST(Exchange, AckOfAnOperationWithSubTypeZeroIsReported) {
+  Feed s;
+  s.register_node();
+  s.send(kManager, get(1, 3, 7));
+  s.send(kNode, ack_for(hdr(MsgType::KeepAlive, 1), ResultCode::Successful, 3));
+  EXPECT_EQ(s.reqs().count(Req::AckSubType), 1u) << s.text();
+}
+
 TEST(Exchange, LearnsNodeIdFromRegistrationAckThenChecksOrder) {
   Feed s;
   s.register_node(0, 3);  // node asks, manager assigns 3

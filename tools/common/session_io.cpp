@@ -207,7 +207,8 @@ void SessionIo::read_sctp() {
 
 void SessionIo::take(Bytes data) {
   if (!is_open()) return;
-  session_.receive(data, now(), [this](const SessionEvent& e) { on_event(e); });
+  last_received_ = now();
+  session_.receive(data, last_received_, [this](const SessionEvent& e) { on_event(e); });
 }
 
 void SessionIo::on_event(const SessionEvent& e) {

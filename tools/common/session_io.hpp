@@ -130,6 +130,8 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   const Session& session() const noexcept { return session_; }
   Bytes partial() noexcept { return session_.partial(); }  // received octets not yet a whole message
   const IoConfig& config() const noexcept { return cfg_; }
+  // now() when the last octet arrived (at construction: when the connection was handed over).
+  double last_received() const noexcept { return last_received_; }
 
  private:
   enum class State : std::uint8_t { Open, Closing, Closed };
@@ -172,6 +174,7 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   bool timer_armed_ = false;
   std::vector<double> deadlines_;  // ACK timers running out, in order, from dl_head_ on
   std::size_t dl_head_ = 0;
+  double last_received_ = now();
 };
 
 }  // namespace vsm::io

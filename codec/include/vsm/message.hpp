@@ -85,7 +85,8 @@ Message delete_function(std::uint32_t seq, std::uint32_t node_id, std::uint32_t 
 Message transfer(Operation op, std::uint32_t seq, std::uint32_t src, std::uint32_t dst, std::uint32_t function_id);
 Message move_session(std::uint32_t seq, std::uint32_t src, std::uint32_t dst);
 Message error_message(std::uint32_t seq, ResultCode code, std::string_view text);
-// An ACK for a request: Sequence and Sub-Type copied, Code set, Node ID added.
+// An ACK for a request: Sequence copied, Sub-Type copied for the Types that
+// define one (Operation, Ack) and 0 for the others, Code set, Node ID added.
 Message ack_for(const Header& request, ResultCode code, std::uint32_t node_id);
 
 // Next sequence number after s (24-bit wrap).

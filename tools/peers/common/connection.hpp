@@ -63,6 +63,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes once the queued writes are out.
   void close(const std::string& reason) { io_->close(reason); }
   bool is_open() const noexcept { return io_->is_open(); }
+  // io::now() when the last octet arrived (or the connection was made).
+  double last_received() const noexcept { return io_->last_received(); }
 
   // Marks the node registered on this connection (for faults that act once afterwards).
   void mark_registered() noexcept { registered_ = true; }

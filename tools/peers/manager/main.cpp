@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
       ("listen", vsm::cli::value_with_default(&listen)->value_name("HOST:PORT"),
        "address to listen on: a name, IPv4, or [IPv6]:PORT (port 0: any)")  //
       ("allow", po::value(&cfg.allow)->composing(),
-       "admit nodes from this IPv4 address or CIDR prefix (repeatable; none given: admit everyone); others get "
+       "admit nodes from this IPv4/IPv6 address or CIDR prefix (repeatable; none given: admit everyone); others get "
        "Code 130")  //
       ("keepalive-interval", vsm::cli::value_with_default(&cfg.keepalive_interval),
        "seconds between Keep-Alives to each node")  //
@@ -47,9 +47,22 @@ int main(int argc, char** argv) {
        "Keep-Alive ACKs a node may miss in a row before it is declared dead")                                       //
       ("plan", po::value(&plan_file), "YAML plan of operations to run; the exit status says whether it succeeded")  //
       ("step", po::value(&steps)->composing(),
-       "one more plan step as YAML, run after the plan file's (repeatable), e.g. --step 'get: {node: 1}'")  //
-      ("linger", po::value(&cfg.linger)->default_value(0), "seconds to keep serving after the plan")        //
-      ("state-file", po::value(&cfg.state_file), "write the node table as JSON here on every change and at exit");
+       "one more plan step as YAML, run after the plan file's (repeatable), e.g. --step 'get: {node: 1}'")         //
+      ("linger", po::value(&cfg.linger)->default_value(0), "seconds to keep serving after the plan")               //
+      ("state-file", po::value(&cfg.state_file), "write the node table as JSON here on every change and at exit")  //
+      ("node-allow", po::value(&cfg.node_allow)->composing(),
+       "ID=ADDR|CIDR: Node ID ID registers only from this IPv4/IPv6 address or prefix (repeatable); from "
+       "elsewhere it gets Code 130")  //
+      ("register-timeout", vsm::cli::value_with_default(&cfg.register_timeout),
+       "seconds a connection may stay without a Registration before it is closed (0: no limit)")  //
+      ("idle-timeout", vsm::cli::value_with_default(&cfg.idle_timeout),
+       "seconds a connection may send nothing (Keep-Alive ACKs count) before it is closed (0: no limit)")  //
+      ("max-unregistered", vsm::cli::value_with_default(&cfg.max_unregistered),
+       "connections not registered yet; further ones are closed at once (0: no limit)")  //
+      ("node-grace", vsm::cli::value_with_default(&cfg.node_grace),
+       "seconds a de-registered, dead or lost node stays in the node table (0: for ever)")  //
+      ("max-nodes", vsm::cli::value_with_default(&cfg.max_nodes),
+       "nodes in the table; a Registration needing one more gets Code 129 (0: no limit)");
   add_common_options(desc, common);
   po::variables_map vm;
   if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-manager",
@@ -70,6 +83,18 @@ int main(int argc, char** argv) {
   if (cfg.keepalive_interval <= 0 || cfg.max_missed == 0) {
     return vsm::cli::usage_error(std::cerr, {"vsm-manager", "", "", ""},
                                  "--keepalive-interval and --max-missed must be positive");
+  }
+  if (cfg.register_timeout < 0 || cfg.idle_timeout < 0 || cfg.node_grace < 0) {
+    return vsm::cli::usage_error(std::cerr, {"vsm-manager", "", "", ""},
+                                 "--register-timeout, --idle-timeout and --node-grace must not be negative");
+  }
+  for (const auto& e : cfg.node_allow) {
+    std::uint32_t id = 0;
+    std::string where;
+    if (const auto problem = parse_node_allow(e, id, where)) {
+      return vsm::cli::usage_error(std::cerr, {"vsm-manager", "", "", ""},
+                                   fmt::format("--node-allow {}: {}", e, *problem));
+    }
   }
   if (!plan_file.empty() || !steps.empty()) {
     try {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -37,11 +38,81 @@ void print_line(const std::string& line) {
   std::fflush(stdout);
 }
 
+// The requirement ID a log line names, in brackets.
+std::string tag(Req r) { return fmt::format("[{}]", requirement(r).id); }
+
+constexpr std::chrono::milliseconds kAcceptBackoffFirst{100}, kAcceptBackoffMax{5000};
+constexpr double kAcceptQuiet = 10;     // s without an accept error: the back-off starts again from the first step
+constexpr double kProbeShare = 0.8;     // of the ACK timer: how long a claimed node's connection has to answer
+constexpr double kSweepInterval = 1.0;  // s: the one timer of every deadline
+
 }  // namespace
 
+std::optional<bool> address_matches(const asio::ip::address& a, const std::string& entry) {
+  boost::system::error_code ec;
+  const auto slash = entry.find('/');
+  const auto base = asio::ip::make_address(entry.substr(0, slash), ec);
+  if (ec) return std::nullopt;
+  if (slash == std::string::npos) return base == a;
+  unsigned prefix = 0;
+  const std::string p = entry.substr(slash + 1);
+  if (p.empty() || p.size() > 3 || !std::all_of(p.begin(), p.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return std::nullopt;
+  }
+  prefix = static_cast<unsigned>(std::stoul(p));
+  if (prefix > (base.is_v4() ? 32u : 128u)) return std::nullopt;
+  auto bytes_of = [](const asio::ip::address& x) {
+    std::array<std::uint8_t, 16> b{};
+    if (x.is_v4()) {
+      const auto v4 = x.to_v4().to_bytes();
+      std::copy(v4.begin(), v4.end(), b.begin());
+    } else {
+      b = x.to_v6().to_bytes();
+    }
+    return b;
+  };
+  asio::ip::address other = a;
+  if (base.is_v4() && a.is_v6() && a.to_v6().is_v4_mapped()) other = a.to_v6().to_v4();
+  if (base.is_v4() != other.is_v4()) return false;
+  const auto x = bytes_of(base), y = bytes_of(other);
+  for (unsigned i = 0; i < prefix; ++i) {
+    const unsigned bit = 7 - i % 8;
+    if (((x[i / 8] >> bit) & 1) != ((y[i / 8] >> bit) & 1)) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> parse_node_allow(const std::string& entry, std::uint32_t& id, std::string& where) {
+  const auto eq = entry.find('=');
+  if (eq == std::string::npos || eq == 0) return "expected ID=ADDR or ID=ADDR/PREFIX";
+  const std::string n = entry.substr(0, eq);
+  if (n.size() > 10 || !std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return fmt::format("'{}' is not a Node ID", n);
+  }
+  const unsigned long long v = std::stoull(n);
+  if (v == 0 || v > 0xFFFFFFFFull) return fmt::format("'{}' is not a Node ID (1 to 4294967295)", n);
+  where = entry.substr(eq + 1);
+  if (!address_matches(asio::ip::address_v4::loopback(), where)) {
+    return fmt::format("'{}' is not an address or CIDR prefix", where);
+  }
+  id = static_cast<std::uint32_t>(v);
+  return std::nullopt;
+}
+
 Manager::Manager(asio::io_context& io, ManagerConfig cfg)
-    : io_(io), cfg_(std::move(cfg)), acceptor_(io), step_timer_(io), linger_timer_(io) {
+    : io_(io),
+      cfg_(std::move(cfg)),
+      acceptor_(io),
+      step_timer_(io),
+      linger_timer_(io),
+      accept_timer_(io),
+      sweep_timer_(io) {
   cfg_.conn.local_role = Role::Manager;
+  for (const auto& e : cfg_.node_allow) {
+    std::uint32_t id = 0;
+    std::string where;
+    if (!parse_node_allow(e, id, where)) node_allow_.emplace(id, where);
+  }
 }
 
 void Manager::start() {
@@ -52,6 +123,7 @@ void Manager::start() {
   acceptor_.listen(asio::socket_base::max_listen_connections);
   info("listening on {}", endpoint_text(acceptor_.local_endpoint()));
   accept();
+  arm_sweep();
   if (cfg_.plan) {
     info("plan: {} step(s)", cfg_.plan->steps.size());
     asio::post(io_, [this] { run_step(); });
@@ -61,30 +133,74 @@ void Manager::start() {
 bool Manager::allowed(const asio::ip::address& a) const {
   if (cfg_.allow.empty()) return true;
   for (const auto& entry : cfg_.allow) {
-    boost::system::error_code ec;
-    if (entry.find('/') != std::string::npos) {
-      const auto net = asio::ip::make_network_v4(entry, ec);
-      if (!ec && a.is_v4()) {
-        const auto mask = net.netmask().to_uint();
-        if ((a.to_v4().to_uint() & mask) == (net.address().to_uint() & mask)) return true;
-      }
-    } else {
-      const auto e = asio::ip::make_address(entry, ec);
-      if (!ec && e == a) return true;
-    }
+    if (address_matches(a, entry).value_or(false)) return true;
   }
   return false;
+}
+
+// --node-allow: a listed Node ID registers only from its addresses; the others from anywhere.
+bool Manager::node_allowed(std::uint32_t id, const asio::ip::address& a) const {
+  const auto [b, e] = node_allow_.equal_range(id);
+  if (b == e) return true;
+  for (auto it = b; it != e; ++it) {
+    if (address_matches(a, it->second).value_or(false)) return true;
+  }
+  return false;
+}
+
+// A Node ID for a node that asks for one: never 0, one in use, or one --node-allow reserves.
+std::uint32_t Manager::assign_id() {
+  while (next_id_ == 0 || nodes_.count(next_id_) != 0 || node_allow_.count(next_id_) != 0) ++next_id_;
+  return next_id_++;
+}
+
+// Out of descriptors and the like: wait 100 ms, doubling to 5 s, and say so
+// once per change of the wait rather than once per attempt.
+void Manager::accept_failed(const boost::system::error_code& ec) {
+  ++accept_failures_;
+  accept_error_at_ = io::now();
+  const auto next =
+      accept_backoff_.count() == 0 ? kAcceptBackoffFirst : std::min(accept_backoff_ * 2, kAcceptBackoffMax);
+  if (next != accept_backoff_) {
+    accept_backoff_ = next;
+    warn("accept failed: {}; next attempt in {} ms{}", ec.message(), accept_backoff_.count(),
+         accept_backoff_ == kAcceptBackoffMax ? " (and so on while it fails)" : "");
+  }
+  accept_timer_.expires_after(accept_backoff_);
+  accept_timer_.async_wait([this](boost::system::error_code e) {
+    if (!e && !stopping_) accept();
+  });
 }
 
 void Manager::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || stopping_) return;
     if (ec) {
-      warn("accept failed: {}", ec.message());
-      // Out of descriptors and the like: try again shortly rather than spin.
-      auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
-      t->async_wait([this, t](boost::system::error_code) { accept(); });
+      accept_failed(ec);
       return;
+    }
+    if (accept_backoff_.count() != 0 && io::now() - accept_error_at_ >= kAcceptQuiet) {
+      info("accepting normally again ({} accept(s) failed)", accept_failures_);
+      accept_backoff_ = std::chrono::milliseconds(0);
+      accept_failures_ = 0;
+    }
+    if (cfg_.max_unregistered != 0 && unregistered_ >= cfg_.max_unregistered) {
+      // Closed before anything is read: a flood of connections that never register costs a descriptor each, briefly.
+      if (!at_unregistered_limit_) {
+        warn("{} connection(s) have not registered (--max-unregistered {}): closing new ones at once", unregistered_,
+             cfg_.max_unregistered);
+        at_unregistered_limit_ = true;
+      }
+      ++closed_at_limit_;
+      boost::system::error_code ignored;
+      s.close(ignored);
+      accept();
+      return;
+    }
+    if (at_unregistered_limit_) {
+      info("below --max-unregistered again: {} connection(s) were closed at once", closed_at_limit_);
+      at_unregistered_limit_ = false;
+      closed_at_limit_ = 0;
     }
     if (const std::string e = transport::tune(s, cfg_.conn.sctp, cfg_.conn.sctp_ppid); !e.empty()) warn("{}", e);
     auto conn = std::make_shared<Connection>(std::move(s), cfg_.conn, "");
@@ -93,7 +209,9 @@ void Manager::accept() {
     debug("connection from {}", endpoint_text(conn->remote()));
     Link link;
     link.conn = conn;
+    link.accepted_at = io::now();
     links_.emplace(c, std::move(link));
+    ++unregistered_;
     conn->start([this, c](const MessageView& m, const FindingList& fl) { on_message(c, m, fl); },
                 [this, c](const std::string& reason) { on_closed(c, reason); });
     accept();
@@ -112,8 +230,9 @@ Connection* Manager::node_connection(std::uint32_t id) {
   return c && c->is_open() ? c.get() : nullptr;
 }
 
-void Manager::refuse(Connection& c, const MessageView& m, ResultCode code, const std::string& text) {
-  warn("{} refusing {}: {}", c.label(), summarize(m), text);
+void Manager::refuse(Connection& c, const MessageView& m, ResultCode code, const std::string& text,
+                     std::optional<Req> why) {
+  warn("{} refusing {}: {}{}", c.label(), summarize(m), text, why ? " " + tag(*why) : std::string());
   Message a = ack_for(m.header, code, c.node_id() != 0 ? c.node_id() : m.node_id().value_or(0));
   if (m.header.type == u8(MsgType::Operation)) a.add(Option::running_status(kRunningStatuses[3]));
   a.add(Option::vendor_info(text));
@@ -168,6 +287,7 @@ void Manager::on_message(Connection* c, const MessageView& m, const FindingList&
       if (n) {
         n->registered = false;
         n->deregistered = true;
+        n->gone_at = io::now();
       }
       info("node {} de-registered", link.node_id);
       if (link.keepalive) link.keepalive->cancel();
@@ -191,7 +311,7 @@ void Manager::on_registration(Link& link, const MessageView& m) {
   const auto addr = c.remote().address();
   if (!allowed(addr) && !cfg_.conn.faults.has(Fault::AdmitEveryone)) {
     refuse(c, m, ResultCode::AdministrativelyProhibited,
-           fmt::format("address {} is not in the manager's allowlist", addr.to_string()));
+           fmt::format("address {} is not in the manager's allowlist", addr.to_string()), Req::Admission);
     c.close("not admitted");
     return;
   }
@@ -200,17 +320,103 @@ void Manager::on_registration(Link& link, const MessageView& m) {
   if (link.node_id != 0 && (requested == 0 || requested == link.node_id)) {
     id = link.node_id;  // registering again on the same connection
   } else if (id == 0 || cfg_.conn.faults.has(Fault::ReassignNodeId)) {
-    while (nodes_.count(next_id_) != 0) ++next_id_;
-    id = next_id_++;
+    id = 0;  // assigned below, once the table has room
   } else {
+    if (!node_allowed(id, addr)) {
+      refuse(c, m, ResultCode::AdministrativelyProhibited,
+             fmt::format("address {} may not register as node {} (--node-allow)", addr.to_string(), id),
+             Req::Admission);
+      return;
+    }
+    // The ID of a node whose connection is open: that connection is asked first (PROFILE.md "Node identity").
     if (NodeRecord* old = node(id)) {
       auto oc = old->conn.lock();
-      if (oc && oc.get() != &c && oc->is_open()) {
-        warn("node {} registers again from {}; dropping its old connection", id, endpoint_text(c.remote()));
-        oc->close("node registered on a new connection");
+      if (oc && oc.get() != &c && oc->is_open() && old->registered) {
+        const auto ol = links_.find(oc.get());
+        if (probes_.count(id) != 0 || (ol != links_.end() && ol->second.deregistering)) {
+          refuse(c, m, ResultCode::AdministrativelyProhibited,
+                 fmt::format("node {} is registered and alive at {}", id, old->address), Req::NodeIdentity);
+          return;
+        }
+        start_probe(link, m, id, oc);
+        return;
       }
     }
   }
+  if ((id == 0 || nodes_.count(id) == 0) && cfg_.max_nodes != 0 && nodes_.size() >= cfg_.max_nodes) {
+    refuse(c, m, ResultCode::InsufficientResources,
+           fmt::format("the node table is full: {} nodes (--max-nodes)", nodes_.size()), Req::Admission);
+    return;
+  }
+  if (id == 0) id = assign_id();
+  admit(link, m, id);
+}
+
+void Manager::start_probe(Link& link, const MessageView& m, std::uint32_t id, const std::shared_ptr<Connection>& old) {
+  Probe& p = probes_[id];
+  p.token = ++probe_token_;
+  p.claimant = link.conn;
+  p.registration.assign(m.bytes.begin(), m.bytes.end());
+  p.convention = m.convention;
+  const NodeRecord* n = node(id);
+  info(
+      "node {} is claimed by a Registration from {} while registered at {}: asking its connection with a "
+      "Keep-Alive {}",
+      id, endpoint_text(link.conn->remote()), n ? n->address : std::string("?"), tag(Req::NodeIdentity));
+  const std::uint64_t token = p.token;
+  std::weak_ptr<Connection> weak = old;
+  // An ACK says the node is still there; no ACK in time, or the close, that it moved. "In time" is a share of
+  // the ACK timer: the claimant's Registration waits for its own ACK meanwhile, and must get it within that timer.
+  p.deadline = std::make_shared<asio::steady_timer>(io_, seconds(cfg_.conn.ack_timeout * kProbeShare));
+  p.deadline->async_wait([this, id, token, weak](boost::system::error_code ec) {
+    if (!ec) probe_done(id, token, false, weak);
+  });
+  old->send_request(keep_alive(0, id),
+                    [this, id, token, weak](const MessageView* ack) { probe_done(id, token, ack != nullptr, weak); });
+}
+
+void Manager::probe_done(std::uint32_t id, std::uint64_t token, bool answered, const std::weak_ptr<Connection>& old) {
+  auto it = probes_.find(id);
+  if (it == probes_.end() || it->second.token != token) return;
+  const Probe p = std::move(it->second);
+  probes_.erase(it);
+  if (p.deadline) p.deadline->cancel();
+  if (stopping_) return;
+  auto claimant = p.claimant.lock();
+  auto link = claimant ? links_.find(claimant.get()) : links_.end();
+  if (link == links_.end() || !claimant->is_open()) {
+    info("node {}: its claimant went away while its connection was asked", id);
+    return;
+  }
+  const MessageView reg = decode(p.registration, p.convention);
+  NodeRecord* n = node(id);
+  auto oc = old.lock();
+  const bool current = n && oc && n->conn.lock() == oc;
+  if (answered && current && oc->is_open()) {
+    refuse(*claimant, reg, ResultCode::AdministrativelyProhibited,
+           fmt::format("node {} is registered and alive at {}", id, n->address), Req::NodeIdentity);
+    return;
+  }
+  warn("node {} moved: its connection at {} {}; the Node ID goes to {} {}", id, n ? n->address : std::string("?"),
+       answered ? "is gone" : "did not answer a Keep-Alive within the ACK timer", endpoint_text(claimant->remote()),
+       tag(Req::NodeIdentity));
+  if (current && oc->is_open()) oc->close("node moved to a new connection");
+  admit(link->second, reg, id);
+}
+
+void Manager::admit(Link& link, const MessageView& m, std::uint32_t id) {
+  Connection& c = *link.conn;
+  const std::uint32_t requested = m.node_id().value_or(0);
+  if (NodeRecord* old = node(id)) {
+    auto oc = old->conn.lock();
+    if (oc && oc.get() != &c && oc->is_open()) {
+      // Not registered any more (de-registered) but still connected: the new Registration takes its ID.
+      info("node {} registers from {}; closing its earlier connection at {}", id, endpoint_text(c.remote()),
+           old->address);
+      oc->close("node registered on a new connection");
+    }
+  }
+  if (link.node_id == 0 && unregistered_ > 0) --unregistered_;
   NodeRecord& n = nodes_[id];
   const bool again = n.id == id && (n.deregistered || n.dead || !n.registered);
   n.id = id;
@@ -219,6 +425,7 @@ void Manager::on_registration(Link& link, const MessageView& m) {
   n.deregistered = false;
   n.dead = false;
   n.missed = 0;
+  n.gone_at = 0;
   n.address = endpoint_text(c.remote());
   if (auto ip = m.find(OptType::IPv4); ip && ip->ipv4()) {
     n.transfer_ip = asio::ip::address_v4(*ip->ipv4());
@@ -351,9 +558,11 @@ void Manager::on_closed(Connection* c, const std::string& reason) {
     if (n && (!current || current.get() == c) && !stopping_) {
       if (n->registered) warn("node {} lost: {}", id, reason);
       n->registered = false;
+      if (n->gone_at == 0) n->gone_at = io::now();
     }
     info("connection of node {} closed: {}", id, reason);
   } else {
+    if (unregistered_ > 0) --unregistered_;
     debug("connection {} closed: {}", c->label(), reason);
   }
   // The connection may still be on the call stack: let it go once the handler returns.
@@ -361,6 +570,60 @@ void Manager::on_closed(Connection* c, const std::string& reason) {
   trim_.connection_closed(io_, links_.size() - 1);
   save_state();
   check_wait();
+}
+
+// ---- Deadlines: one sweep a second for every connection and node ----------
+
+void Manager::arm_sweep() {
+  sweep_timer_.expires_after(seconds(kSweepInterval));
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec && !stopping_) sweep();
+  });
+}
+
+void Manager::sweep() {
+  const double t = io::now();
+  // A registered node hears a Keep-Alive every interval and ACKs it: never idle for less than that and its ACK timer.
+  const double idle_registered = std::max(cfg_.idle_timeout, cfg_.keepalive_interval + cfg_.conn.ack_timeout);
+  std::vector<std::shared_ptr<Connection>> late, idle;
+  for (const auto& [c, link] : links_) {
+    if (!link.conn->is_open()) continue;
+    if (link.node_id == 0 && cfg_.register_timeout > 0 && t - link.accepted_at >= cfg_.register_timeout) {
+      late.push_back(link.conn);
+    } else if (cfg_.idle_timeout > 0 &&
+               t - link.conn->last_received() >= (link.node_id == 0 ? cfg_.idle_timeout : idle_registered)) {
+      idle.push_back(link.conn);
+    }
+  }
+  // One line per sweep, not one per connection.
+  if (!late.empty()) {
+    warn("closing {} connection(s) not registered within {} s (--register-timeout) {}", late.size(),
+         cfg_.register_timeout, tag(Req::RegisterFirst));
+  }
+  if (!idle.empty()) {
+    warn("closing {} connection(s) that sent nothing for {} s (--idle-timeout)", idle.size(), cfg_.idle_timeout);
+  }
+  for (auto& c : late) c->close("not registered in time");
+  for (auto& c : idle) c->close("idle");
+  // De-registered, dead and lost nodes are forgotten after the grace period.
+  if (cfg_.node_grace > 0) {
+    std::size_t forgotten = 0;
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+      const NodeRecord& n = it->second;
+      if (!n.registered && n.gone_at > 0 && t - n.gone_at >= cfg_.node_grace && probes_.count(it->first) == 0) {
+        debug("node {} forgotten after the grace period", it->first);
+        it = nodes_.erase(it);
+        ++forgotten;
+      } else {
+        ++it;
+      }
+    }
+    if (forgotten != 0) {
+      info("{} node(s) forgotten: de-registered, dead or lost for {} s (--node-grace)", forgotten, cfg_.node_grace);
+      save_state();
+    }
+  }
+  arm_sweep();
 }
 
 // ---- Plan -----------------------------------------------------------------
@@ -591,6 +854,12 @@ std::optional<std::string> Manager::send_operation(const Step& s) {
       step_done(false, "no ACK");
       return;
     }
+    if (ack->error || ack->cut()) {
+      // Its Length disagrees with what follows (or it ends inside an option): what it says cannot be trusted.
+      step_done(false, fmt::format("the ACK does not decode: {} at offset {} [{}]", errc_name(ack->error.code),
+                                   ack->error.offset, requirement(Req::Length).id));
+      return;
+    }
     const std::uint8_t code = ack->header.code;
     const auto st = ack->find(OptType::FunctionInfo, function_info::RunningStatus);
     std::string outcome = code_name(code).empty() ? fmt::format("Code {}", code) : std::string(code_name(code));
@@ -619,6 +888,7 @@ std::optional<std::string> Manager::send_operation(const Step& s) {
       if (NodeRecord* n = node(step.node)) {
         n->registered = false;
         n->deregistered = true;
+        n->gone_at = io::now();
       }
     }
     if (code == step.expect) {
@@ -680,6 +950,8 @@ void Manager::shutdown(const std::string& why) {
   stopping_ = true;
   step_timer_.cancel();
   linger_timer_.cancel();
+  accept_timer_.cancel();
+  sweep_timer_.cancel();
   boost::system::error_code ec;
   acceptor_.close(ec);
   std::vector<std::shared_ptr<Connection>> conns;
