@@ -45,6 +45,7 @@ Manager::Manager(asio::io_context& io, ManagerConfig cfg)
 }
 
 void Manager::start() {
+  restore_state();
   const tcp::endpoint at(asio::ip::make_address(cfg_.listen_address), cfg_.port);
   transport::open(acceptor_, at.protocol(), cfg_.conn.sctp);
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -157,6 +158,7 @@ void Manager::on_message(Connection* c, const MessageView& m, const FindingList&
       const std::string text = vendor_text(m);
       info("status-update from node {}{}{}{}", link.node_id, fid ? fmt::format(" function {}", *fid) : "",
            st ? fmt::format(" {}", st->text()) : "", text.empty() ? "" : fmt::format(" ({})", text));
+      save_node(link.node_id);  // the state before the ACK that depends on it
       if (!cfg_.conn.faults.has(Fault::NoAckStatusUpdate)) {
         c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
       }
@@ -164,14 +166,14 @@ void Manager::on_message(Connection* c, const MessageView& m, const FindingList&
       return;
     }
     case MsgType::Deregistration: {
-      c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
       if (n) {
         n->registered = false;
         n->deregistered = true;
       }
+      save_node(link.node_id);  // the state before the ACK that depends on it
+      c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
       info("node {} de-registered", link.node_id);
       if (link.keepalive) link.keepalive->cancel();
-      save_state();
       check_wait();
       return;
     }
@@ -232,6 +234,7 @@ void Manager::on_registration(Link& link, const MessageView& m) {
   c.set_label(fmt::format("node {}", id));
   const std::uint32_t returned = cfg_.conn.faults.has(Fault::RegistrationAckNodeZero) ? 0 : id;
   if (cfg_.conn.faults.has(Fault::KeepaliveBeforeRegistrationAck)) c.send_request(keep_alive(0, id));
+  save_node(id);  // the state before the ACK that depends on it: an ACKed Node ID survives a crash
   c.send_ack(ack_for(m.header, ResultCode::Successful, returned));
   c.mark_registered();
   info("node {} registered from {} ({}{}){}", id, n.address, requested == 0 ? "assigned" : "provisioned",
@@ -240,7 +243,6 @@ void Manager::on_registration(Link& link, const MessageView& m) {
            : std::string(),
        again ? " again" : "");
   on_registered(link);
-  save_state();
   check_wait();
 }
 
@@ -316,7 +318,7 @@ void Manager::keepalive(Connection* c) {
       n->dead = true;
       n->registered = false;
       conn->close("node declared dead");
-      save_state();
+      save_node(id);
       check_wait();
     }
   });
@@ -359,7 +361,7 @@ void Manager::on_closed(Connection* c, const std::string& reason) {
   }
   // The connection may still be on the call stack: let it go once the handler returns.
   asio::post(io_, [this, c] { links_.erase(c); });
-  save_state();
+  if (id != 0) save_node(id);
   check_wait();
 }
 
@@ -647,27 +649,82 @@ void Manager::finish_plan(bool ok) {
   }
 }
 
-void Manager::save_state() {
+namespace {
+
+std::string node_key(std::uint32_t id) { return fmt::format("nodes/{}", id); }
+
+json node_json(const NodeRecord& n) {
+  json fs = json::object();
+  for (const auto& [fid, st] : n.functions) fs[std::to_string(fid)] = st;
+  json node{{"id", n.id},     {"registered", n.registered}, {"deregistered", n.deregistered},
+            {"dead", n.dead}, {"address", n.address},       {"functions", fs},
+            {"info", n.info}};
+  if (n.transfer_ip && n.transfer_port) {
+    node["transfer"] = fmt::format("{}:{}", n.transfer_ip->to_string(), *n.transfer_port);
+  }
+  return node;
+}
+
+}  // namespace
+
+// The node table as it was: every node known, none connected (its registration
+// ended with the old process), its Node ID kept so it is never handed out again.
+void Manager::restore_state() {
   if (cfg_.state_file.empty()) return;
-  json ns = json::array();
-  for (const auto& [id, n] : nodes_) {
-    json fs = json::object();
-    for (const auto& [fid, st] : n.functions) fs[std::to_string(fid)] = st;
-    json node{{"id", id},       {"registered", n.registered}, {"deregistered", n.deregistered},
-              {"dead", n.dead}, {"address", n.address},       {"functions", fs},
-              {"info", n.info}};
-    if (n.transfer_ip && n.transfer_port) {
-      node["transfer"] = fmt::format("{}:{}", n.transfer_ip->to_string(), *n.transfer_port);
+  journal_ = std::make_unique<Journal>(cfg_.state_file, JournalOptions{.collections = {"nodes"}});
+  for (const auto& [key, v] : journal_->records()) {
+    if (key.rfind("nodes/", 0) != 0 || !v.is_object()) continue;
+    NodeRecord n;
+    n.id = v.value("id", 0u);
+    if (n.id == 0) continue;
+    n.deregistered = v.value("deregistered", false);
+    n.dead = v.value("dead", false);
+    n.address = v.value("address", std::string());
+    if (auto fs = v.find("functions"); fs != v.end() && fs->is_object()) {
+      for (auto it = fs->begin(); it != fs->end(); ++it) {
+        if (it->is_string()) n.functions[static_cast<std::uint32_t>(std::stoul(it.key()))] = it->get<std::string>();
+      }
     }
-    ns.push_back(node);
+    if (auto in = v.find("info"); in != v.end() && in->is_object()) {
+      for (auto it = in->begin(); it != in->end(); ++it) {
+        if (it->is_string()) n.info[it.key()] = it->get<std::string>();
+      }
+    }
+    if (auto t = v.find("transfer"); t != v.end() && t->is_string()) {
+      const std::string text = t->get<std::string>();
+      const auto colon = text.rfind(':');
+      boost::system::error_code ec;
+      const auto ip = asio::ip::make_address(text.substr(0, colon), ec);
+      if (colon != std::string::npos && !ec) {
+        n.transfer_ip = ip;
+        n.transfer_port = static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1)));
+      }
+    }
+    nodes_[n.id] = n;
   }
-  const json state{{"nodes", ns}};
-  const std::string tmp = cfg_.state_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << state.dump(2) << "\n";
+  if (!nodes_.empty()) info("state restored from {}: {} node(s), none connected", cfg_.state_file, nodes_.size());
+  save_state();  // "registered" now says false: the old connections are gone
+}
+
+void Manager::save_node(std::uint32_t id) {
+  if (!journal_) return;
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) {
+    journal_->erase(node_key(id));
+  } else {
+    journal_->put(node_key(id), node_json(it->second));
   }
-  std::rename(tmp.c_str(), cfg_.state_file.c_str());
+}
+
+void Manager::save_state() {
+  if (!journal_) return;
+  // Only what changed is journaled.
+  for (const auto& [id, n] : nodes_) journal_->put(node_key(id), node_json(n));
+  std::vector<std::string> gone;
+  for (const auto& [key, v] : journal_->records()) {
+    if (key.rfind("nodes/", 0) == 0 && nodes_.count(v.value("id", 0u)) == 0) gone.push_back(key);
+  }
+  for (const auto& key : gone) journal_->erase(key);
 }
 
 void Manager::shutdown(const std::string& why) {
@@ -689,6 +746,7 @@ void Manager::shutdown(const std::string& why) {
   }
   for (auto& c : conns) c->close("manager stopping");
   save_state();
+  if (journal_) journal_->compact();  // at exit the state file alone holds the state
   auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
   t->async_wait([this, t](boost::system::error_code) { io_.stop(); });
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../common/connection.hpp"
+#include "../common/journal.hpp"
 #include "plan.hpp"
 
 namespace vsm::peers {
@@ -80,13 +81,17 @@ class Manager {
   std::optional<std::string> send_operation(const Step& s);
   Message build_operation(const Step& s, std::string& problem);
   void finish_plan(bool ok);
-  void save_state();
+  // State file (common/journal.hpp): the node table, one record per node.
+  void restore_state();
+  void save_state();                 // every node (rare events: plan steps, exit)
+  void save_node(std::uint32_t id);  // one node: before the ACK that depends on it
 
   asio::io_context& io_;
   ManagerConfig cfg_;
   tcp::acceptor acceptor_;
   std::unordered_map<Connection*, Link> links_;
   std::map<std::uint32_t, NodeRecord> nodes_;
+  std::unique_ptr<Journal> journal_;
   std::uint32_t next_id_ = 1;
   bool stopping_ = false;
   int exit_status_ = 0;

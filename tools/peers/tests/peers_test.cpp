@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "common/faults.hpp"
+#include "common/journal.hpp"
 #include "harness.hpp"
 #include "vsm/framing.hpp"
 #include "vsm/message.hpp"
@@ -28,7 +29,8 @@ namespace {
 
 using nlohmann::json;
 
-json load_json(const std::string& path) { return json::parse(read_file(path), nullptr, false); }
+// The state a peer has written so far: its snapshot plus its journal (common/journal.hpp).
+json load_json(const std::string& path) { return Journal::load(path); }
 
 std::string logs_with_findings(const std::string& log) {
   std::string out;
