@@ -881,7 +881,8 @@ void Agent::restore_state() {
     f.started = ntp_now();
     if (auto ss = v.find("sessions"); ss != v.end() && ss->is_array()) {
       for (const auto& s : *ss) {
-        if (s.is_object()) f.sessions.push_back(Session{s.value("uri", std::string()), s.value("contact", std::string())});
+        if (s.is_object())
+          f.sessions.push_back(Session{s.value("uri", std::string()), s.value("contact", std::string())});
       }
     }
     if (f.status == kTerminating) continue;

@@ -30,7 +30,10 @@ void log_flush(bool at_exit = false);
 
 template <typename... Args>
 void log(LogLevel l, fmt::format_string<Args...> f, Args&&... args) {
-  if (log_enabled(l) && log_admit(l, f.get())) log_line(l, fmt::format(f, std::forward<Args>(args)...));
+  const fmt::string_view key = f;
+  if (log_enabled(l) && log_admit(l, std::string_view(key.data(), key.size()))) {
+    log_line(l, fmt::format(f, std::forward<Args>(args)...));
+  }
 }
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {

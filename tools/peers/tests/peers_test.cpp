@@ -2,8 +2,8 @@
 // The reference peers end to end: the service-mobility story, admission,
 // reconnection, dead nodes, bad input, spontaneous reports, SCTP.
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <linux/sctp.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>

@@ -3,10 +3,13 @@
 // journal line (not a rewrite), kill -9 loses nothing that was ACKed, and a
 // flood of bad messages gives a bounded log.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
@@ -25,6 +28,8 @@ using nlohmann::json;
 // A hand-driven node: blocking socket, one PDU at a time.
 class Client {
  public:
+  // Takes an accepted connection.
+  static std::unique_ptr<Client> adopt(int fd) { return std::unique_ptr<Client>(new Client(fd, true)); }
   explicit Client(int port) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -36,6 +41,24 @@ class Client {
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
   ~Client() { ::close(fd_); }
+  // The next request of this type (ACKs and other messages are skipped), or nullopt.
+  std::optional<std::vector<std::uint8_t>> request(MsgType t, double timeout = 5) {
+    std::optional<std::vector<std::uint8_t>> out;
+    eventually(
+        [&] {
+          for (;;) {
+            const FrameResult r = framer_.next();
+            if (r.status != FrameStatus::Pdu) break;
+            if (decode(r.pdu).is(t)) {
+              out.emplace(r.pdu.begin(), r.pdu.end());
+              return true;
+            }
+          }
+          return !fill();
+        },
+        timeout);
+    return out;
+  }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
   bool ok() const { return ok_; }
@@ -63,11 +86,7 @@ class Client {
               return true;
             }
           }
-          std::uint8_t buf[8192];
-          const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-          if (n == 0) return true;
-          if (n > 0) framer_.feed(Bytes(buf, static_cast<std::size_t>(n)));
-          return false;
+          return !fill();
         },
         timeout);
     return out;
@@ -82,6 +101,18 @@ class Client {
   }
 
  private:
+  Client(int fd, bool) : fd_(fd), ok_(fd >= 0) {
+    timeval tv{0, 50000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  // Reads what is there; false at EOF.
+  bool fill() {
+    std::uint8_t buf[8192];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0) return false;
+    if (n > 0) framer_.feed(Bytes(buf, static_cast<std::size_t>(n)));
+    return true;
+  }
   int fd_ = -1;
   bool ok_ = false;
   Framer framer_;
@@ -138,22 +169,28 @@ TEST_F(PeerTest, ManagerStateFileGrowsByOneRecordPerChange) {
 TEST_F(PeerTest, ManagerKilledAtRandomLosesNothingAcked) {
   std::mt19937 rng(14);
   std::set<std::uint32_t> acked;
-  int port = 0;
   for (int round = 0; round < 6; ++round) {
-    Process& m = start_manager({}, "manager", port == 0 ? "127.0.0.1:0" : "127.0.0.1:" + std::to_string(port));
+    // Each round's manager starts from the files the one before was killed over.
+    const std::string name = fmt::format("manager{}", round);
+    if (round > 0) {
+      const std::string before = path(fmt::format("manager{}.json", round - 1));
+      std::filesystem::rename(before, path(name + ".json"));
+      std::filesystem::rename(before + ".journal", path(name + ".json.journal"));
+    }
+    Process& m = start_manager({}, name);
     ASSERT_NE(port_, 0);
-    port = port_;
     if (round > 0) {
       EXPECT_TRUE(contains(m.err(), "state restored from")) << m.err();
       EXPECT_FALSE(contains(m.err(), "fatal")) << m.err();
     }
     // Registrations from a few clients at once; the manager dies at a random moment.
+    // (one connection each: a second Registration on a connection keeps its Node ID)
     std::vector<std::unique_ptr<Client>> clients;
-    for (int k = 0; k < 4; ++k) clients.push_back(std::make_unique<Client>(port_));
     const int kill_after = std::uniform_int_distribution<int>(5, 120)(rng);
     std::uint32_t seq = 1;
     for (int i = 0; i < kill_after; ++i) {
-      Client& c = *clients[static_cast<std::size_t>(i) % clients.size()];
+      clients.push_back(std::make_unique<Client>(port_));
+      Client& c = *clients.back();
       const std::uint32_t s = seq++;
       if (!c.send(registration(s, 0))) break;
       if (i + 1 == kill_after) {
@@ -173,10 +210,62 @@ TEST_F(PeerTest, ManagerKilledAtRandomLosesNothingAcked) {
       acked.insert(id);
     }
     m.wait(5);
-    const json state = Journal::load(path("manager.json"));
+    const json state = Journal::load(path(name + ".json"));
     const std::set<std::uint32_t> kept = node_ids(state);
     for (const auto id : acked) EXPECT_EQ(kept.count(id), 1u) << "ACKed Node ID " << id << " lost in round " << round;
   }
+}
+
+// The agent's side: kill -9 while ADDs flow; every Function it ACKed is in the
+// restored state, and the restarted agent comes back with its Node ID.
+TEST_F(PeerTest, AgentKilledAtRandomLosesNothingAcked) {
+  const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(lfd, 4), 0);
+  socklen_t len = sizeof a;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
+  std::mt19937 rng(6);
+  std::set<std::uint32_t> acked;
+  std::uint32_t next_fid = 1;
+  constexpr std::uint32_t kNode = 5;
+  for (int round = 0; round < 5; ++round) {
+    Process& agent = start_agent("agent", {"--function-memory", "1024", "--start-delay", "0.01"});
+    pollfd p{lfd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 10000), 1) << agent.err();
+    auto c = Client::adopt(::accept(lfd, nullptr, nullptr));
+    const auto reg_pdu = c->request(MsgType::Registration);
+    ASSERT_TRUE(reg_pdu.has_value()) << agent.err();
+    const MessageView reg = decode(*reg_pdu);
+    if (round > 0) {
+      EXPECT_EQ(reg.node_id(), std::optional<std::uint32_t>(kNode)) << "the Node ID was not restored";
+    }
+    ASSERT_TRUE(c->send(ack_for(reg.header, ResultCode::Successful, kNode)));
+    const int kill_after = std::uniform_int_distribution<int>(3, 60)(rng);
+    for (int i = 0; i < kill_after; ++i) {
+      const std::uint32_t fid = next_fid++;
+      const std::uint32_t seq = 1000 * static_cast<std::uint32_t>(round + 1) + static_cast<std::uint32_t>(i);
+      ASSERT_TRUE(c->send(add_function(seq, kNode, fid)));
+      if (i + 1 == kill_after) agent.signal(SIGKILL);  // the last ADD is in flight
+      if (const auto ack = c->ack(seq, i + 1 == kill_after ? 0.5 : 5)) {
+        if (decode(*ack).header.code == u8(ResultCode::Successful)) acked.insert(fid);
+      } else {
+        ASSERT_EQ(i + 1, kill_after) << "no ACK to the ADD of Function " << fid;
+      }
+    }
+    agent.wait(5);
+    std::set<std::uint32_t> kept;
+    const json state = Journal::load(path("agent.json"));
+    for (const auto& f : state["functions"]) kept.insert(f["id"].get<std::uint32_t>());
+    for (const auto fid : acked) {
+      ASSERT_EQ(kept.count(fid), 1u) << "ACKed Function " << fid << " lost in round " << round << ": "
+                                     << state.dump().substr(0, 300);
+    }
+  }
+  ::close(lfd);
 }
 
 // 10,000 unsolicited ACKs: each is a peer-finding, but the log keeps 10 a template per 10 s and says how many more.
