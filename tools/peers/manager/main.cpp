@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
       ("step", po::value(&steps)->composing(),
        "one more plan step as YAML, run after the plan file's (repeatable), e.g. --step 'get: {node: 1}'")  //
       ("linger", po::value(&cfg.linger)->default_value(0), "seconds to keep serving after the plan")        //
-      ("state-file", po::value(&cfg.state_file), "the node table: a JSON snapshot here plus a journal of changes (FILE.journal), restored at start");
+      ("state-file", po::value(&cfg.state_file),
+       "the node table: a JSON snapshot here plus a journal of changes (FILE.journal), restored at start");
   add_common_options(desc, common);
   po::variables_map vm;
   if (auto status = parse_command_line(argc, argv, desc, vm, "vsm-manager",
