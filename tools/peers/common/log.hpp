@@ -47,6 +47,11 @@ template <typename... Args>
 void warn(fmt::format_string<Args...> f, Args&&... args) {
   log(LogLevel::Warn, f, std::forward<Args>(args)...);
 }
+// Info that is never rate-limited: lines whose number the operator controls (a plan's steps).
+template <typename... Args>
+void info_unlimited(fmt::format_string<Args...> f, Args&&... args) {
+  if (log_enabled(LogLevel::Info)) log_line(LogLevel::Info, fmt::format(f, std::forward<Args>(args)...));
+}
 template <typename... Args>
 void error(fmt::format_string<Args...> f, Args&&... args) {
   log(LogLevel::Error, f, std::forward<Args>(args)...);

@@ -378,7 +378,7 @@ void Manager::run_step() {
   step_active_ = true;
   step_started_ = io::now();
   const std::uint64_t token = ++step_token_;
-  info("step {}/{}: {}", step_ + 1, steps.size(), s.text);
+  info_unlimited("step {}/{}: {}", step_ + 1, steps.size(), s.text);
   if (s.kind == Step::Kind::Sleep) {
     step_timer_.expires_after(seconds(s.seconds));
     step_timer_.async_wait([this, token](boost::system::error_code ec) {
