@@ -74,6 +74,7 @@ void Agent::start() {
   transfer_ = std::make_unique<TransferServer>(io_, at, [this](const json& req) { return on_transfer(req); });
   info("transfer channel listening on {}:{}", transfer_->local().address().to_string(), transfer_->local().port());
   sampler_.sample();
+  restore_state();
   save_state();
   connect();
   sample();
@@ -845,26 +846,66 @@ void Agent::sample() {
   });
 }
 
-void Agent::save_state() {
+namespace {
+
+std::string function_key(std::uint32_t id) { return fmt::format("functions/{}", id); }
+
+json function_json(const Function& f) {
+  json ss = json::array();
+  for (const auto& s : f.sessions) ss.push_back(session_json(s));
+  return json{{"id", f.id},         {"name", f.name},       {"status", f.status}, {"state", f.state},
+              {"memory", f.memory}, {"storage", f.storage}, {"sessions", ss}};
+}
+
+}  // namespace
+
+// The Functions (and their sessions) the agent had ACKed, and its Node ID
+// unless one is provisioned. A Function that was Starting is Running now; one
+// that was Terminating is gone (its DELETE was ACKed).
+void Agent::restore_state() {
   if (cfg_.state_file.empty()) return;
-  json fs = json::array();
-  for (const auto& [id, f] : functions_) {
-    json ss = json::array();
-    for (const auto& s : f.sessions) ss.push_back(session_json(s));
-    fs.push_back(json{{"id", id},
-                      {"name", f.name},
-                      {"status", f.status},
-                      {"state", f.state},
-                      {"memory", f.memory},
-                      {"sessions", ss}});
+  journal_ = std::make_unique<Journal>(cfg_.state_file, JournalOptions{.collections = {"functions"}});
+  const auto& r = journal_->records();
+  if (auto it = r.find("node_id"); it != r.end() && it->second.is_number_unsigned() && cfg_.node_id == 0) {
+    node_id_ = it->second.get<std::uint32_t>();
   }
-  const json state{{"node_id", node_id_}, {"registered", registered_}, {"stopped", stopped_}, {"functions", fs}};
-  const std::string tmp = cfg_.state_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << state.dump(2) << "\n";
+  for (const auto& [key, v] : r) {
+    if (key.rfind("functions/", 0) != 0 || !v.is_object()) continue;
+    Function f;
+    f.id = v.value("id", 0u);
+    f.name = v.value("name", std::string());
+    f.state = v.value("state", std::string());
+    f.status = v.value("status", std::string(kRunning));
+    f.memory = v.value("memory", std::uint64_t{0});
+    f.storage = v.value("storage", std::uint64_t{0});
+    f.started = ntp_now();
+    if (auto ss = v.find("sessions"); ss != v.end() && ss->is_array()) {
+      for (const auto& s : *ss) {
+        if (s.is_object())
+          f.sessions.push_back(Session{s.value("uri", std::string()), s.value("contact", std::string())});
+      }
+    }
+    if (f.status == kTerminating) continue;
+    if (f.status == kStarting) f.status = std::string(kRunning);
+    functions_[f.id] = std::move(f);
   }
-  std::rename(tmp.c_str(), cfg_.state_file.c_str());
+  if (!functions_.empty() || node_id_ != cfg_.node_id) {
+    info("state restored from {}: node {}, {} Function(s)", cfg_.state_file, node_id_, functions_.size());
+  }
+}
+
+void Agent::save_state() {
+  if (!journal_) return;
+  // Only what changed is journaled.
+  journal_->put("node_id", node_id_);
+  journal_->put("registered", registered_);
+  journal_->put("stopped", stopped_);
+  for (const auto& [id, f] : functions_) journal_->put(function_key(id), function_json(f));
+  std::vector<std::string> gone;
+  for (const auto& [key, v] : journal_->records()) {
+    if (key.rfind("functions/", 0) == 0 && functions_.count(v.value("id", 0u)) == 0) gone.push_back(key);
+  }
+  for (const auto& key : gone) journal_->erase(key);
 }
 
 void Agent::shutdown() {
@@ -906,6 +947,7 @@ void Agent::stop(int status) {
     c->close("agent stopping");
   }
   save_state();
+  if (journal_) journal_->compact();  // at exit the state file alone holds the state
   // Let queued writes (the last ACK) go out, then end the event loop.
   auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
   t->async_wait([this, t](boost::system::error_code) { io_.stop(); });

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../common/connection.hpp"
+#include "../common/journal.hpp"
 #include "../common/sysinfo.hpp"
 #include "../common/transfer.hpp"
 
@@ -89,7 +90,9 @@ class Agent {
   void sample();
   nlohmann::json on_transfer(const nlohmann::json& req);
   std::uint64_t memory_used() const;
-  void save_state();
+  // State file (common/journal.hpp): node fields, one record per Function.
+  void restore_state();
+  void save_state();  // journals what changed since the last call
   void stop(int status);
   std::string status_of(std::uint32_t fid) const;
 
@@ -110,6 +113,7 @@ class Agent {
   bool high_load_ = false;
   int exit_status_ = 0;
   std::map<std::uint32_t, Function> functions_;
+  std::unique_ptr<Journal> journal_;
 };
 
 }  // namespace vsm::peers

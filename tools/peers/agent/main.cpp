@@ -21,9 +21,10 @@ int main(int argc, char** argv) {
        "the manager's address: a name, IPv4, or [IPv6]:PORT")                                                     //
       ("node-id", po::value(&cfg.node_id)->default_value(0), "provisioned Node ID (0: the manager assigns one)")  //
       ("transfer-address", vsm::cli::value_with_default(&cfg.transfer_address),
-       "IPv4 address of the agent-to-agent transfer channel (advertised in the Registration)")                        //
-      ("transfer-port", po::value(&cfg.transfer_port)->default_value(0), "port of the transfer channel (0: any)")     //
-      ("state-file", po::value(&cfg.state_file), "write the agent's state as JSON here on every change and at exit")  //
+       "IPv4 address of the agent-to-agent transfer channel (advertised in the Registration)")                     //
+      ("transfer-port", po::value(&cfg.transfer_port)->default_value(0), "port of the transfer channel (0: any)")  //
+      ("state-file", po::value(&cfg.state_file),
+       "the agent's state: a JSON snapshot here plus a journal of changes (FILE.journal), restored at start")  //
       ("memory-budget", vsm::cli::value_with_default(&cfg.memory_budget),
        "bytes of memory the Functions may use (beyond it: Code 129)")  //
       ("function-memory", vsm::cli::value_with_default(&cfg.function_memory),

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
       ("step", po::value(&steps)->composing(),
        "one more plan step as YAML, run after the plan file's (repeatable), e.g. --step 'get: {node: 1}'")         //
       ("linger", po::value(&cfg.linger)->default_value(0), "seconds to keep serving after the plan")               //
-      ("state-file", po::value(&cfg.state_file), "write the node table as JSON here on every change and at exit")  //
+      ("state-file", po::value(&cfg.state_file), "the node table: a JSON snapshot here plus a journal of changes (FILE.journal), restored at start")  //
       ("node-allow", po::value(&cfg.node_allow)->composing(),
        "ID=ADDR|CIDR: Node ID ID registers only from this IPv4/IPv6 address or prefix (repeatable); from "
        "elsewhere it gets Code 130")  //

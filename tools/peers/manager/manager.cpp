@@ -116,6 +116,7 @@ Manager::Manager(asio::io_context& io, ManagerConfig cfg)
 }
 
 void Manager::start() {
+  restore_state();
   const tcp::endpoint at(asio::ip::make_address(cfg_.listen_address), cfg_.port);
   transport::open(acceptor_, at.protocol(), cfg_.conn.sctp);
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -276,6 +277,7 @@ void Manager::on_message(Connection* c, const MessageView& m, const FindingList&
       const std::string text = vendor_text(m);
       info("status-update from node {}{}{}{}", link.node_id, fid ? fmt::format(" function {}", *fid) : "",
            st ? fmt::format(" {}", st->text()) : "", text.empty() ? "" : fmt::format(" ({})", text));
+      save_node(link.node_id);  // the state before the ACK that depends on it
       if (!cfg_.conn.faults.has(Fault::NoAckStatusUpdate)) {
         c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
       }
@@ -283,15 +285,15 @@ void Manager::on_message(Connection* c, const MessageView& m, const FindingList&
       return;
     }
     case MsgType::Deregistration: {
-      c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
       if (n) {
         n->registered = false;
         n->deregistered = true;
         n->gone_at = io::now();
       }
+      save_node(link.node_id);  // the state before the ACK that depends on it
+      c->send_ack(ack_for(h, ResultCode::Successful, link.node_id));
       info("node {} de-registered", link.node_id);
       if (link.keepalive) link.keepalive->cancel();
-      save_state();
       check_wait();
       return;
     }
@@ -439,6 +441,7 @@ void Manager::admit(Link& link, const MessageView& m, std::uint32_t id) {
   c.set_label(fmt::format("node {}", id));
   const std::uint32_t returned = cfg_.conn.faults.has(Fault::RegistrationAckNodeZero) ? 0 : id;
   if (cfg_.conn.faults.has(Fault::KeepaliveBeforeRegistrationAck)) c.send_request(keep_alive(0, id));
+  save_node(id);  // the state before the ACK that depends on it: an ACKed Node ID survives a crash
   c.send_ack(ack_for(m.header, ResultCode::Successful, returned));
   c.mark_registered();
   info("node {} registered from {} ({}{}){}", id, n.address, requested == 0 ? "assigned" : "provisioned",
@@ -447,7 +450,6 @@ void Manager::admit(Link& link, const MessageView& m, std::uint32_t id) {
            : std::string(),
        again ? " again" : "");
   on_registered(link);
-  save_state();
   check_wait();
 }
 
@@ -525,7 +527,7 @@ void Manager::keepalive(Connection* c) {
       n->dead = true;
       n->registered = false;
       conn->close("node declared dead");
-      save_state();
+      save_node(id);
       check_wait();
     }
   });
@@ -568,7 +570,7 @@ void Manager::on_closed(Connection* c, const std::string& reason) {
   // The connection may still be on the call stack: let it go once the handler returns.
   asio::post(io_, [this, c] { links_.erase(c); });
   trim_.connection_closed(io_, links_.size() - 1);
-  save_state();
+  if (id != 0) save_node(id);
   check_wait();
 }
 
@@ -612,7 +614,9 @@ void Manager::sweep() {
       const NodeRecord& n = it->second;
       if (!n.registered && n.gone_at > 0 && t - n.gone_at >= cfg_.node_grace && probes_.count(it->first) == 0) {
         debug("node {} forgotten after the grace period", it->first);
+        const std::uint32_t id = it->first;
         it = nodes_.erase(it);
+        save_node(id);  // journals the erase
         ++forgotten;
       } else {
         ++it;
@@ -620,7 +624,6 @@ void Manager::sweep() {
     }
     if (forgotten != 0) {
       info("{} node(s) forgotten: de-registered, dead or lost for {} s (--node-grace)", forgotten, cfg_.node_grace);
-      save_state();
     }
   }
   arm_sweep();
@@ -639,7 +642,7 @@ void Manager::run_step() {
   step_active_ = true;
   step_started_ = io::now();
   const std::uint64_t token = ++step_token_;
-  info("step {}/{}: {}", step_ + 1, steps.size(), s.text);
+  info_unlimited("step {}/{}: {}", step_ + 1, steps.size(), s.text);
   if (s.kind == Step::Kind::Sleep) {
     step_timer_.expires_after(seconds(s.seconds));
     step_timer_.async_wait([this, token](boost::system::error_code ec) {
@@ -917,27 +920,85 @@ void Manager::finish_plan(bool ok) {
   }
 }
 
-void Manager::save_state() {
+namespace {
+
+std::string node_key(std::uint32_t id) { return fmt::format("nodes/{}", id); }
+
+json node_json(const NodeRecord& n) {
+  json fs = json::object();
+  for (const auto& [fid, st] : n.functions) fs[std::to_string(fid)] = st;
+  json node{{"id", n.id},     {"registered", n.registered}, {"deregistered", n.deregistered},
+            {"dead", n.dead}, {"address", n.address},       {"functions", fs},
+            {"info", n.info}};
+  if (n.transfer_ip && n.transfer_port) {
+    node["transfer"] = fmt::format("{}:{}", n.transfer_ip->to_string(), *n.transfer_port);
+  }
+  return node;
+}
+
+}  // namespace
+
+// The node table as it was: every node known, none connected (its registration
+// ended with the old process), its Node ID kept so it is never handed out again.
+void Manager::restore_state() {
   if (cfg_.state_file.empty()) return;
-  json ns = json::array();
-  for (const auto& [id, n] : nodes_) {
-    json fs = json::object();
-    for (const auto& [fid, st] : n.functions) fs[std::to_string(fid)] = st;
-    json node{{"id", id},       {"registered", n.registered}, {"deregistered", n.deregistered},
-              {"dead", n.dead}, {"address", n.address},       {"functions", fs},
-              {"info", n.info}};
-    if (n.transfer_ip && n.transfer_port) {
-      node["transfer"] = fmt::format("{}:{}", n.transfer_ip->to_string(), *n.transfer_port);
+  journal_ = std::make_unique<Journal>(cfg_.state_file, JournalOptions{.collections = {"nodes"}});
+  for (const auto& [key, v] : journal_->records()) try {
+    if (key.rfind("nodes/", 0) != 0 || !v.is_object()) continue;
+    NodeRecord n;
+    n.id = v.value("id", 0u);
+    if (n.id == 0) continue;
+    n.deregistered = v.value("deregistered", false);
+    n.dead = v.value("dead", false);
+    n.address = v.value("address", std::string());
+    if (auto fs = v.find("functions"); fs != v.end() && fs->is_object()) {
+      for (auto it = fs->begin(); it != fs->end(); ++it) {
+        if (it->is_string()) n.functions[static_cast<std::uint32_t>(std::stoul(it.key()))] = it->get<std::string>();
+      }
     }
-    ns.push_back(node);
+    if (auto in = v.find("info"); in != v.end() && in->is_object()) {
+      for (auto it = in->begin(); it != in->end(); ++it) {
+        if (it->is_string()) n.info[it.key()] = it->get<std::string>();
+      }
+    }
+    if (auto t = v.find("transfer"); t != v.end() && t->is_string()) {
+      const std::string text = t->get<std::string>();
+      const auto colon = text.rfind(':');
+      boost::system::error_code ec;
+      const auto ip = asio::ip::make_address(text.substr(0, colon), ec);
+      if (colon != std::string::npos && !ec) {
+        n.transfer_ip = ip;
+        n.transfer_port = static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1)));
+      }
+    }
+    n.gone_at = io::now();  // not connected: forgotten after --node-grace unless it registers again
+    nodes_[n.id] = n;
+  } catch (const std::exception& e) {  // a number that does not parse: that record is left out, said where
+    warn("state file {}: record {} left out: {}", cfg_.state_file, key, e.what());
   }
-  const json state{{"nodes", ns}};
-  const std::string tmp = cfg_.state_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << state.dump(2) << "\n";
+  if (!nodes_.empty()) info("state restored from {}: {} node(s), none connected", cfg_.state_file, nodes_.size());
+  save_state();  // "registered" now says false: the old connections are gone
+}
+
+void Manager::save_node(std::uint32_t id) {
+  if (!journal_) return;
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) {
+    journal_->erase(node_key(id));
+  } else {
+    journal_->put(node_key(id), node_json(it->second));
   }
-  std::rename(tmp.c_str(), cfg_.state_file.c_str());
+}
+
+void Manager::save_state() {
+  if (!journal_) return;
+  // Only what changed is journaled.
+  for (const auto& [id, n] : nodes_) journal_->put(node_key(id), node_json(n));
+  std::vector<std::string> gone;
+  for (const auto& [key, v] : journal_->records()) {
+    if (key.rfind("nodes/", 0) == 0 && nodes_.count(v.value("id", 0u)) == 0) gone.push_back(key);
+  }
+  for (const auto& key : gone) journal_->erase(key);
 }
 
 void Manager::shutdown(const std::string& why) {
@@ -961,6 +1022,7 @@ void Manager::shutdown(const std::string& why) {
   }
   for (auto& c : conns) c->close("manager stopping");
   save_state();
+  if (journal_) journal_->compact();  // at exit the state file alone holds the state
   auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
   t->async_wait([this, t](boost::system::error_code) { io_.stop(); });
 }

@@ -16,6 +16,7 @@
 #include "../common/connection.hpp"
 #include "fifo_timer.hpp"
 #include "memory_trim.hpp"
+#include "../common/journal.hpp"
 #include "plan.hpp"
 #include "vsm/catalogue.hpp"
 
@@ -116,7 +117,10 @@ class Manager {
   std::optional<std::string> send_operation(const Step& s);
   Message build_operation(const Step& s, std::string& problem);
   void finish_plan(bool ok);
-  void save_state();
+  // State file (common/journal.hpp): the node table, one record per node.
+  void restore_state();
+  void save_state();                 // every node (rare events: plan steps, exit)
+  void save_node(std::uint32_t id);  // one node: before the ACK that depends on it
 
   asio::io_context& io_;
   ManagerConfig cfg_;
@@ -126,6 +130,7 @@ class Manager {
   FifoTimer<Connection*> keepalives_{io_, [this](Connection* c, std::uint64_t token) { keepalive_due(c, token); }};
   MemoryTrim trim_;
   std::map<std::uint32_t, NodeRecord> nodes_;
+  std::unique_ptr<Journal> journal_;
   std::uint32_t next_id_ = 1;
   std::multimap<std::uint32_t, std::string> node_allow_;  // --node-allow, by Node ID
   std::unordered_map<std::uint32_t, Probe> probes_;       // by the claimed Node ID

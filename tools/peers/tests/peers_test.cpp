@@ -2,8 +2,8 @@
 // The reference peers end to end: the service-mobility story, admission,
 // reconnection, dead nodes, bad input, spontaneous reports, SCTP.
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <linux/sctp.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "common/faults.hpp"
+#include "common/journal.hpp"
 #include "harness.hpp"
 #include "vsm/framing.hpp"
 #include "vsm/message.hpp"
@@ -28,7 +29,8 @@ namespace {
 
 using nlohmann::json;
 
-json load_json(const std::string& path) { return json::parse(read_file(path), nullptr, false); }
+// The state a peer has written so far: its snapshot plus its journal (common/journal.hpp).
+json load_json(const std::string& path) { return Journal::load(path); }
 
 std::string logs_with_findings(const std::string& log) {
   std::string out;

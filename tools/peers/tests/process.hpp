@@ -25,6 +25,7 @@ class Process {
   std::string out() const;
   std::string err() const;
   const std::string& name() const { return name_; }
+  pid_t pid() const { return pid_; }
 
  private:
   std::string name_;
