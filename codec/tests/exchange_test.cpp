@@ -55,7 +55,7 @@ class Feed {
       earlier.push_back(e);
     }
   }
-  ExchangeResult send(Dir d, const Message& m, double time = -1) { return send(d, m.encode(), time); }
+  ExchangeResult send(Dir d, const Message& m, double time = -1) { return send(d, m.encode().value(), time); }
 
   // The node registers with `id` (0 = asks for one) and the manager ACKs with `assigned`.
   void register_node(std::uint32_t id = 3, std::uint32_t assigned = 3) {

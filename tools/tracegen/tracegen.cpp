@@ -362,7 +362,8 @@ Message session_move(std::uint32_t seq, std::uint32_t src, std::uint32_t dst, bo
   return m;
 }
 
-Buf enc(const Message& m, LengthConvention c = LengthConvention::Total4) { return m.encode(c); }
+// A generated trace never holds what the wire cannot carry: value() throws on a refused message.
+Buf enc(const Message& m, LengthConvention c = LengthConvention::Total4) { return m.encode(c).value(); }
 
 // Expected expert entries, written next to a trace.
 class Expect {

@@ -376,10 +376,39 @@ void Agent::on_operation(const MessageView& m) {
   }
 }
 
+// Saturating: memory of every Function (each admitted within the budget, so this never saturates in practice).
 std::uint64_t Agent::memory_used() const {
   std::uint64_t used = 0;
-  for (const auto& [id, f] : functions_) used += f.memory;
+  for (const auto& [id, f] : functions_) {
+    if (__builtin_add_overflow(used, f.memory, &used)) return UINT64_MAX;
+  }
   return used;
+}
+
+std::size_t Agent::sessions_held() const {
+  std::size_t n = 0;
+  for (const auto& [id, f] : functions_) n += f.sessions.size();
+  return n;
+}
+
+std::string Agent::refuse_resources(std::uint32_t fid, std::uint64_t memory, std::size_t sessions,
+                                    bool new_function) const {
+  if (new_function && functions_.size() >= cfg_.max_functions) {
+    return fmt::format("node {} holds {} Functions, the most it takes (--max-functions {})", node_id_,
+                       functions_.size(), cfg_.max_functions);
+  }
+  const std::size_t held = sessions_held();
+  if (sessions > cfg_.max_sessions - std::min(held, cfg_.max_sessions)) {
+    return fmt::format("{} more session(s) exceed what node {} takes: {} held of at most {} (--max-sessions)", sessions,
+                       node_id_, held, cfg_.max_sessions);
+  }
+  const std::uint64_t used = memory_used();
+  const std::uint64_t free = cfg_.memory_budget - std::min(used, cfg_.memory_budget);
+  if (memory > free) {
+    return fmt::format("insufficient memory: Function {} needs {} bytes, {} of the {}-byte budget free", fid, memory,
+                       free, cfg_.memory_budget);
+  }
+  return {};
 }
 
 void Agent::op_add(const MessageView& m) {
@@ -392,19 +421,14 @@ void Agent::op_add(const MessageView& m) {
   fn.id = fid;
   const auto name = m.find(OptType::FunctionInfo, function_info::Name);
   fn.name = name && name->length != 0 ? std::string(name->text()) : fmt::format("function-{}", fid);
+  // No memory named, or 0: the default. A Function never costs nothing.
   fn.memory = cfg_.function_memory;
   if (auto mem = m.find(OptType::FunctionInfo, function_info::RequiredMemory)) {
-    if (const Numeric n = mem->numeric(); n.encoding != Numeric::Encoding::Invalid && n.integral) fn.memory = n.integer;
+    if (const Numeric n = mem->numeric(); n.encoding != Numeric::Encoding::Invalid && n.integral && n.integer != 0)
+      fn.memory = n.integer;
   }
   if (auto st = m.find(OptType::FunctionInfo, function_info::RequiredStorage)) {
     if (const Numeric n = st->numeric(); n.encoding != Numeric::Encoding::Invalid && n.integral) fn.storage = n.integer;
-  }
-  const std::uint64_t used = memory_used();
-  if (used + fn.memory > cfg_.memory_budget) {
-    send_ack(op_ack(m, ResultCode::InsufficientResources, kUnknown,
-                    fmt::format("insufficient memory: Function {} needs {} bytes, {} of the {}-byte budget free", fid,
-                                fn.memory, cfg_.memory_budget - used, cfg_.memory_budget)));
-    return;
   }
   for (const OptionView o : m.options()) {
     if (o.is(OptType::SessionInfo, session_info::SipUri)) {
@@ -412,6 +436,10 @@ void Agent::op_add(const MessageView& m) {
     } else if (o.is(OptType::SessionInfo, session_info::ContactAddress) && !fn.sessions.empty()) {
       fn.sessions.back().contact = address_text(o.value);
     }
+  }
+  if (const std::string why = refuse_resources(fid, fn.memory, fn.sessions.size(), true); !why.empty()) {
+    send_ack(op_ack(m, ResultCode::InsufficientResources, kUnknown, why));
+    return;
   }
   fn.started = ntp_now();
   fn.state = fmt::format("{} #{} created {}.{:09}", fn.name, fid, fn.started.unix_seconds(), fn.started.nanoseconds());
@@ -624,7 +652,7 @@ void Agent::op_transfer(const MessageView& m, bool move) {
   transfer_request(io_, to, req, cfg_.conn.ack_timeout / 2, [this, request, move, fid, dst, weak](json reply) {
     if (stopped_) return;
     auto c = weak.lock();
-    const std::vector<std::uint8_t> bytes = request.encode();
+    const std::vector<std::uint8_t> bytes = request.encode().value();  // decoded from the wire: fits
     const MessageView rv = decode(bytes);
     const bool ok = reply.value("ok", false);
     auto f = functions_.find(fid);
@@ -725,7 +753,7 @@ void Agent::op_move_session(const MessageView& m) {
   transfer_request(io_, to, req, cfg_.conn.ack_timeout / 2, [this, request, chosen, dst, weak](json reply) {
     if (stopped_) return;
     auto c = weak.lock();
-    const std::vector<std::uint8_t> bytes = request.encode();
+    const std::vector<std::uint8_t> bytes = request.encode().value();  // decoded from the wire: fits
     const MessageView rv = decode(bytes);
     const auto fid = rv.function_id();
     if (!reply.value("ok", false)) {
@@ -764,15 +792,13 @@ json Agent::on_transfer(const json& req) {
     fn.name = f.value("name", std::string());
     fn.state = f.value("state", std::string());
     fn.memory = f.value("memory", std::uint64_t{0});
+    if (fn.memory == 0) fn.memory = cfg_.function_memory;  // a Function never costs nothing
     fn.storage = f.value("storage", std::uint64_t{0});
-    const std::uint64_t used = memory_used();
-    if (used + fn.memory > cfg_.memory_budget) {
-      return transfer_failure(
-          u8(ResultCode::InsufficientResources),
-          fmt::format("insufficient memory: Function {} needs {} bytes, {} of the {}-byte budget free", fn.id,
-                      fn.memory, cfg_.memory_budget - used, cfg_.memory_budget));
+    const json sessions = f.value("sessions", json::array());
+    if (const std::string why = refuse_resources(fn.id, fn.memory, sessions.size(), true); !why.empty()) {
+      return transfer_failure(u8(ResultCode::InsufficientResources), why);
     }
-    for (const auto& s : f.value("sessions", json::array())) {
+    for (const auto& s : sessions) {
       fn.sessions.push_back(Session{s.value("uri", std::string()), s.value("contact", std::string())});
     }
     fn.started = ntp_now();
@@ -786,6 +812,9 @@ json Agent::on_transfer(const json& req) {
   }
   if (kind == "sessions") {
     const json& list = req.at("sessions");
+    if (const std::string why = refuse_resources(0, 0, list.size(), false); !why.empty()) {
+      return transfer_failure(u8(ResultCode::InsufficientResources), why);
+    }
     for (const auto& s : list) {
       const auto fid = s.at("function").get<std::uint32_t>();
       if (functions_.count(fid) == 0) {

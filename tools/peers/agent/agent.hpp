@@ -28,7 +28,9 @@ struct AgentConfig {
   std::uint16_t transfer_port = 0;  // 0: any free port
   std::string state_file;
   std::uint64_t memory_budget = 1ull << 30;
-  std::uint64_t function_memory = 64ull << 20;  // default when ADD names none
+  std::uint64_t function_memory = 64ull << 20;  // default when ADD names none (or names 0)
+  std::size_t max_functions = 64;               // Functions on this node; one more gets Code 129
+  std::size_t max_sessions = 100000;            // sessions over all Functions of this node; beyond: Code 129
   double start_delay = 0.2;                     // seconds from Starting to Running
   double stop_delay = 0.2;                      // seconds from Terminating to gone
   double reconnect_delay = 0.5;
@@ -89,6 +91,10 @@ class Agent {
   void sample();
   nlohmann::json on_transfer(const nlohmann::json& req);
   std::uint64_t memory_used() const;
+  std::size_t sessions_held() const;
+  // Why a Function of `memory` bytes with `sessions` sessions cannot be taken
+  // in (Code 129), or "": checked arithmetic, no figure wraps.
+  std::string refuse_resources(std::uint32_t fid, std::uint64_t memory, std::size_t sessions, bool new_function) const;
   void save_state();
   void stop(int status);
   std::string status_of(std::uint32_t fid) const;

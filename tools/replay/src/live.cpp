@@ -126,8 +126,9 @@ void link(Recording& r, Role ours) {
 }
 
 std::string summary_of(const Message& m) {
-  const auto bytes = m.encode();
-  return summarize(decode(bytes));
+  const Encoded bytes = m.encode();
+  if (!bytes) return fmt::format("({} octets: {})", bytes.size(), describe(*bytes.error()));
+  return summarize(decode(bytes.value()));
 }
 
 // An option's value for people, as the decode output writes it.

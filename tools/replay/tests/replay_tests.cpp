@@ -91,7 +91,7 @@ std::string tmp_path(const std::string& name) {
   return (fs::temp_directory_path() / ("vsm-replay-test-" + std::to_string(getpid()) + "-" + name)).string();
 }
 
-Buf enc(const Message& m) { return m.encode(); }
+Buf enc(const Message& m) { return m.encode().value(); }
 Buf ack_of(const Buf& request, std::uint32_t node) {
   return enc(ack_for(decode(request).header, ResultCode::Successful, node));
 }
