@@ -565,48 +565,83 @@ void Agent::op_get(const MessageView& m) {
   const Resources r = sampler_.sample();
   std::size_t all_sessions = 0;
   for (const auto& [id, f] : functions_) all_sessions += f.sessions.size();
-  std::vector<Option> items;
+  // The sessions the request is about: the Function's, or the node's.
+  std::vector<const Session*> pool;
+  std::size_t uri_octets = 0, contact_octets = 0;  // what one SIP URI / Contact Address item adds to the reply
   std::vector<std::string> unknown;
+  // The reply is built only while it fits in one message: past that the
+  // items are counted, not built, and the request gets Code 129.
+  const std::size_t limit = max_message_size(cfg_.conn.convention);
+  std::size_t item_octets = 0;
+  std::vector<Option> items;
+  auto add = [&](Option o) {
+    item_octets += o.encoded_size();
+    if (item_octets <= limit) items.push_back(std::move(o));
+  };
+  bool pooled = false;
   for (const OptionView o : m.options()) {
     if (o.type == u8(OptType::NodeInfo)) {
-      if (auto v = node_item(o.subtype, r)) items.push_back(std::move(*v));
+      if (auto v = node_item(o.subtype, r)) add(std::move(*v));
     } else if (o.type == u8(OptType::FunctionInfo)) {
       if (fn) {
-        if (auto v = function_item(*fn, o.subtype)) items.push_back(std::move(*v));
+        if (auto v = function_item(*fn, o.subtype)) add(std::move(*v));
       } else if (o.subtype == function_info::RunningStatus) {
-        items.push_back(Option::running_status(kRunning));
+        add(Option::running_status(kRunning));
       } else {
         unknown.push_back(option_name(o.type, o.subtype));
       }
     } else if (o.type == u8(OptType::SessionInfo)) {
-      std::vector<Session> pool;
-      for (const auto& [id, f] : functions_) {
-        if (!fn || id == fid) pool.insert(pool.end(), f.sessions.begin(), f.sessions.end());
+      if (!pooled) {
+        pooled = true;
+        for (const auto& [id, f] : functions_) {
+          if (fn && id != fid) continue;
+          for (const auto& s : f.sessions) {
+            pool.push_back(&s);
+            uri_octets += kOptionHeaderSize + s.uri.size();
+            if (auto c = contact_option(s.contact)) contact_octets += c->encoded_size();
+          }
+        }
       }
       switch (o.subtype) {
         case session_info::SipUri:
-          for (const auto& s : pool) items.push_back(Option::session_info(o.subtype, s.uri));
+          if (item_octets + uri_octets > limit) {
+            item_octets += uri_octets;
+          } else {
+            for (const Session* s : pool) add(Option::session_info(o.subtype, s->uri));
+          }
           break;
         case session_info::ContactAddress:
-          for (const auto& s : pool) {
-            if (auto c = contact_option(s.contact)) items.push_back(std::move(*c));
+          if (item_octets + contact_octets > limit) {
+            item_octets += contact_octets;
+          } else {
+            for (const Session* s : pool) {
+              if (auto c = contact_option(s->contact)) add(std::move(*c));
+            }
           }
           break;
         case session_info::Ratio:
-          items.push_back(Option::session_info(
-              o.subtype, decimal(all_sessions == 0 ? 0.0 : static_cast<double>(pool.size()) / all_sessions)));
+          add(Option::session_info(o.subtype,
+                                   decimal(all_sessions == 0 ? 0.0 : static_cast<double>(pool.size()) / all_sessions)));
           break;
-        case session_info::Count: items.push_back(Option::session_info(o.subtype, std::to_string(pool.size()))); break;
+        case session_info::Count: add(Option::session_info(o.subtype, std::to_string(pool.size()))); break;
         default: break;
       }
     }
+  }
+  const std::string_view status = fn ? std::string_view(fn->status) : kRunning;
+  Message a = op_ack(m, ResultCode::Successful, status,
+                     unknown.empty() ? std::string() : fmt::format("not available: {}", fmt::join(unknown, ", ")));
+  if (const std::size_t reply = a.encoded_size() + item_octets; reply > limit || !a.fits(cfg_.conn.convention)) {
+    // Insufficient resources: the wire cannot carry this reply (and nothing is logged as a finding of ours).
+    info("GET seq {}: the reply of {} octets does not fit in one message; Code 129", m.header.seq, reply);
+    send_ack(op_ack(m, ResultCode::InsufficientResources, status,
+                    fmt::format("reply of {} octets exceeds the {} a VSM message can carry", reply, limit)));
+    return;
   }
   if (flt.has(Fault::GetAckMissingItem) && !items.empty()) items.pop_back();
   if (flt.has(Fault::GetAckEmptyItem)) {
     for (auto& i : items) i.value.clear();
   }
-  Message a = op_ack(m, ResultCode::Successful, fn ? std::string_view(fn->status) : kRunning,
-                     unknown.empty() ? std::string() : fmt::format("not available: {}", fmt::join(unknown, ", ")));
   // Items go between the Function ID and the Running status.
   auto pos = a.options.begin();
   while (pos != a.options.end() && (pos->type == u8(OptType::NodeId) || pos->type == u8(OptType::FunctionId))) ++pos;
