@@ -71,7 +71,19 @@ Agent::Agent(asio::io_context& io, AgentConfig cfg)
 
 void Agent::start() {
   const tcp::endpoint at(asio::ip::make_address(cfg_.transfer_address), cfg_.transfer_port);
-  transfer_ = std::make_unique<TransferServer>(io_, at, [this](const json& req) { return on_transfer(req); });
+  TransferLimits limits;
+  limits.max_bytes = cfg_.transfer_max_bytes;
+  limits.read_timeout = cfg_.conn.ack_timeout;
+  transfer_ = std::make_unique<TransferServer>(
+      io_, at, [this](const json& req, const tcp::endpoint& from) { return on_transfer(req, from); }, limits);
+  if (!cfg_.transfer_allow.empty()) {
+    policy_.emplace();
+    for (const auto& a : cfg_.transfer_allow) {
+      const auto c = parse_cidr(a);
+      if (!c) throw std::invalid_argument(fmt::format("--transfer-allow {}: not an address or CIDR", a));
+      policy_->allow(*c);
+    }
+  }
   info("transfer channel listening on {}:{}", transfer_->local().address().to_string(), transfer_->local().port());
   sampler_.sample();
   save_state();
@@ -360,6 +372,12 @@ Message Agent::op_ack(const MessageView& req, ResultCode code, std::string_view 
 void Agent::on_operation(const MessageView& m) {
   const std::uint8_t op = m.header.subtype;
   const auto first = m.node_id(0);
+  const OperationRules* rules = operation_rules(op);
+  if (first && *first != node_id_ && rules && rules->two_nodes && m.node_id(1) == node_id_ && !m.find(OptType::Port)) {
+    info("announcement: {}", summarize(m));
+    op_announcement(m);
+    return;
+  }
   if (first && *first != node_id_) {
     send_ack(
         op_ack(m, ResultCode::Failed, kUnknown, fmt::format("Node ID {} is not this node ({})", *first, node_id_)));
@@ -673,6 +691,11 @@ void Agent::op_transfer(const MessageView& m, bool move) {
     return;
   }
   const tcp::endpoint to = *endpoint;
+  if (const std::string why = refuse_destination(to.address()); !why.empty()) {
+    warn("not transferring Function {} to node {}: {}", fid, dst, why);
+    send_ack(op_ack(m, ResultCode::AdministrativelyProhibited, it->second.status, why));
+    return;
+  }
   const Function& fn = it->second;
   json f{{"id", fn.id},         {"name", fn.name},       {"state", fn.state},
          {"memory", fn.memory}, {"storage", fn.storage}, {"sessions", json::array()}};
@@ -684,36 +707,39 @@ void Agent::op_transfer(const MessageView& m, bool move) {
        to.port());
   Message request = Message::from(m);  // keep what the ACK needs after the transfer
   std::weak_ptr<Connection> weak = conn_;
-  transfer_request(io_, to, req, cfg_.conn.ack_timeout / 2, [this, request, move, fid, dst, weak](json reply) {
-    if (stopped_) return;
-    auto c = weak.lock();
-    const std::vector<std::uint8_t> bytes = request.encode().value();  // decoded from the wire: fits
-    const MessageView rv = decode(bytes);
-    const bool ok = reply.value("ok", false);
-    auto f = functions_.find(fid);
-    const std::string status = f == functions_.end() ? std::string(kUnknown) : f->second.status;
-    if (!ok) {
-      const int code = reply.value("code", 128);
-      const std::string reason = reply.value("reason", std::string("transfer refused"));
-      warn("transfer of Function {} to node {} failed: {}", fid, dst, reason);
-      if (c && c == conn_) {
-        ResultCode rc = ResultCode::Failed;
-        if (code == u8(ResultCode::InsufficientResources)) rc = ResultCode::InsufficientResources;
-        if (code == u8(ResultCode::StatusUnknown)) rc = ResultCode::StatusUnknown;
-        send_ack(op_ack(rv, rc, status, fmt::format("node {}: {}", dst, reason)));
-      }
-      return;
-    }
-    if (move && f != functions_.end()) {
-      // The destination confirmed: only now does the source let its copy go.
-      info("Function {} moved to node {}; deleting the local copy", fid, dst);
-      functions_.erase(f);
-    } else {
-      info("Function {} copied to node {}", fid, dst);
-    }
-    save_state();
-    if (c && c == conn_) send_ack(op_ack(rv, ResultCode::Successful, kRunning, {}));
-  });
+  transfer_request(
+      io_, to, req, cfg_.conn.ack_timeout / 2,
+      [this, request, move, fid, dst, weak](json reply) {
+        if (stopped_) return;
+        auto c = weak.lock();
+        const std::vector<std::uint8_t> bytes = request.encode().value();  // decoded from the wire: fits
+        const MessageView rv = decode(bytes);
+        const bool ok = reply.value("ok", false);
+        auto f = functions_.find(fid);
+        const std::string status = f == functions_.end() ? std::string(kUnknown) : f->second.status;
+        if (!ok) {
+          const int code = reply.value("code", 128);
+          const std::string reason = reply.value("reason", std::string("transfer refused"));
+          warn("transfer of Function {} to node {} failed: {}", fid, dst, reason);
+          if (c && c == conn_) {
+            ResultCode rc = ResultCode::Failed;
+            if (code == u8(ResultCode::InsufficientResources)) rc = ResultCode::InsufficientResources;
+            if (code == u8(ResultCode::StatusUnknown)) rc = ResultCode::StatusUnknown;
+            send_ack(op_ack(rv, rc, status, fmt::format("node {}: {}", dst, reason)));
+          }
+          return;
+        }
+        if (move && f != functions_.end()) {
+          // The destination confirmed: only now does the source let its copy go.
+          info("Function {} moved to node {}; deleting the local copy", fid, dst);
+          functions_.erase(f);
+        } else {
+          info("Function {} copied to node {}", fid, dst);
+        }
+        save_state();
+        if (c && c == conn_) send_ack(op_ack(rv, ResultCode::Successful, kRunning, {}));
+      },
+      transfer_->local().address());
 }
 
 void Agent::op_move_session(const MessageView& m) {
@@ -775,6 +801,11 @@ void Agent::op_move_session(const MessageView& m) {
     return;
   }
   const tcp::endpoint to = *endpoint;
+  if (const std::string why = refuse_destination(to.address()); !why.empty()) {
+    warn("not moving sessions to node {}: {}", dst, why);
+    send_ack(op_ack(m, ResultCode::AdministrativelyProhibited, status, why));
+    return;
+  }
   json list = json::array();
   for (const auto& r : chosen) {
     json s = session_json(r.s);
@@ -785,38 +816,108 @@ void Agent::op_move_session(const MessageView& m) {
   info("moving {} session(s) to node {}", chosen.size(), dst);
   Message request = Message::from(m);
   std::weak_ptr<Connection> weak = conn_;
-  transfer_request(io_, to, req, cfg_.conn.ack_timeout / 2, [this, request, chosen, dst, weak](json reply) {
-    if (stopped_) return;
-    auto c = weak.lock();
-    const std::vector<std::uint8_t> bytes = request.encode().value();  // decoded from the wire: fits
-    const MessageView rv = decode(bytes);
-    const auto fid = rv.function_id();
-    if (!reply.value("ok", false)) {
-      const int code = reply.value("code", 128);
-      const std::string reason = reply.value("reason", std::string("transfer refused"));
-      warn("moving sessions to node {} failed: {}", dst, reason);
-      if (c && c == conn_) {
-        const ResultCode rc = code == u8(ResultCode::StatusUnknown) ? ResultCode::StatusUnknown : ResultCode::Failed;
-        send_ack(
-            op_ack(rv, rc, fid ? status_of(*fid) : std::string(kRunning), fmt::format("node {}: {}", dst, reason)));
-      }
-      return;
-    }
-    for (const auto& r : chosen) {
-      auto f = functions_.find(r.fid);
-      if (f == functions_.end()) continue;
-      std::erase_if(f->second.sessions, [&](const Session& s) { return s.uri == r.s.uri; });
-    }
-    info("{} session(s) moved to node {}", chosen.size(), dst);
-    save_state();
-    if (c && c == conn_)
-      send_ack(op_ack(rv, ResultCode::Successful, fid ? status_of(*fid) : std::string(kRunning), {}));
-  });
+  transfer_request(
+      io_, to, req, cfg_.conn.ack_timeout / 2,
+      [this, request, chosen, dst, weak](json reply) {
+        if (stopped_) return;
+        auto c = weak.lock();
+        const std::vector<std::uint8_t> bytes = request.encode().value();  // decoded from the wire: fits
+        const MessageView rv = decode(bytes);
+        const auto fid = rv.function_id();
+        if (!reply.value("ok", false)) {
+          const int code = reply.value("code", 128);
+          const std::string reason = reply.value("reason", std::string("transfer refused"));
+          warn("moving sessions to node {} failed: {}", dst, reason);
+          if (c && c == conn_) {
+            const ResultCode rc =
+                code == u8(ResultCode::StatusUnknown) ? ResultCode::StatusUnknown : ResultCode::Failed;
+            send_ack(
+                op_ack(rv, rc, fid ? status_of(*fid) : std::string(kRunning), fmt::format("node {}: {}", dst, reason)));
+          }
+          return;
+        }
+        for (const auto& r : chosen) {
+          auto f = functions_.find(r.fid);
+          if (f == functions_.end()) continue;
+          std::erase_if(f->second.sessions, [&](const Session& s) { return s.uri == r.s.uri; });
+        }
+        info("{} session(s) moved to node {}", chosen.size(), dst);
+        save_state();
+        if (c && c == conn_)
+          send_ack(op_ack(rv, ResultCode::Successful, fid ? status_of(*fid) : std::string(kRunning), {}));
+      },
+      transfer_->local().address());
 }
 
-json Agent::on_transfer(const json& req) {
+std::string Agent::refuse_destination(const asio::ip::address& to) const {
+  if (policy_) return policy_->refuse(to);
+  const asio::ip::address manager = conn_ ? conn_->remote().address() : asio::ip::address();
+  return TransferPolicy::defaults(manager).refuse(to);
+}
+
+void Agent::op_announcement(const MessageView& m) {
+  const std::uint8_t op = m.header.subtype;
+  const auto fid = m.function_id();
+  const std::string status = fid ? status_of(*fid) : std::string(kRunning);
+  asio::ip::address from;
+  if (const auto ip = m.find(OptType::IPv4); ip && ip->ipv4()) {
+    from = asio::ip::address_v4(*ip->ipv4());
+  } else if (const auto ip6 = m.find(OptType::IPv6); ip6 && ip6->ipv6()) {
+    from = asio::ip::address_v6(*ip6->ipv6());
+  } else {
+    send_ack(op_ack(m, ResultCode::Failed, status, "the announcement names no IPv4 or IPv6 address of the source"));
+    return;
+  }
+  if (op != u8(Operation::MoveSession) && fid && functions_.count(*fid) != 0) {
+    send_ack(
+        op_ack(m, ResultCode::Failed, status, fmt::format("Function {} already exists on node {}", *fid, node_id_)));
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(expected_, [&](const Expected& e) { return e.until <= now; });
+  constexpr std::size_t kMaxExpected = 64;
+  if (expected_.size() >= kMaxExpected) {
+    send_ack(op_ack(m, ResultCode::InsufficientResources, status,
+                    fmt::format("{} transfers announced and not yet arrived: no more", expected_.size())));
+    return;
+  }
+  expected_.push_back(Expected{op == u8(Operation::MoveSession), fid, plain(from),
+                               now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                         std::chrono::duration<double>(cfg_.transfer_window))});
+  info("expecting a transfer{} from {} for {}s", fid ? fmt::format(" of Function {}", *fid) : std::string(),
+       plain(from).to_string(), cfg_.transfer_window);
+  send_ack(op_ack(m, ResultCode::Successful, status, {}));
+}
+
+json Agent::on_transfer(const json& req, const tcp::endpoint& peer) {
   const std::string kind = req.at("kind").get<std::string>();
   const std::uint32_t from = req.value("from_node", 0u);
+  {
+    // Only what the manager announced: this kind, this Function, from this address, within the window.
+    const bool sessions = kind == "sessions";
+    std::optional<std::uint32_t> fid;
+    if (!sessions && req.contains("function")) fid = req.at("function").at("id").get<std::uint32_t>();
+    const asio::ip::address who = plain(peer.address());
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(expected_, [&](const Expected& e) { return e.until <= now; });
+    auto it = std::find_if(expected_.begin(), expected_.end(), [&](const Expected& e) {
+      if (e.sessions != sessions || e.from != who) return false;
+      if (sessions) {
+        if (!e.function) return true;
+        for (const auto& s : req.value("sessions", json::array())) {
+          if (s.value("function", 0u) != *e.function) return false;
+        }
+        return true;
+      }
+      return e.function == fid;
+    });
+    if (it == expected_.end()) {
+      warn("transfer from {} refused: none was announced", who.to_string());
+      return transfer_failure(u8(ResultCode::AdministrativelyProhibited),
+                              fmt::format("no transfer from {} was announced to node {}", who.to_string(), node_id_));
+    }
+    expected_.erase(it);
+  }
   if (kind == "function") {
     const json& f = req.at("function");
     Function fn;
