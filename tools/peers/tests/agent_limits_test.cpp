@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/asio.hpp"
 #include "harness.hpp"
 #include "vsm/framing.hpp"
 #include "vsm/message.hpp"
@@ -263,6 +264,103 @@ TEST_F(AgentLimitsTest, SessionsBeyondMaxSessionsAreRefusedWithCode129) {
   expect_ack(request(n, add(n.id, 1, {}, 6)), ResultCode::Successful);
   expect_ack(request(n, add(n.id, 2, {}, 5, 6)), ResultCode::InsufficientResources, "--max-sessions");
   expect_ack(request(n, add(n.id, 3, {}, 4, 6)), ResultCode::Successful);
+}
+
+// A Function that is Running on node n.
+void wait_running(AgentLimitsTest* t, std::function<std::vector<std::uint8_t>(Message)> req, std::uint32_t node,
+                  std::uint32_t fid) {
+  (void)t;
+  EXPECT_TRUE(eventually(
+      [&] {
+        Message g = vsm::get(0, node, fid);
+        g.add(Option::empty(OptType::FunctionInfo, function_info::RunningStatus));
+        const auto pdu = req(g);
+        const auto st = decode(pdu).find(OptType::FunctionInfo, function_info::RunningStatus);
+        return st && st->text() == "Running";
+      },
+      5));
+}
+
+TEST_F(AgentLimitsTest, TransferToADestinationThePolicyDoesNotAllowIsRefusedWithCode130) {
+  Node& n = agent("agent", 5);
+  expect_ack(request(n, add(n.id, 7)), ResultCode::Successful);
+  wait_running(
+      this, [&](Message m) { return request(n, std::move(m)); }, n.id, 7);
+  for (const std::string addr : {"0.0.0.0", "255.255.255.255", "224.0.0.1", "192.0.2.7"}) {
+    Message mv = transfer(Operation::Move, 0, n.id, 6, 7);
+    mv.add(Option::ipv4(boost::asio::ip::make_address_v4(addr).to_bytes()));
+    mv.add(Option::port(9));
+    expect_ack(request(n, mv), ResultCode::AdministrativelyProhibited, addr);
+  }
+  Message ms = move_session(0, n.id, 6);
+  ms.add(Option::session_info(session_info::Ratio, "1"));
+  ms.add(Option::ipv6(boost::asio::ip::make_address_v6("ff02::1").to_bytes()));
+  ms.add(Option::port(9));
+  // No session to move is answered before the destination matters: give it one.
+  expect_ack(request(n, add(n.id, 8, {}, 1)), ResultCode::Successful);
+  expect_ack(request(n, ms), ResultCode::AdministrativelyProhibited, "ff02::1");
+  // The Function stayed.
+  wait_running(
+      this, [&](Message m) { return request(n, std::move(m)); }, n.id, 7);
+}
+
+TEST_F(AgentLimitsTest, UnannouncedTransferIsRefusedAndAnnouncedOneTaken) {
+  Node& n = agent("agent", 5);
+  auto transfer_line = [&](std::uint32_t fid) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(n.transfer_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string line = R"({"kind":"function","mode":"move","from_node":9,"function":{"id":)" +
+                             std::to_string(fid) + R"(,"name":"x","state":"s","memory":1000,"sessions":[]}})" + "\n";
+    EXPECT_EQ(::send(fd, line.data(), line.size(), MSG_NOSIGNAL), static_cast<ssize_t>(line.size()));
+    std::string reply;
+    char buf[4096];
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t k;
+    while ((k = ::recv(fd, buf, sizeof buf, 0)) > 0) reply.append(buf, static_cast<std::size_t>(k));
+    ::close(fd);
+    return reply;
+  };
+  EXPECT_TRUE(contains(transfer_line(7), R"("ok":false)"));
+  Message get = vsm::get(0, n.id, 7);
+  get.add(Option::empty(OptType::FunctionInfo, function_info::RunningStatus));
+  expect_ack(request(n, get), ResultCode::StatusUnknown);
+  // Announced by the manager: a MOVE naming this node as the destination, the source's address and no Port.
+  Message announce = transfer(Operation::Move, 0, 9, n.id, 7);
+  announce.add(Option::ipv4({127, 0, 0, 1}));
+  expect_ack(request(n, announce), ResultCode::Successful);
+  EXPECT_TRUE(contains(transfer_line(7), R"("ok":true)"));
+  expect_ack(request(n, get), ResultCode::Successful);
+  // Once: the same transfer again is not expected any more.
+  Message del = delete_function(0, n.id, 7);
+  expect_ack(request(n, del), ResultCode::Successful);
+  EXPECT_TRUE(contains(transfer_line(7), R"("ok":false)"));
+}
+
+TEST_F(AgentLimitsTest, TransferLongerThanTransferMaxBytesIsCutOff) {
+  Node& n = agent("agent", 5, {"--transfer-max-bytes", "1000"});
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(n.transfer_port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string junk(5000, 'x');
+  ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[64];
+  const ssize_t k = ::recv(fd, buf, sizeof buf, 0);
+  EXPECT_LE(k, 0) << "the agent answered an over-long transfer";
+  ::close(fd);
+  // Still serving the manager.
+  Message small = vsm::get(0, n.id, 0);
+  small.add(Option::empty(OptType::NodeInfo, node_info::TotalMemory));
+  expect_ack(request(n, small), ResultCode::Successful);
 }
 
 }  // namespace
