@@ -85,7 +85,7 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   // `on_ack` hears nullptr at once. A message the encoder refuses (longer
   // than a Length can describe) is not written either: the result has
   // Sent::error set, no sequence number is used and `on_ack` hears nullptr.
-  [[nodiscard]] Sent send(Message m, AckHandler on_ack = {}, SeqMode mode = SeqMode::Assign);
+  Sent send(Message m, AckHandler on_ack = {}, SeqMode mode = SeqMode::Assign);
   // Bytes exactly as given, as one write (SCTP: one user message): a mutation,
   // a message split on purpose, several in one chunk, raw garbage. `track`:
   // the tracker sees what decodes with a header.
