@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -46,7 +47,7 @@ const Batch& batch() {
             vsm::Message m = s->message;
             m.seq = seq[node ? 1 : 0];
             const auto start = static_cast<std::uint32_t>(out.bytes.size());
-            m.encode_to(out.bytes, s->convention);
+            if (m.encode_to(out.bytes, s->convention)) std::abort();  // the samples are small
             out.pdus.emplace_back(start, static_cast<std::uint32_t>(out.bytes.size()) - start);
             out.from_node.push_back(s->sender == vsm::Role::Node);
           }

@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
   const unsigned long rounds = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 200000;
   const unsigned long seed = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 20261126;
   std::vector<std::vector<std::uint8_t>> seeds;
-  for (const auto& s : vsm::typical_messages()) seeds.push_back(s.message.encode(s.convention));
-  for (const auto& s : vsm::broken_messages()) seeds.push_back(s.message.encode(s.convention));
+  for (const auto& s : vsm::typical_messages()) seeds.push_back(s.message.encode(s.convention).value());
+  for (const auto& s : vsm::broken_messages()) seeds.push_back(s.message.encode(s.convention).value());
   std::vector<std::uint8_t> stream{0x07};
   for (const auto& s : seeds) stream.insert(stream.end(), s.begin(), s.end());
   seeds.push_back(stream);

@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   }
   int n = 0;
   auto write = [&](const vsm::Sample& s) {
-    const auto bytes = s.message.encode(s.convention);
+    const auto bytes = s.message.encode(s.convention).value();
     std::ofstream out(std::string(argv[1]) + "/seed-" + std::to_string(n++), std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     if (!out) {

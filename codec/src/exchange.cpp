@@ -212,7 +212,9 @@ void ExchangeTracker::on_request(const MessageView& m, Dir dir, double time, std
     if (rules && rules->two_nodes) {
       auto src = m.node_id(0);
       auto dst = m.node_id(1);
-      if (src && dst && *src != *node_id_ && *dst == *node_id_) {
+      // Second Node ID this node and no Port: the destination-first announcement
+      // of the profile ("Transfers" in PROFILE.md), not a swapped pair.
+      if (src && dst && *src != *node_id_ && *dst == *node_id_ && m.find(OptType::Port)) {
         r.findings.add(rules->order, 0, 0, "destination Node ID before source", *src, *dst);
       }
     }

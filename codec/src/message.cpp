@@ -83,7 +83,24 @@ std::size_t Message::encoded_size() const {
   return n;
 }
 
-void Message::encode_to(std::vector<std::uint8_t>& out, LengthConvention c) const {
+std::string_view describe(EncodeError e) noexcept {
+  switch (e) {
+    case EncodeError::TooLarge: return "message longer than its Length field can describe";
+    case EncodeError::OptionTooLarge: return "option value longer than its Length field can describe";
+  }
+  return "cannot encode";
+}
+
+std::optional<EncodeError> Message::encode_error(LengthConvention c) const {
+  for (const auto& o : options) {
+    if (!o.length_override && o.value.size() > kMaxOptionValue) return EncodeError::OptionTooLarge;
+  }
+  if (!length_override && encoded_size() > max_message_size(c)) return EncodeError::TooLarge;
+  return std::nullopt;
+}
+
+std::optional<EncodeError> Message::encode_to(std::vector<std::uint8_t>& out, LengthConvention c) const {
+  if (auto e = encode_error(c)) return e;
   const std::size_t total = encoded_size();
   // Grow geometrically: a reserve of exactly what one more message needs
   // would copy the whole buffer for every message appended to it.
@@ -101,12 +118,13 @@ void Message::encode_to(std::vector<std::uint8_t>& out, LengthConvention c) cons
     put16(out, o.length_override ? *o.length_override : static_cast<std::uint16_t>(o.value.size()));
     out.insert(out.end(), o.value.begin(), o.value.end());
   }
+  return std::nullopt;
 }
 
-std::vector<std::uint8_t> Message::encode(LengthConvention c) const {
+Encoded Message::encode(LengthConvention c) const {
   std::vector<std::uint8_t> out;
-  encode_to(out, c);
-  return out;
+  if (auto e = encode_to(out, c)) return Encoded(*e, encoded_size());
+  return Encoded(std::move(out));
 }
 
 Message Message::from(const MessageView& view) {

@@ -214,11 +214,17 @@ const SessionEvent* Session::on_pdu(Bytes pdu, std::uint64_t offset, double now,
 }
 
 Sent Session::send(Message m, double now, SeqMode mode) {
+  if (const auto e = m.encode_error(cfg_.convention)) {
+    Sent refused;
+    refused.error = e;
+    refused.size = m.encoded_size();
+    return refused;
+  }
   if (m.type != u8(MsgType::Ack)) {
     if (mode == SeqMode::Assign) m.seq = seq_;
     seq_ = vsm::next_seq(m.seq & kSeqMask);
   }
-  Sent s = send_bytes(m.encode(cfg_.convention), now, true);
+  Sent s = send_bytes(m.encode(cfg_.convention).value(), now, true);
   s.seq = m.seq & kSeqMask;
   return s;
 }
@@ -247,6 +253,7 @@ Sent Session::send_bytes(std::vector<std::uint8_t> bytes, double now, bool track
   note_sent(bytes, now, track);
   Sent s = scratch_->sent;
   s.bytes = std::move(bytes);
+  s.size = s.bytes.size();
   return s;
 }
 

@@ -569,7 +569,7 @@ TEST(Decode, RemembersTheIdOptionsAWalkWouldFind) {
   short_id.options.front().value.resize(2);
   all.push_back({"2-octet Node ID", short_id});
   for (const Sample& s : all) {
-    const Buf full = s.message.encode(s.convention);
+    const Buf full = s.message.encode(s.convention).value();
     for (std::size_t cut = 0; cut <= full.size(); ++cut) {
       const MessageView m = decode(Bytes(full.data(), cut), s.convention);
       std::vector<std::optional<std::uint32_t>> nodes;
@@ -594,7 +594,7 @@ TEST(Decode, RemembersTheIdOptionsAWalkWouldFind) {
 // message's real size, and no rule that needs the whole message applies.
 TEST(Decode, MessageCutByTheCaptureIsNotMalformed) {
   for (const Sample& s : typical_messages()) {
-    const Buf full = s.message.encode(s.convention);
+    const Buf full = s.message.encode(s.convention).value();
     const auto size = static_cast<std::uint32_t>(full.size());
     EXPECT_FALSE(decode(Bytes(full), size, s.convention).cut()) << s.name;
     for (std::uint32_t cut = 0; cut < size; ++cut) {

@@ -19,6 +19,13 @@
 namespace vsm {
 namespace {
 
+// A transfer operation as the source gets it: the destination's transfer endpoint (IPv4 and Port).
+Message to_source(Message m) {
+  m.add(Option::ipv4({127, 0, 0, 1}));
+  m.add(Option::port(7751));
+  return m;
+}
+
 using test::Buf;
 constexpr Dir kNode = Dir::FromInitiator;
 constexpr Dir kManager = Dir::FromResponder;
@@ -55,7 +62,7 @@ class Feed {
       earlier.push_back(e);
     }
   }
-  ExchangeResult send(Dir d, const Message& m, double time = -1) { return send(d, m.encode(), time); }
+  ExchangeResult send(Dir d, const Message& m, double time = -1) { return send(d, m.encode().value(), time); }
 
   // The node registers with `id` (0 = asks for one) and the manager ACKs with `assigned`.
   void register_node(std::uint32_t id = 3, std::uint32_t assigned = 3) {
@@ -363,7 +370,7 @@ std::vector<Scenario> scenarios() {
       {"ReportsMoveListingDestinationFirst", Req::MoveOrder,
        [](Feed& s) {
          s.register_node();
-         s.send(kManager, transfer(Operation::Move, 1, 5, 3, 7));
+         s.send(kManager, to_source(transfer(Operation::Move, 1, 5, 3, 7)));
        },
        [](Feed& s) {
          s.register_node();
@@ -372,7 +379,7 @@ std::vector<Scenario> scenarios() {
       {"ReportsCopyListingDestinationFirst", Req::CopyOrder,
        [](Feed& s) {
          s.register_node();
-         s.send(kManager, transfer(Operation::Copy, 1, 5, 3, 7));
+         s.send(kManager, to_source(transfer(Operation::Copy, 1, 5, 3, 7)));
        },
        [](Feed& s) {
          s.register_node();
@@ -497,7 +504,7 @@ std::vector<Scenario> scenarios() {
          s.register_node();
          Message m = move_session(1, 5, 3);
          m.add(Option::session_info(session_info::SipUri, "sip:alice@example.com"));
-         s.send(kManager, m);
+         s.send(kManager, to_source(m));
        },
        [](Feed& s) {
          s.register_node();
@@ -779,7 +786,7 @@ TEST(Exchange, LearnsNodeIdFromRegistrationAckThenChecksOrder) {
   Feed s;
   s.register_node(0, 3);  // node asks, manager assigns 3
   EXPECT_EQ(s.t.node_id(), 3u);
-  const ExchangeResult r = s.send(kManager, transfer(Operation::Move, 1, 5, 3, 7));
+  const ExchangeResult r = s.send(kManager, to_source(transfer(Operation::Move, 1, 5, 3, 7)));
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].req, Req::MoveOrder);
   EXPECT_EQ(r.findings[0].a, 5u);
@@ -791,7 +798,26 @@ TEST(Exchange, LearnsNodeIdFromProvisionedRegistration) {
   Feed s;
   s.send(kNode, registration(1, 3));
   EXPECT_EQ(s.t.node_id(), 3u);
-  EXPECT_TRUE(s.send(kManager, transfer(Operation::Copy, 1, 5, 3, 7)).findings.contains(Req::CopyOrder));
+  EXPECT_TRUE(s.send(kManager, to_source(transfer(Operation::Copy, 1, 5, 3, 7))).findings.contains(Req::CopyOrder));
+}
+
+// Destination-first transfers (PROFILE.md "Transfers"): the operation sent to the
+// destination names the source's address and no Port. Only that is exempt.
+TEST(Exchange, AnnouncementToTheDestinationWithoutPortIsNotAnOrderFinding) {
+  for (Message m :
+       {transfer(Operation::Move, 1, 5, 3, 7), transfer(Operation::Copy, 1, 5, 3, 7), move_session(1, 5, 3)}) {
+    Feed s;
+    s.register_node();
+    if (m.subtype == u8(Operation::MoveSession)) m.add(Option::session_info(session_info::Ratio, "1"));
+    m.add(Option::ipv4({127, 0, 0, 1}));
+    const ExchangeResult r = s.send(kManager, m);
+    EXPECT_FALSE(r.findings.contains(Req::MoveOrder) || r.findings.contains(Req::CopyOrder) ||
+                 r.findings.contains(Req::MoveSessionOrder))
+        << s.text();
+    Feed t;
+    t.register_node();
+    EXPECT_TRUE(t.send(kManager, to_source(m)).findings.contains(operation_rules(m.subtype)->order)) << t.text();
+  }
 }
 
 TEST(Exchange, OrderIsNotJudgedBeforeTheNodeIsKnown) {

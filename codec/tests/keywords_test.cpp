@@ -246,7 +246,7 @@ TEST(OptionValues, EveryDictionaryItemRoundTripsThroughAMessage) {
     ASSERT_TRUE(v) << option_keyword(type, sub) << ": " << v.error();
     m.add(Option::raw(type, sub, *v));
   }
-  const auto bytes = m.encode();
+  const auto bytes = m.encode().value();
   const MessageView view = decode(bytes);
   ASSERT_TRUE(view.ok());
   std::size_t i = 0;

@@ -40,7 +40,7 @@ Buf prefix(const Buf& b, std::size_t n) {
 Buf su_with(const Option& o) {
   Message m = status_update(2, 3);
   m.add(o);
-  return m.encode();
+  return m.encode().value();
 }
 Option raw(std::uint8_t type, std::uint8_t sub, std::initializer_list<std::uint8_t> v) {
   return Option::raw(type, sub, std::vector<std::uint8_t>(v));
@@ -317,7 +317,7 @@ TEST(Rules, LiteralDetectionNamesTheConventionTheSenderUses) {
 TEST(Rules, ManyFaultsNeverOverflowTheFindingList) {
   Message m = status_update(2, 3);
   for (int i = 0; i < 40; ++i) m.add(raw(6, 99, {'1'}));
-  const Buf b = m.encode();
+  const Buf b = m.encode().value();
   FindingList f;
   check_message(decode(b), f);
   EXPECT_EQ(f.size(), FindingList::kCapacity);
@@ -352,7 +352,7 @@ TEST(Rules, OperationTableFollowsSectionSixThree) {
 
 TEST(Rules, TypicalSamplesPassEveryRule) {
   for (const Sample& sample : typical_messages()) {
-    const Buf b = sample.message.encode(sample.convention);
+    const Buf b = sample.message.encode(sample.convention).value();
     const FindingList f = test::findings_of(b, sample.convention);
     EXPECT_TRUE(f.empty()) << sample.name << ": " << (f.empty() ? "" : describe(f[0]));
   }
@@ -364,7 +364,7 @@ TEST(Rules, EveryBrokenSampleBreaksTheRuleItIsNamedAfter) {
     const Requirement* r = find_requirement(id);
     ASSERT_NE(r, nullptr) << sample.name;
     // Broken samples are sent in their own convention and read under the profile's.
-    const FindingList f = test::findings_of(sample.message.encode(sample.convention));
+    const FindingList f = test::findings_of(sample.message.encode(sample.convention).value());
     EXPECT_TRUE(f.contains(r->req)) << sample.name;
   }
 }

@@ -133,7 +133,7 @@ TEST(Text, FormatsEmptyBinaryAndIpv6ContactValues) {
   m.add(Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress, v6));
   const std::uint8_t odd_ipv4[] = {10, 0, 1};
   m.add(Option::raw(u8(OptType::IPv4), 0, odd_ipv4));
-  const Buf b = m.encode();
+  const Buf b = m.encode().value();
   const MessageView v = decode(b);
   EXPECT_EQ(format_value(*v.find(OptType::NodeInfo)), "0x00001000");
   EXPECT_EQ(format_value(*v.find(OptType::SessionInfo)), "2001:db8::abcd");
@@ -144,7 +144,7 @@ TEST(Text, FormatsEmptyBinaryAndIpv6ContactValues) {
 std::string ipv6_text(const std::array<std::uint8_t, 16>& a) {
   Message m = registration(1, 3);
   m.add(Option::ipv6(a));
-  const Buf b = m.encode();
+  const Buf b = m.encode().value();
   const MessageView v = decode(b);
   const auto o = v.find(OptType::IPv6);
   return o ? format_value(*o) : std::string("(no option)");
@@ -182,7 +182,7 @@ TEST(Text, Ipv6AddressesInRfc5952Form) {
   Message m = status_update(2, 3);
   m.add(Option::raw(u8(OptType::SessionInfo), session_info::ContactAddress,
                     groups({0x2001, 0x0db8, 0, 0, 0, 0, 0, 0x4d})));
-  const Buf b = m.encode();
+  const Buf b = m.encode().value();
   EXPECT_EQ(format_value(*decode(b).find(OptType::SessionInfo)), "2001:db8::4d");
 }
 

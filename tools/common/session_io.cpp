@@ -238,6 +238,11 @@ Sent SessionIo::send(Message m, AckHandler on_ack, SeqMode mode) {
   if (!is_open()) return not_sent(on_ack);
   Sent s = session_.send(std::move(m), now(), mode);
   session_.trim();
+  if (s.error) {
+    // Refused by the encoder (longer than a Length can describe): nothing is written, nothing can ACK it.
+    if (on_ack) on_ack(nullptr);
+    return s;
+  }
   noted(s, s.bytes, std::move(on_ack), true);
   write(s.bytes);
   return s;

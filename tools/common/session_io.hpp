@@ -90,7 +90,9 @@ class SessionIo : public std::enable_shared_from_this<SessionIo> {
   // checks and tracks it; its bytes are queued. `on_ack` (a non-ACK message
   // only) hears of its ACK. Returns what the Session made of it (bytes, id,
   // seq, findings). After close() nothing is sent: the result is empty and
-  // `on_ack` hears nullptr at once.
+  // `on_ack` hears nullptr at once. A message the encoder refuses (longer
+  // than a Length can describe) is not written either: the result has
+  // Sent::error set, no sequence number is used and `on_ack` hears nullptr.
   Sent send(Message m, AckHandler on_ack = {}, SeqMode mode = SeqMode::Assign);
   // Bytes exactly as given, as one write (SCTP: one user message): a mutation,
   // a message split on purpose, several in one chunk, raw garbage. `track`:

@@ -22,7 +22,7 @@ std::string hex(vsm::Bytes b) {
 }
 
 void show(const vsm::Sample& s, vsm::ExchangeTracker* tracker, std::uint64_t id) {
-  const auto bytes = s.message.encode(s.convention);
+  const auto bytes = s.message.encode(s.convention).value();  // the samples are small
   const vsm::MessageView m = vsm::decode(bytes);
   fmt::print("{:>3}  {}\n     {}\n     {}\n", id, s.name, vsm::summarize(m), hex(bytes));
   for (const vsm::OptionView o : m.options()) {

@@ -8,12 +8,58 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "vsm/wire.hpp"
 
 namespace vsm {
+
+// Why a message cannot be encoded: the wire has no way to say what it holds.
+// An error value, never a wrapped 16-bit Length.
+enum class EncodeError : std::uint8_t {
+  TooLarge,        // longer than the header's Length field can describe (max_message_size)
+  OptionTooLarge,  // an option value longer than its 16-bit Length field can describe (kMaxOptionValue)
+};
+std::string_view describe(EncodeError e) noexcept;
+
+// The longest message a 16-bit Length can describe: 65,539 octets under the
+// profile's convention (Length = total - 4), 65,538 under the literal one.
+constexpr std::size_t max_message_size(LengthConvention c = LengthConvention::Total4) noexcept {
+  return 0xFFFF + (c == LengthConvention::Total4 ? 4u : 3u);
+}
+inline constexpr std::size_t kMaxOptionValue = 0xFFFF;
+
+// What encode() made of a message: its bytes, or why there are none.
+class [[nodiscard]] Encoded {
+ public:
+  explicit Encoded(std::vector<std::uint8_t> bytes) : bytes_(std::move(bytes)), size_(bytes_.size()) {}
+  Encoded(EncodeError e, std::size_t size) : error_(e), size_(size) {}
+  bool ok() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return ok(); }
+  std::optional<EncodeError> error() const noexcept { return error_; }
+  // Octets of the message: those encoded, or those it would have had.
+  std::size_t size() const noexcept { return size_; }
+  // The bytes; std::length_error when refused (as std::expected::value throws).
+  const std::vector<std::uint8_t>& value() const& {
+    check();
+    return bytes_;
+  }
+  std::vector<std::uint8_t> value() && {
+    check();
+    return std::move(bytes_);
+  }
+
+ private:
+  void check() const {
+    if (error_) throw std::length_error(std::string(describe(*error_)));
+  }
+  std::vector<std::uint8_t> bytes_;
+  std::optional<EncodeError> error_;
+  std::size_t size_ = 0;
+};
 
 struct Option {
   std::uint8_t type = 0;
@@ -30,6 +76,8 @@ struct Option {
   static Option ntp(OptType type, std::uint8_t sub, NtpTime t);
   static Option empty(OptType type, std::uint8_t sub);  // GET item: Length 0
   static Option raw(std::uint8_t type, std::uint8_t sub, std::span<const std::uint8_t> value);
+  // Octets this option takes in a message (its 4-octet header and value).
+  std::size_t encoded_size() const noexcept { return kOptionHeaderSize + value.size(); }
   static Option node_info(std::uint8_t sub, std::string_view text) { return text_opt(OptType::NodeInfo, sub, text); }
   static Option function_info(std::uint8_t sub, std::string_view text) {
     return text_opt(OptType::FunctionInfo, sub, text);
@@ -66,8 +114,20 @@ struct Message {
   const Option* find(OptType t, std::optional<std::uint8_t> sub = std::nullopt) const;
 
   std::size_t encoded_size() const;
-  void encode_to(std::vector<std::uint8_t>& out, LengthConvention c = LengthConvention::Total4) const;
-  std::vector<std::uint8_t> encode(LengthConvention c = LengthConvention::Total4) const;
+  // Why the message cannot be encoded under c, or nothing: a size the header's
+  // or an option's Length cannot describe. A Length set by length_override is
+  // a deliberate mutation and is not checked (the octets are still counted).
+  [[nodiscard]] std::optional<EncodeError> encode_error(LengthConvention c = LengthConvention::Total4) const;
+  // The message can be encoded: for a caller building it, option by option.
+  [[nodiscard]] bool fits(LengthConvention c = LengthConvention::Total4) const { return !encode_error(c); }
+  // The message would still fit with `extra` more octets (an Option's encoded_size()).
+  [[nodiscard]] bool fits_with(std::size_t extra, LengthConvention c = LengthConvention::Total4) const {
+    return length_override || encoded_size() + extra <= max_message_size(c);
+  }
+  // Appends the message to out, or appends nothing and says why.
+  [[nodiscard]] std::optional<EncodeError> encode_to(std::vector<std::uint8_t>& out,
+                                                     LengthConvention c = LengthConvention::Total4) const;
+  Encoded encode(LengthConvention c = LengthConvention::Total4) const;
   // An owning copy of a decoded message (its valid option prefix).
   static Message from(const MessageView& view);
 };

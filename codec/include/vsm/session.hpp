@@ -83,6 +83,10 @@ struct Sent {
   std::uint32_t seq = 0;            // sequence number it carries
   FindingList findings;             // rules this end broke with it (check_sent, and the tracker's)
   EarlierList earlier;              // earlier messages of this end it made unanswerable (a reused sequence)
+  // send(): the message could not be encoded (nothing to write, no sequence
+  // number used, nothing tracked); `size` is the octets it would have had.
+  std::optional<EncodeError> error;
+  std::size_t size = 0;
 };
 
 // The scratch space of a Session at work (the event handed out, the result
@@ -124,8 +128,10 @@ class Session {
   std::size_t feed(Bytes data, double now);
   const SessionEvent* next();
 
-  // A message to the peer.
-  Sent send(Message m, double now, SeqMode mode = SeqMode::Assign);
+  // A message to the peer. One that cannot be encoded (longer than a Length
+  // can describe) is refused before it gets a sequence number: the result
+  // has `error` set and no bytes.
+  [[nodiscard]] Sent send(Message m, double now, SeqMode mode = SeqMode::Assign);
   // Bytes exactly as given (a deliberate mutation, raw garbage): the tracker
   // sees them when they decode with a header; `track` false keeps it out.
   Sent send_bytes(std::vector<std::uint8_t> bytes, double now, bool track = true);

@@ -51,21 +51,21 @@ int main(int argc, char** argv) {
   for (const vsm::Sample& s : vsm::typical_messages()) {
     const bool from_node = s.sender == vsm::Role::Node;
     t += 0.001;
-    ok = ok && w->message(1, from_node ? node : manager, from_node ? manager : node, t, s.message.encode(),
+    ok = ok && w->message(1, from_node ? node : manager, from_node ? manager : node, t, s.message.encode().value(),
                           std::string(s.name));
     ++messages;
   }
   vsm::Message big = vsm::status_update(4242, 7);
   big.add(vsm::Option::vendor_info(std::string(65400, 'x')));
-  ok = ok && w->message(1, node, manager, t + 0.001, big.encode(), "larger than one segment");
+  ok = ok && w->message(1, node, manager, t + 0.001, big.encode().value(), "larger than one segment");
   ++messages;
   ok = ok && w->close_conn(1, node, manager, t + 0.002, "closed by the node");
 
   // The second connection is opened by its first message (no open_conn).
   const vsm::Message ka = vsm::keep_alive(9, 8);
-  ok = ok && w->message(2, manager, node2, t + 0.003, ka.encode(), "") &&
+  ok = ok && w->message(2, manager, node2, t + 0.003, ka.encode().value(), "") &&
        w->message(2, node2, manager, t + 0.004,
-                  vsm::ack_for(vsm::Header{ka.type, 0, 0, 0, ka.seq}, vsm::ResultCode::Successful, 8).encode(), "") &&
+                  vsm::ack_for(vsm::Header{ka.type, 0, 0, 0, ka.seq}, vsm::ResultCode::Successful, 8).encode().value(), "") &&
        w->close_conn(2, manager, node2, t + 0.005);
   messages += 2;
   if (!ok || !w->finish()) {

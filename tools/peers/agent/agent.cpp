@@ -71,7 +71,19 @@ Agent::Agent(asio::io_context& io, AgentConfig cfg)
 
 void Agent::start() {
   const tcp::endpoint at(asio::ip::make_address(cfg_.transfer_address), cfg_.transfer_port);
-  transfer_ = std::make_unique<TransferServer>(io_, at, [this](const json& req) { return on_transfer(req); });
+  TransferLimits limits;
+  limits.max_bytes = cfg_.transfer_max_bytes;
+  limits.read_timeout = cfg_.conn.ack_timeout;
+  transfer_ = std::make_unique<TransferServer>(
+      io_, at, [this](const json& req, const tcp::endpoint& from) { return on_transfer(req, from); }, limits);
+  if (!cfg_.transfer_allow.empty()) {
+    policy_.emplace();
+    for (const auto& a : cfg_.transfer_allow) {
+      const auto c = parse_cidr(a);
+      if (!c) throw std::invalid_argument(fmt::format("--transfer-allow {}: not an address or CIDR", a));
+      policy_->allow(*c);
+    }
+  }
   info("transfer channel listening on {}:{}", transfer_->local().address().to_string(), transfer_->local().port());
   sampler_.sample();
   restore_state();
@@ -361,6 +373,12 @@ Message Agent::op_ack(const MessageView& req, ResultCode code, std::string_view 
 void Agent::on_operation(const MessageView& m) {
   const std::uint8_t op = m.header.subtype;
   const auto first = m.node_id(0);
+  const OperationRules* rules = operation_rules(op);
+  if (first && *first != node_id_ && rules && rules->two_nodes && m.node_id(1) == node_id_ && !m.find(OptType::Port)) {
+    info("announcement: {}", summarize(m));
+    op_announcement(m);
+    return;
+  }
   if (first && *first != node_id_) {
     send_ack(
         op_ack(m, ResultCode::Failed, kUnknown, fmt::format("Node ID {} is not this node ({})", *first, node_id_)));
@@ -377,10 +395,39 @@ void Agent::on_operation(const MessageView& m) {
   }
 }
 
+// Saturating: memory of every Function (each admitted within the budget, so this never saturates in practice).
 std::uint64_t Agent::memory_used() const {
   std::uint64_t used = 0;
-  for (const auto& [id, f] : functions_) used += f.memory;
+  for (const auto& [id, f] : functions_) {
+    if (__builtin_add_overflow(used, f.memory, &used)) return UINT64_MAX;
+  }
   return used;
+}
+
+std::size_t Agent::sessions_held() const {
+  std::size_t n = 0;
+  for (const auto& [id, f] : functions_) n += f.sessions.size();
+  return n;
+}
+
+std::string Agent::refuse_resources(std::uint32_t fid, std::uint64_t memory, std::size_t sessions,
+                                    bool new_function) const {
+  if (new_function && functions_.size() >= cfg_.max_functions) {
+    return fmt::format("node {} holds {} Functions, the most it takes (--max-functions {})", node_id_,
+                       functions_.size(), cfg_.max_functions);
+  }
+  const std::size_t held = sessions_held();
+  if (sessions > cfg_.max_sessions - std::min(held, cfg_.max_sessions)) {
+    return fmt::format("{} more session(s) exceed what node {} takes: {} held of at most {} (--max-sessions)", sessions,
+                       node_id_, held, cfg_.max_sessions);
+  }
+  const std::uint64_t used = memory_used();
+  const std::uint64_t free = cfg_.memory_budget - std::min(used, cfg_.memory_budget);
+  if (memory > free) {
+    return fmt::format("insufficient memory: Function {} needs {} bytes, {} of the {}-byte budget free", fid, memory,
+                       free, cfg_.memory_budget);
+  }
+  return {};
 }
 
 void Agent::op_add(const MessageView& m) {
@@ -393,19 +440,14 @@ void Agent::op_add(const MessageView& m) {
   fn.id = fid;
   const auto name = m.find(OptType::FunctionInfo, function_info::Name);
   fn.name = name && name->length != 0 ? std::string(name->text()) : fmt::format("function-{}", fid);
+  // No memory named, or 0: the default. A Function never costs nothing.
   fn.memory = cfg_.function_memory;
   if (auto mem = m.find(OptType::FunctionInfo, function_info::RequiredMemory)) {
-    if (const Numeric n = mem->numeric(); n.encoding != Numeric::Encoding::Invalid && n.integral) fn.memory = n.integer;
+    if (const Numeric n = mem->numeric(); n.encoding != Numeric::Encoding::Invalid && n.integral && n.integer != 0)
+      fn.memory = n.integer;
   }
   if (auto st = m.find(OptType::FunctionInfo, function_info::RequiredStorage)) {
     if (const Numeric n = st->numeric(); n.encoding != Numeric::Encoding::Invalid && n.integral) fn.storage = n.integer;
-  }
-  const std::uint64_t used = memory_used();
-  if (used + fn.memory > cfg_.memory_budget) {
-    send_ack(op_ack(m, ResultCode::InsufficientResources, kUnknown,
-                    fmt::format("insufficient memory: Function {} needs {} bytes, {} of the {}-byte budget free", fid,
-                                fn.memory, cfg_.memory_budget - used, cfg_.memory_budget)));
-    return;
   }
   for (const OptionView o : m.options()) {
     if (o.is(OptType::SessionInfo, session_info::SipUri)) {
@@ -413,6 +455,10 @@ void Agent::op_add(const MessageView& m) {
     } else if (o.is(OptType::SessionInfo, session_info::ContactAddress) && !fn.sessions.empty()) {
       fn.sessions.back().contact = address_text(o.value);
     }
+  }
+  if (const std::string why = refuse_resources(fid, fn.memory, fn.sessions.size(), true); !why.empty()) {
+    send_ack(op_ack(m, ResultCode::InsufficientResources, kUnknown, why));
+    return;
   }
   fn.started = ntp_now();
   fn.state = fmt::format("{} #{} created {}.{:09}", fn.name, fid, fn.started.unix_seconds(), fn.started.nanoseconds());
@@ -538,48 +584,83 @@ void Agent::op_get(const MessageView& m) {
   const Resources r = sampler_.sample();
   std::size_t all_sessions = 0;
   for (const auto& [id, f] : functions_) all_sessions += f.sessions.size();
-  std::vector<Option> items;
+  // The sessions the request is about: the Function's, or the node's.
+  std::vector<const Session*> pool;
+  std::size_t uri_octets = 0, contact_octets = 0;  // what one SIP URI / Contact Address item adds to the reply
   std::vector<std::string> unknown;
+  // The reply is built only while it fits in one message: past that the
+  // items are counted, not built, and the request gets Code 129.
+  const std::size_t limit = max_message_size(cfg_.conn.convention);
+  std::size_t item_octets = 0;
+  std::vector<Option> items;
+  auto add = [&](Option o) {
+    item_octets += o.encoded_size();
+    if (item_octets <= limit) items.push_back(std::move(o));
+  };
+  bool pooled = false;
   for (const OptionView o : m.options()) {
     if (o.type == u8(OptType::NodeInfo)) {
-      if (auto v = node_item(o.subtype, r)) items.push_back(std::move(*v));
+      if (auto v = node_item(o.subtype, r)) add(std::move(*v));
     } else if (o.type == u8(OptType::FunctionInfo)) {
       if (fn) {
-        if (auto v = function_item(*fn, o.subtype)) items.push_back(std::move(*v));
+        if (auto v = function_item(*fn, o.subtype)) add(std::move(*v));
       } else if (o.subtype == function_info::RunningStatus) {
-        items.push_back(Option::running_status(kRunning));
+        add(Option::running_status(kRunning));
       } else {
         unknown.push_back(option_name(o.type, o.subtype));
       }
     } else if (o.type == u8(OptType::SessionInfo)) {
-      std::vector<Session> pool;
-      for (const auto& [id, f] : functions_) {
-        if (!fn || id == fid) pool.insert(pool.end(), f.sessions.begin(), f.sessions.end());
+      if (!pooled) {
+        pooled = true;
+        for (const auto& [id, f] : functions_) {
+          if (fn && id != fid) continue;
+          for (const auto& s : f.sessions) {
+            pool.push_back(&s);
+            uri_octets += kOptionHeaderSize + s.uri.size();
+            if (auto c = contact_option(s.contact)) contact_octets += c->encoded_size();
+          }
+        }
       }
       switch (o.subtype) {
         case session_info::SipUri:
-          for (const auto& s : pool) items.push_back(Option::session_info(o.subtype, s.uri));
+          if (item_octets + uri_octets > limit) {
+            item_octets += uri_octets;
+          } else {
+            for (const Session* s : pool) add(Option::session_info(o.subtype, s->uri));
+          }
           break;
         case session_info::ContactAddress:
-          for (const auto& s : pool) {
-            if (auto c = contact_option(s.contact)) items.push_back(std::move(*c));
+          if (item_octets + contact_octets > limit) {
+            item_octets += contact_octets;
+          } else {
+            for (const Session* s : pool) {
+              if (auto c = contact_option(s->contact)) add(std::move(*c));
+            }
           }
           break;
         case session_info::Ratio:
-          items.push_back(Option::session_info(
-              o.subtype, decimal(all_sessions == 0 ? 0.0 : static_cast<double>(pool.size()) / all_sessions)));
+          add(Option::session_info(o.subtype,
+                                   decimal(all_sessions == 0 ? 0.0 : static_cast<double>(pool.size()) / all_sessions)));
           break;
-        case session_info::Count: items.push_back(Option::session_info(o.subtype, std::to_string(pool.size()))); break;
+        case session_info::Count: add(Option::session_info(o.subtype, std::to_string(pool.size()))); break;
         default: break;
       }
     }
+  }
+  const std::string_view status = fn ? std::string_view(fn->status) : kRunning;
+  Message a = op_ack(m, ResultCode::Successful, status,
+                     unknown.empty() ? std::string() : fmt::format("not available: {}", fmt::join(unknown, ", ")));
+  if (const std::size_t reply = a.encoded_size() + item_octets; reply > limit || !a.fits(cfg_.conn.convention)) {
+    // Insufficient resources: the wire cannot carry this reply (and nothing is logged as a finding of ours).
+    info("GET seq {}: the reply of {} octets does not fit in one message; Code 129", m.header.seq, reply);
+    send_ack(op_ack(m, ResultCode::InsufficientResources, status,
+                    fmt::format("reply of {} octets exceeds the {} a VSM message can carry", reply, limit)));
+    return;
   }
   if (flt.has(Fault::GetAckMissingItem) && !items.empty()) items.pop_back();
   if (flt.has(Fault::GetAckEmptyItem)) {
     for (auto& i : items) i.value.clear();
   }
-  Message a = op_ack(m, ResultCode::Successful, fn ? std::string_view(fn->status) : kRunning,
-                     unknown.empty() ? std::string() : fmt::format("not available: {}", fmt::join(unknown, ", ")));
   // Items go between the Function ID and the Running status.
   auto pos = a.options.begin();
   while (pos != a.options.end() && (pos->type == u8(OptType::NodeId) || pos->type == u8(OptType::FunctionId))) ++pos;
@@ -611,6 +692,11 @@ void Agent::op_transfer(const MessageView& m, bool move) {
     return;
   }
   const tcp::endpoint to = *endpoint;
+  if (const std::string why = refuse_destination(to.address()); !why.empty()) {
+    warn("not transferring Function {} to node {}: {}", fid, dst, why);
+    send_ack(op_ack(m, ResultCode::AdministrativelyProhibited, it->second.status, why));
+    return;
+  }
   const Function& fn = it->second;
   json f{{"id", fn.id},         {"name", fn.name},       {"state", fn.state},
          {"memory", fn.memory}, {"storage", fn.storage}, {"sessions", json::array()}};
@@ -622,36 +708,39 @@ void Agent::op_transfer(const MessageView& m, bool move) {
        to.port());
   Message request = Message::from(m);  // keep what the ACK needs after the transfer
   std::weak_ptr<Connection> weak = conn_;
-  transfer_request(io_, to, req, cfg_.conn.ack_timeout / 2, [this, request, move, fid, dst, weak](json reply) {
-    if (stopped_) return;
-    auto c = weak.lock();
-    const std::vector<std::uint8_t> bytes = request.encode();
-    const MessageView rv = decode(bytes);
-    const bool ok = reply.value("ok", false);
-    auto f = functions_.find(fid);
-    const std::string status = f == functions_.end() ? std::string(kUnknown) : f->second.status;
-    if (!ok) {
-      const int code = reply.value("code", 128);
-      const std::string reason = reply.value("reason", std::string("transfer refused"));
-      warn("transfer of Function {} to node {} failed: {}", fid, dst, reason);
-      if (c && c == conn_) {
-        ResultCode rc = ResultCode::Failed;
-        if (code == u8(ResultCode::InsufficientResources)) rc = ResultCode::InsufficientResources;
-        if (code == u8(ResultCode::StatusUnknown)) rc = ResultCode::StatusUnknown;
-        send_ack(op_ack(rv, rc, status, fmt::format("node {}: {}", dst, reason)));
-      }
-      return;
-    }
-    if (move && f != functions_.end()) {
-      // The destination confirmed: only now does the source let its copy go.
-      info("Function {} moved to node {}; deleting the local copy", fid, dst);
-      functions_.erase(f);
-    } else {
-      info("Function {} copied to node {}", fid, dst);
-    }
-    save_state();
-    if (c && c == conn_) send_ack(op_ack(rv, ResultCode::Successful, kRunning, {}));
-  });
+  transfer_request(
+      io_, to, req, cfg_.conn.ack_timeout / 2,
+      [this, request, move, fid, dst, weak](json reply) {
+        if (stopped_) return;
+        auto c = weak.lock();
+        const std::vector<std::uint8_t> bytes = request.encode().value();  // decoded from the wire: fits
+        const MessageView rv = decode(bytes);
+        const bool ok = reply.value("ok", false);
+        auto f = functions_.find(fid);
+        const std::string status = f == functions_.end() ? std::string(kUnknown) : f->second.status;
+        if (!ok) {
+          const int code = reply.value("code", 128);
+          const std::string reason = reply.value("reason", std::string("transfer refused"));
+          warn("transfer of Function {} to node {} failed: {}", fid, dst, reason);
+          if (c && c == conn_) {
+            ResultCode rc = ResultCode::Failed;
+            if (code == u8(ResultCode::InsufficientResources)) rc = ResultCode::InsufficientResources;
+            if (code == u8(ResultCode::StatusUnknown)) rc = ResultCode::StatusUnknown;
+            send_ack(op_ack(rv, rc, status, fmt::format("node {}: {}", dst, reason)));
+          }
+          return;
+        }
+        if (move && f != functions_.end()) {
+          // The destination confirmed: only now does the source let its copy go.
+          info("Function {} moved to node {}; deleting the local copy", fid, dst);
+          functions_.erase(f);
+        } else {
+          info("Function {} copied to node {}", fid, dst);
+        }
+        save_state();
+        if (c && c == conn_) send_ack(op_ack(rv, ResultCode::Successful, kRunning, {}));
+      },
+      transfer_->local().address());
 }
 
 void Agent::op_move_session(const MessageView& m) {
@@ -713,6 +802,11 @@ void Agent::op_move_session(const MessageView& m) {
     return;
   }
   const tcp::endpoint to = *endpoint;
+  if (const std::string why = refuse_destination(to.address()); !why.empty()) {
+    warn("not moving sessions to node {}: {}", dst, why);
+    send_ack(op_ack(m, ResultCode::AdministrativelyProhibited, status, why));
+    return;
+  }
   json list = json::array();
   for (const auto& r : chosen) {
     json s = session_json(r.s);
@@ -723,38 +817,108 @@ void Agent::op_move_session(const MessageView& m) {
   info("moving {} session(s) to node {}", chosen.size(), dst);
   Message request = Message::from(m);
   std::weak_ptr<Connection> weak = conn_;
-  transfer_request(io_, to, req, cfg_.conn.ack_timeout / 2, [this, request, chosen, dst, weak](json reply) {
-    if (stopped_) return;
-    auto c = weak.lock();
-    const std::vector<std::uint8_t> bytes = request.encode();
-    const MessageView rv = decode(bytes);
-    const auto fid = rv.function_id();
-    if (!reply.value("ok", false)) {
-      const int code = reply.value("code", 128);
-      const std::string reason = reply.value("reason", std::string("transfer refused"));
-      warn("moving sessions to node {} failed: {}", dst, reason);
-      if (c && c == conn_) {
-        const ResultCode rc = code == u8(ResultCode::StatusUnknown) ? ResultCode::StatusUnknown : ResultCode::Failed;
-        send_ack(
-            op_ack(rv, rc, fid ? status_of(*fid) : std::string(kRunning), fmt::format("node {}: {}", dst, reason)));
-      }
-      return;
-    }
-    for (const auto& r : chosen) {
-      auto f = functions_.find(r.fid);
-      if (f == functions_.end()) continue;
-      std::erase_if(f->second.sessions, [&](const Session& s) { return s.uri == r.s.uri; });
-    }
-    info("{} session(s) moved to node {}", chosen.size(), dst);
-    save_state();
-    if (c && c == conn_)
-      send_ack(op_ack(rv, ResultCode::Successful, fid ? status_of(*fid) : std::string(kRunning), {}));
-  });
+  transfer_request(
+      io_, to, req, cfg_.conn.ack_timeout / 2,
+      [this, request, chosen, dst, weak](json reply) {
+        if (stopped_) return;
+        auto c = weak.lock();
+        const std::vector<std::uint8_t> bytes = request.encode().value();  // decoded from the wire: fits
+        const MessageView rv = decode(bytes);
+        const auto fid = rv.function_id();
+        if (!reply.value("ok", false)) {
+          const int code = reply.value("code", 128);
+          const std::string reason = reply.value("reason", std::string("transfer refused"));
+          warn("moving sessions to node {} failed: {}", dst, reason);
+          if (c && c == conn_) {
+            const ResultCode rc =
+                code == u8(ResultCode::StatusUnknown) ? ResultCode::StatusUnknown : ResultCode::Failed;
+            send_ack(
+                op_ack(rv, rc, fid ? status_of(*fid) : std::string(kRunning), fmt::format("node {}: {}", dst, reason)));
+          }
+          return;
+        }
+        for (const auto& r : chosen) {
+          auto f = functions_.find(r.fid);
+          if (f == functions_.end()) continue;
+          std::erase_if(f->second.sessions, [&](const Session& s) { return s.uri == r.s.uri; });
+        }
+        info("{} session(s) moved to node {}", chosen.size(), dst);
+        save_state();
+        if (c && c == conn_)
+          send_ack(op_ack(rv, ResultCode::Successful, fid ? status_of(*fid) : std::string(kRunning), {}));
+      },
+      transfer_->local().address());
 }
 
-json Agent::on_transfer(const json& req) {
+std::string Agent::refuse_destination(const asio::ip::address& to) const {
+  if (policy_) return policy_->refuse(to);
+  const asio::ip::address manager = conn_ ? conn_->remote().address() : asio::ip::address();
+  return TransferPolicy::defaults(manager).refuse(to);
+}
+
+void Agent::op_announcement(const MessageView& m) {
+  const std::uint8_t op = m.header.subtype;
+  const auto fid = m.function_id();
+  const std::string status = fid ? status_of(*fid) : std::string(kRunning);
+  asio::ip::address from;
+  if (const auto ip = m.find(OptType::IPv4); ip && ip->ipv4()) {
+    from = asio::ip::address_v4(*ip->ipv4());
+  } else if (const auto ip6 = m.find(OptType::IPv6); ip6 && ip6->ipv6()) {
+    from = asio::ip::address_v6(*ip6->ipv6());
+  } else {
+    send_ack(op_ack(m, ResultCode::Failed, status, "the announcement names no IPv4 or IPv6 address of the source"));
+    return;
+  }
+  if (op != u8(Operation::MoveSession) && fid && functions_.count(*fid) != 0) {
+    send_ack(
+        op_ack(m, ResultCode::Failed, status, fmt::format("Function {} already exists on node {}", *fid, node_id_)));
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(expected_, [&](const Expected& e) { return e.until <= now; });
+  constexpr std::size_t kMaxExpected = 64;
+  if (expected_.size() >= kMaxExpected) {
+    send_ack(op_ack(m, ResultCode::InsufficientResources, status,
+                    fmt::format("{} transfers announced and not yet arrived: no more", expected_.size())));
+    return;
+  }
+  expected_.push_back(Expected{op == u8(Operation::MoveSession), fid, plain(from),
+                               now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                         std::chrono::duration<double>(cfg_.transfer_window))});
+  info("expecting a transfer{} from {} for {}s", fid ? fmt::format(" of Function {}", *fid) : std::string(),
+       plain(from).to_string(), cfg_.transfer_window);
+  send_ack(op_ack(m, ResultCode::Successful, status, {}));
+}
+
+json Agent::on_transfer(const json& req, const tcp::endpoint& peer) {
   const std::string kind = req.at("kind").get<std::string>();
   const std::uint32_t from = req.value("from_node", 0u);
+  {
+    // Only what the manager announced: this kind, this Function, from this address, within the window.
+    const bool sessions = kind == "sessions";
+    std::optional<std::uint32_t> fid;
+    if (!sessions && req.contains("function")) fid = req.at("function").at("id").get<std::uint32_t>();
+    const asio::ip::address who = plain(peer.address());
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(expected_, [&](const Expected& e) { return e.until <= now; });
+    auto it = std::find_if(expected_.begin(), expected_.end(), [&](const Expected& e) {
+      if (e.sessions != sessions || e.from != who) return false;
+      if (sessions) {
+        if (!e.function) return true;
+        for (const auto& s : req.value("sessions", json::array())) {
+          if (s.value("function", 0u) != *e.function) return false;
+        }
+        return true;
+      }
+      return e.function == fid;
+    });
+    if (it == expected_.end()) {
+      warn("transfer from {} refused: none was announced", who.to_string());
+      return transfer_failure(u8(ResultCode::AdministrativelyProhibited),
+                              fmt::format("no transfer from {} was announced to node {}", who.to_string(), node_id_));
+    }
+    expected_.erase(it);
+  }
   if (kind == "function") {
     const json& f = req.at("function");
     Function fn;
@@ -765,15 +929,13 @@ json Agent::on_transfer(const json& req) {
     fn.name = f.value("name", std::string());
     fn.state = f.value("state", std::string());
     fn.memory = f.value("memory", std::uint64_t{0});
+    if (fn.memory == 0) fn.memory = cfg_.function_memory;  // a Function never costs nothing
     fn.storage = f.value("storage", std::uint64_t{0});
-    const std::uint64_t used = memory_used();
-    if (used + fn.memory > cfg_.memory_budget) {
-      return transfer_failure(
-          u8(ResultCode::InsufficientResources),
-          fmt::format("insufficient memory: Function {} needs {} bytes, {} of the {}-byte budget free", fn.id,
-                      fn.memory, cfg_.memory_budget - used, cfg_.memory_budget));
+    const json sessions = f.value("sessions", json::array());
+    if (const std::string why = refuse_resources(fn.id, fn.memory, sessions.size(), true); !why.empty()) {
+      return transfer_failure(u8(ResultCode::InsufficientResources), why);
     }
-    for (const auto& s : f.value("sessions", json::array())) {
+    for (const auto& s : sessions) {
       fn.sessions.push_back(Session{s.value("uri", std::string()), s.value("contact", std::string())});
     }
     fn.started = ntp_now();
@@ -787,6 +949,9 @@ json Agent::on_transfer(const json& req) {
   }
   if (kind == "sessions") {
     const json& list = req.at("sessions");
+    if (const std::string why = refuse_resources(0, 0, list.size(), false); !why.empty()) {
+      return transfer_failure(u8(ResultCode::InsufficientResources), why);
+    }
     for (const auto& s : list) {
       const auto fid = s.at("function").get<std::uint32_t>();
       if (functions_.count(fid) == 0) {

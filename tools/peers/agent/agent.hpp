@@ -16,6 +16,7 @@
 
 #include "../common/connection.hpp"
 #include "../common/journal.hpp"
+#include "../common/policy.hpp"
 #include "../common/sysinfo.hpp"
 #include "../common/transfer.hpp"
 
@@ -29,7 +30,12 @@ struct AgentConfig {
   std::uint16_t transfer_port = 0;  // 0: any free port
   std::string state_file;
   std::uint64_t memory_budget = 1ull << 30;
-  std::uint64_t function_memory = 64ull << 20;  // default when ADD names none
+  std::uint64_t function_memory = 64ull << 20;  // default when ADD names none (or names 0)
+  std::size_t max_functions = 64;               // Functions on this node; one more gets Code 129
+  std::size_t max_sessions = 100000;            // sessions over all Functions of this node; beyond: Code 129
+  std::vector<std::string> transfer_allow;      // ADDR|CIDR destinations allowed (empty: the default policy)
+  double transfer_window = 30;                  // seconds an announced transfer is expected
+  std::size_t transfer_max_bytes = 16u << 20;   // of one incoming transfer
   double start_delay = 0.2;                     // seconds from Starting to Running
   double stop_delay = 0.2;                      // seconds from Terminating to gone
   double reconnect_delay = 0.5;
@@ -88,11 +94,20 @@ class Agent {
   std::optional<Option> node_item(std::uint8_t sub, const Resources& r);
   std::optional<Option> function_item(const Function& f, std::uint8_t sub);
   void sample();
-  nlohmann::json on_transfer(const nlohmann::json& req);
+  nlohmann::json on_transfer(const nlohmann::json& req, const tcp::endpoint& from);
+  // A transfer operation naming this node as the destination, without a Port:
+  // the manager announces a transfer from the source's address (PROFILE.md "Transfers").
+  void op_announcement(const MessageView& m);
+  // Why a transfer to `to` is refused by the policy (Code 130), or "".
+  std::string refuse_destination(const asio::ip::address& to) const;
   std::uint64_t memory_used() const;
   // State file (common/journal.hpp): node fields, one record per Function.
   void restore_state();
   void save_state();  // journals what changed since the last call
+  std::size_t sessions_held() const;
+  // Why a Function of `memory` bytes with `sessions` sessions cannot be taken
+  // in (Code 129), or "": checked arithmetic, no figure wraps.
+  std::string refuse_resources(std::uint32_t fid, std::uint64_t memory, std::size_t sessions, bool new_function) const;
   void stop(int status);
   std::string status_of(std::uint32_t fid) const;
 
@@ -114,6 +129,15 @@ class Agent {
   int exit_status_ = 0;
   std::map<std::uint32_t, Function> functions_;
   std::unique_ptr<Journal> journal_;
+  // Transfers announced by the manager and not yet arrived.
+  struct Expected {
+    bool sessions = false;                  // MOVE_SESSION, else MOVE or COPY of `function`
+    std::optional<std::uint32_t> function;  // the Function named
+    asio::ip::address from;                 // the source's address
+    std::chrono::steady_clock::time_point until;
+  };
+  std::vector<Expected> expected_;
+  std::optional<TransferPolicy> policy_;  // --transfer-allow; else the default for the manager's address
 };
 
 }  // namespace vsm::peers

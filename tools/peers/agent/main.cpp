@@ -28,7 +28,18 @@ int main(int argc, char** argv) {
       ("memory-budget", vsm::cli::value_with_default(&cfg.memory_budget),
        "bytes of memory the Functions may use (beyond it: Code 129)")  //
       ("function-memory", vsm::cli::value_with_default(&cfg.function_memory),
-       "memory of a Function whose ADD names none (bytes)")  //
+       "memory of a Function whose ADD names none or 0 (bytes)")  //
+      ("max-functions", vsm::cli::value_with_default(&cfg.max_functions),
+       "Functions this node holds at most (one more: Code 129)")  //
+      ("max-sessions", vsm::cli::value_with_default(&cfg.max_sessions),
+       "sessions this node holds at most, over all its Functions (beyond: Code 129)")  //
+      ("transfer-allow", po::value(&cfg.transfer_allow)->composing()->value_name("ADDR|CIDR"),
+       "a destination transfers may go to (repeatable; default: this host's addresses, loopback and the "
+       "manager's /24 or /64; never unspecified, broadcast or multicast)")  //
+      ("transfer-window", vsm::cli::value_with_default(&cfg.transfer_window),
+       "seconds an announced transfer is expected on the transfer channel")  //
+      ("transfer-max-bytes", vsm::cli::value_with_default(&cfg.transfer_max_bytes),
+       "octets of one incoming transfer at most")  //
       ("start-delay", vsm::cli::value_with_default(&cfg.start_delay),
        "seconds from Starting to Running")                                                               //
       ("stop-delay", vsm::cli::value_with_default(&cfg.stop_delay), "seconds from Terminating to gone")  //

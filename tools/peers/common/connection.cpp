@@ -136,7 +136,7 @@ void Connection::impossible_length(std::uint64_t offset, std::string_view what, 
 // What every request and ACK of ours goes through: the literal-length fault
 // writes the Length field as total - 3.
 void Connection::prepare(Message& m) {
-  if (cfg_.faults.has(Fault::LiteralLength) && !m.length_override) {
+  if (cfg_.faults.has(Fault::LiteralLength) && !m.length_override && m.fits(LengthConvention::Literal3)) {
     m.length_override = length_field_for(m.encoded_size(), LengthConvention::Literal3);
   }
   spoil_once(m);
@@ -152,6 +152,11 @@ void Connection::spoil_once(Message& m) {
 
 // Our own traffic went through the same rules and tracker as the peer's.
 void Connection::sent(const Sent& s) {
+  if (s.error) {
+    error("{} not sent [{}]: a message of {} octets exceeds the {} a VSM message can carry ({})", label_,
+          requirement(Req::Length).id, s.size, max_message_size(cfg_.convention), describe(*s.error));
+    return;
+  }
   if (log_enabled(LogLevel::Debug) && !s.bytes.empty()) {
     debug("{} -> {}", label_, summarize(decode(s.bytes, cfg_.convention)));
   }
@@ -181,6 +186,7 @@ std::uint32_t Connection::send_request(Message m, AckHandler on_ack) {
   }
   const Sent& s = io_->send(std::move(m), std::move(wrapped), mode);
   sent(s);
+  if (s.error) return 0;
   last_seq_ = s.seq;
   return s.seq;
 }
@@ -204,7 +210,15 @@ void Connection::send_ack(Message ack) {
 void Connection::send_exact(const Message& msg, LengthConvention c) {
   Message m = msg;
   spoil_once(m);
-  sent(io_->send_bytes(m.encode(c)));
+  Encoded e = m.encode(c);
+  if (!e) {
+    Sent refused;
+    refused.error = e.error();
+    refused.size = e.size();
+    sent(refused);
+    return;
+  }
+  sent(io_->send_bytes(std::move(e).value()));
 }
 
 }  // namespace vsm::peers

@@ -53,7 +53,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Sends a non-ACK message: the session assigns its sequence number (the
   // sequence faults bend it) and the request faults apply. Returns the
-  // sequence number used.
+  // sequence number used. A message the encoder refuses (longer than a
+  // Length can describe) is logged with VSM-6.1-LENGTH and not sent: 0, and
+  // `on_ack` hears nullptr.
   std::uint32_t send_request(Message m, AckHandler on_ack = {});
   // Sends an ACK (built with vsm::ack_for): applies the ACK faults.
   void send_ack(Message ack);

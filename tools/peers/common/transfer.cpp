@@ -33,10 +33,16 @@ struct ClientOp : std::enable_shared_from_this<ClientOp> {
 };
 
 struct ServerOp : std::enable_shared_from_this<ServerOp> {
-  explicit ServerOp(tcp::socket s) : socket(std::move(s)) {}
+  ServerOp(tcp::socket s, std::size_t max, std::shared_ptr<std::size_t> a)
+      : socket(std::move(s)), timer(socket.get_executor()), in(max), active(std::move(a)) {
+    ++*active;
+  }
+  ~ServerOp() { --*active; }
   tcp::socket socket;
-  asio::streambuf in{kMaxLine};
+  asio::steady_timer timer;
+  asio::streambuf in;
   std::string out;
+  std::shared_ptr<std::size_t> active;
 };
 
 }  // namespace
@@ -46,13 +52,20 @@ json transfer_failure(int code, const std::string& reason) {
 }
 
 void transfer_request(asio::io_context& io, const tcp::endpoint& to, const json& request, double timeout_s,
-                      std::function<void(json)> done) {
+                      std::function<void(json)> done, const asio::ip::address& from) {
   auto op = std::make_shared<ClientOp>(io, std::move(done));
   op->out = request.dump() + "\n";
   op->timer.expires_after(std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
   op->timer.async_wait([op](boost::system::error_code ec) {
     if (!ec) op->finish(transfer_failure(128, "transfer timed out"));
   });
+  if (!from.is_unspecified() && from.is_v4() == to.address().is_v4()) {
+    // From the address the destination was told to expect.
+    boost::system::error_code ec;
+    op->socket.open(to.protocol(), ec);
+    if (!ec) op->socket.bind(tcp::endpoint(from, 0), ec);
+    if (ec) warn("transfer: cannot connect from {}: {}", from.to_string(), ec.message());
+  }
   op->socket.async_connect(to, [op, to](boost::system::error_code ec) {
     if (ec) {
       op->finish(transfer_failure(128, "cannot reach the destination's transfer endpoint " + to.address().to_string() +
@@ -78,8 +91,8 @@ void transfer_request(asio::io_context& io, const tcp::endpoint& to, const json&
   });
 }
 
-TransferServer::TransferServer(asio::io_context& io, const tcp::endpoint& at, Handler handle)
-    : acceptor_(io, at), handle_(std::move(handle)) {
+TransferServer::TransferServer(asio::io_context& io, const tcp::endpoint& at, Handler handle, TransferLimits limits)
+    : acceptor_(io, at), handle_(std::move(handle)), limits_(limits) {
   accept();
 }
 
@@ -91,10 +104,33 @@ void TransferServer::stop() {
 void TransferServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      auto op = std::make_shared<ServerOp>(std::move(s));
-      asio::async_read_until(op->socket, op->in, '\n', [this, op](boost::system::error_code ec2, std::size_t n) {
-        if (ec2) return;
+    if (!ec && *active_ >= limits_.max_connections) {
+      boost::system::error_code ec2;
+      const auto who = s.remote_endpoint(ec2);
+      warn("transfer: {} connections at once, the most taken: closing the one from {}", *active_,
+           ec2 ? std::string("?") : who.address().to_string());
+      s.close(ec2);
+    } else if (!ec) {
+      boost::system::error_code ec_remote;
+      const tcp::endpoint from = s.remote_endpoint(ec_remote);
+      auto op = std::make_shared<ServerOp>(std::move(s), limits_.max_bytes, active_);
+      op->timer.expires_after(std::chrono::milliseconds(static_cast<long>(limits_.read_timeout * 1000)));
+      op->timer.async_wait([op](boost::system::error_code e) {
+        if (e) return;
+        boost::system::error_code ignored;
+        op->socket.close(ignored);  // the request line did not arrive in time
+      });
+      asio::async_read_until(op->socket, op->in, '\n', [this, op, from](boost::system::error_code ec2, std::size_t n) {
+        op->timer.cancel();
+        if (ec2) {
+          if (ec2 == asio::error::not_found) {
+            warn("transfer: request from {} longer than {} octets: closing", from.address().to_string(),
+                 op->in.max_size());
+          }
+          boost::system::error_code ignored;
+          op->socket.close(ignored);
+          return;
+        }
         std::string line(asio::buffers_begin(op->in.data()), asio::buffers_begin(op->in.data()) + n);
         json req = json::parse(line, nullptr, false);
         json reply;
@@ -102,7 +138,7 @@ void TransferServer::accept() {
           reply = transfer_failure(128, "request is not a JSON object");
         } else {
           try {
-            reply = handle_(req);
+            reply = handle_(req, from);
           } catch (const std::exception& e) {
             reply = transfer_failure(128, std::string("bad transfer request: ") + e.what());
           }

@@ -840,6 +840,51 @@ std::optional<std::string> Manager::send_operation(const Step& s) {
   if (!problem.empty()) return problem;
   const std::uint64_t token = step_token_;
   const Step step = s;
+  const bool transfer_step =
+      s.kind == Step::Kind::Move || s.kind == Step::Kind::Copy || s.kind == Step::Kind::MoveSession;
+  if (transfer_step && !announced_) {
+    // Destination first (PROFILE.md "Transfers"): the same operation goes to the
+    // destination with the source's address and no Port; the source gets it only
+    // once the destination has ACKed it.
+    Connection* dc = node_connection(s.to);
+    const NodeRecord* src = node(s.node);
+    if (!dc) return fmt::format("node {} is not registered", s.to);
+    if (!src || !src->transfer_ip) return fmt::format("node {} has no known transfer address", s.node);
+    Message a;
+    if (s.kind == Step::Kind::MoveSession) {
+      a = move_session(0, s.node, s.to);
+      if (s.function) a.add(Option::function_id(*s.function));
+      for (const auto& u : s.uris) a.add(Option::session_info(session_info::SipUri, u));
+      if (s.ratio) a.add(Option::session_info(session_info::Ratio, *s.ratio));
+      if (s.session_count) a.add(Option::session_info(session_info::Count, *s.session_count));
+      if (s.uris.empty() && !s.ratio && !s.session_count) a.add(Option::session_info(session_info::Ratio, "1"));
+    } else {
+      a = transfer(s.kind == Step::Kind::Move ? Operation::Move : Operation::Copy, 0, s.node, s.to, *s.function);
+    }
+    if (src->transfer_ip->is_v4()) {
+      a.add(Option::ipv4(src->transfer_ip->to_v4().to_bytes()));
+    } else {
+      a.add(Option::ipv6(src->transfer_ip->to_v6().to_bytes()));
+    }
+    dc->send_request(std::move(a), [this, token, step](const MessageView* ack) {
+      if (token != step_token_) return;
+      if (!ack) {
+        step_done(false, fmt::format("no ACK to the announcement to node {}", step.to));
+        return;
+      }
+      if (ack->header.code != u8(ResultCode::Successful)) {
+        const std::string text = vendor_text(*ack);
+        step_done(false, fmt::format("node {} refused the announcement: {}{}", step.to, code_name(ack->header.code),
+                                     text.empty() ? std::string() : " (" + text + ")"));
+        return;
+      }
+      announced_ = true;
+      auto problem = send_operation(step);
+      announced_ = false;
+      if (problem) step_done(false, *problem);
+    });
+    return std::nullopt;
+  }
   // Once its De-registration is sent, the node gets no more requests (VSM-5-DEREGISTERED), Keep-Alives included.
   if (s.kind == Step::Kind::Deregister) stop_keepalive(c);
   c->send_request(std::move(m), [this, token, step](const MessageView* ack) {

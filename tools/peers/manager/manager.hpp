@@ -115,6 +115,7 @@ class Manager {
   void check_wait();
   bool wait_satisfied(const Step& s);
   std::optional<std::string> send_operation(const Step& s);
+  bool announced_ = false;  // the running transfer step's destination has ACKed its announcement
   Message build_operation(const Step& s, std::string& problem);
   void finish_plan(bool ok);
   // State file (common/journal.hpp): the node table, one record per node.

@@ -333,16 +333,16 @@ TEST_F(SctpLive, AgentChunksPpidAndReassociation) {
     const MessageView reg = expect_one_message(fd);
     ASSERT_TRUE(reg.is(MsgType::Registration)) << summarize(reg);
     EXPECT_EQ(reg.node_id(), std::optional<std::uint32_t>(0));
-    send_all(fd, ack_for(reg.header, ResultCode::Successful, 5).encode());
+    send_all(fd, ack_for(reg.header, ResultCode::Successful, 5).encode().value());
   }
   // One Keep-Alive split over two DATA chunks (two sends), then three in one chunk.
-  const std::vector<std::uint8_t> ka = keep_alive(10, 5).encode();
+  const std::vector<std::uint8_t> ka = keep_alive(10, 5).encode().value();
   send_all(fd, std::vector<std::uint8_t>(ka.begin(), ka.begin() + 6));
   send_all(fd, std::vector<std::uint8_t>(ka.begin() + 6, ka.end()));
   EXPECT_EQ(expect_one_message(fd).header.seq, 10u);
   std::vector<std::uint8_t> three;
   for (std::uint32_t seq : {11u, 12u, 13u}) {
-    const auto b = keep_alive(seq, 5).encode();
+    const auto b = keep_alive(seq, 5).encode().value();
     three.insert(three.end(), b.begin(), b.end());
   }
   send_all(fd, three);
@@ -360,7 +360,7 @@ TEST_F(SctpLive, AgentChunksPpidAndReassociation) {
     const MessageView reg = expect_one_message(fd);
     ASSERT_TRUE(reg.is(MsgType::Registration)) << summarize(reg);
     EXPECT_EQ(reg.node_id(), std::optional<std::uint32_t>(5));
-    send_all(fd, ack_for(reg.header, ResultCode::Successful, 5).encode());
+    send_all(fd, ack_for(reg.header, ResultCode::Successful, 5).encode().value());
   }
   // SHUTDOWN (a plain close): the same.
   ::close(fd);
@@ -381,7 +381,7 @@ TEST_F(SctpLive, ManagerSurvivesAbort) {
   Process& m = start_manager({"--transport", "sctp", "--keepalive-interval", "0.2"});
   int fd = sctp_connect(port_);
   ASSERT_GE(fd, 0) << std::strerror(errno);
-  send_all(fd, registration(1, 0).encode());
+  send_all(fd, registration(1, 0).encode().value());
   auto c = recv_chunk(fd);
   ASSERT_TRUE(c.has_value());
   EXPECT_TRUE(c->whole);
@@ -403,7 +403,7 @@ TEST_F(SctpLive, ManagerSurvivesAbort) {
   EXPECT_FALSE(m.poll().has_value()) << "the manager exited after an ABORT";
   fd = sctp_connect(port_);
   ASSERT_GE(fd, 0);
-  send_all(fd, registration(1, id).encode());
+  send_all(fd, registration(1, id).encode().value());
   c = recv_chunk(fd);
   ASSERT_TRUE(c.has_value());
   const MessageView again = decode(c->data);
@@ -425,7 +425,7 @@ class RawPeer {
   void send(const std::vector<std::uint8_t>& b) {
     ASSERT_EQ(::send(fd_, b.data(), b.size(), MSG_NOSIGNAL), static_cast<ssize_t>(b.size()));
   }
-  void send(const Message& m) { send(m.encode()); }
+  void send(const Message& m) { send(m.encode().value()); }
   // The next PDU, or an empty vector on timeout or EOF (eof_ tells which).
   std::vector<std::uint8_t> next(double timeout = 5) {
     std::vector<std::uint8_t> out;
@@ -552,11 +552,11 @@ TEST_F(SctpLive, ManagerAnswersAnImpossibleLengthWithAnErrorAndCloses) {
   Process& m = start_manager({"--transport", "sctp"});
   const int fd = sctp_connect(port_);
   ASSERT_GE(fd, 0) << std::strerror(errno);
-  send_all(fd, registration(1, 0).encode());
+  send_all(fd, registration(1, 0).encode().value());
   const auto ack = recv_chunk(fd);
   ASSERT_TRUE(ack.has_value());
   ASSERT_TRUE(decode(ack->data).is_ack());
-  send_all(fd, impossible_length().encode());
+  send_all(fd, impossible_length().encode().value());
   auto c = recv_chunk(fd);
   // A Keep-Alive may come first.
   while (c && decode(c->data).is(MsgType::KeepAlive)) c = recv_chunk(fd);

@@ -109,13 +109,13 @@ int main(int argc, char** argv) {
   Writer w(argv[3]);
   std::vector<Conn> conns(nconn);
   // Templates from the codec.
-  const Buf reg = vsm::registration(1, 0).encode();
-  const Buf ka = vsm::keep_alive(0, 3).encode();
-  const Buf move = vsm::transfer(vsm::Operation::Move, 0, 3, 5, 7).encode();
-  const Buf ka_ack = vsm::ack_for(vsm::decode(ka).header, vsm::ResultCode::Successful, 3).encode();
+  const Buf reg = vsm::registration(1, 0).encode().value();
+  const Buf ka = vsm::keep_alive(0, 3).encode().value();
+  const Buf move = vsm::transfer(vsm::Operation::Move, 0, 3, 5, 7).encode().value();
+  const Buf ka_ack = vsm::ack_for(vsm::decode(ka).header, vsm::ResultCode::Successful, 3).encode().value();
   vsm::Message ma = vsm::ack_for(vsm::decode(move).header, vsm::ResultCode::Successful, 3);
   ma.add(vsm::Option::node_id(5)).add(vsm::Option::function_id(7)).add(vsm::Option::running_status("Running"));
-  const Buf move_ack = ma.encode();
+  const Buf move_ack = ma.encode().value();
 
   for (std::size_t i = 0; i < nconn; ++i) {
     Conn& c = conns[i];
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     w.packet(c, 0, 0x10, nullptr, 0, c.seq[1]);
     w.packet(c, 0, 0x18, reg.data(), reg.size(), c.seq[1]);
     c.seq[0] += static_cast<std::uint32_t>(reg.size());
-    Buf a = vsm::ack_for(vsm::decode(reg).header, vsm::ResultCode::Successful, 3).encode();
+    Buf a = vsm::ack_for(vsm::decode(reg).header, vsm::ResultCode::Successful, 3).encode().value();
     w.packet(c, 1, 0x18, a.data(), a.size(), c.seq[0]);
     c.seq[1] += static_cast<std::uint32_t>(a.size());
   }

@@ -126,8 +126,9 @@ void link(Recording& r, Role ours) {
 }
 
 std::string summary_of(const Message& m) {
-  const auto bytes = m.encode();
-  return summarize(decode(bytes));
+  const Encoded bytes = m.encode();
+  if (!bytes) return "(" + std::to_string(bytes.size()) + " octets: " + std::string(describe(*bytes.error())) + ")";
+  return summarize(decode(bytes.value()));
 }
 
 // An option's value for people, as the decode output writes it.
@@ -527,6 +528,12 @@ class Replayer {
   // requests get the connection's next sequence number, ACKs keep theirs.
   Sent send(Live& c, Message m, const std::string& why) {
     Sent s = c.conn->send(std::move(m));
+    if (s.error) {
+      // Never a wrapped Length: the message is not sent, and said so.
+      out_ << conv_name(c.idx) << " not sent (" << why << "): a message of " << s.size << " octets exceeds the "
+           << max_message_size() << " a VSM message can carry [" << requirement(Req::Length).id << "]" << std::endl;
+      return s;
+    }
     ++sent_;
     if (pcap_ || cli_.verbose) {
       const std::string what = summarize(decode(s.bytes));
