@@ -59,7 +59,7 @@ class Client {
     }
     return true;
   }
-  bool send(const Message& m) { return send(m.encode()); }
+  bool send(const Message& m) { return send(m.encode().value()); }
   // The next ACK with this sequence number (other messages are skipped), or nullopt.
   std::optional<std::vector<std::uint8_t>> ack(std::uint32_t seq, double timeout = 5) {
     return next_matching([seq](const MessageView& v) { return v.ok() && v.is_ack() && v.header.seq == seq; }, timeout);
@@ -289,7 +289,7 @@ TEST_F(PeerTest, FloodOfUnsolicitedAcksGivesABoundedLog) {
   for (std::uint32_t i = 0; i < 10000; ++i) {
     Message a(MsgType::Ack, 100000 + i);
     a.add(Option::node_id(id));
-    const auto b = a.encode();
+    const auto b = a.encode().value();
     flood.insert(flood.end(), b.begin(), b.end());
   }
   ASSERT_TRUE(c.send(flood));
