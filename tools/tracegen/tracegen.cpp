@@ -757,9 +757,10 @@ void malformed_tcp(const std::string& dir) {
 
   // MOVE naming this node (3) as the destination of a move from node 5.
   Message rev = vsm::transfer(Operation::Move, s.mgr_seq++, 5, 3, 7);
-  // Destination listed first but no Port: the destination-first announcement of
-  // codec/PROFILE.md "Transfers", which VSM-6.3.4-ORDER exempts (a Port would make it a finding).
-  s.mgr_send(rev);
+  // With a Port it is not the destination-first announcement of codec/PROFILE.md
+  // "Transfers" (which carries none): the Node IDs are in the wrong order.
+  rev.add(Option::ipv4({10, 0, 0, 5})).add(Option::port(vsm::kDefaultPort + 1));
+  ex.at(s.mgr_send(rev), "VSM-6.3.4-ORDER");
   s.node_send(op_ack(rev, 5, 3, 7, "Running"));
 
   // COPY without its Function ID.

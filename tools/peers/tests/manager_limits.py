@@ -388,9 +388,24 @@ def grace_removal():
             kept = node_id_of(keep.register(0))
 
             def ids():
+                # The state file is a snapshot plus a journal of changes (FILE.journal) since it.
                 try:
                     with open(state) as f:
-                        return sorted(n["id"] for n in json.load(f)["nodes"])
+                        table = {n["id"]: n for n in json.load(f)["nodes"]}
+                    if os.path.exists(state + ".journal"):
+                        with open(state + ".journal") as f:
+                            for line in f:
+                                if not line.endswith("\n"):
+                                    break  # being written
+                                rec = json.loads(line)
+                                key = rec.get("put") or rec.get("erase") or ""
+                                if not key.startswith("nodes/"):
+                                    continue
+                                if "put" in rec:
+                                    table[rec["value"]["id"]] = rec["value"]
+                                else:
+                                    table.pop(int(key.split("/")[1]), None)
+                    return sorted(table)
                 except (OSError, ValueError, KeyError):
                     return None
 
