@@ -119,8 +119,10 @@ std::size_t Session::feed(Bytes data, double now) {
 
 const SessionEvent* Session::next() {
   const SessionEvent* e = next_event();
+  // Once it returns nullptr nothing handed out is in use: trim() may release the scratch
+  // space (the drivers call it when a connection goes idle; keeping it here spares a
+  // pool round trip per message on a busy one).
   handing_out_ = e != nullptr;
-  if (e == nullptr) scratch_.reset();  // nothing handed out is valid any more
   return e;
 }
 

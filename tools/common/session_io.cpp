@@ -209,6 +209,7 @@ void SessionIo::take(Bytes data) {
   if (!is_open()) return;
   last_received_ = now();
   session_.receive(data, last_received_, [this](const SessionEvent& e) { on_event(e); });
+  session_.trim();  // between reads an idle connection holds no scratch space or empty buffers
 }
 
 void SessionIo::on_event(const SessionEvent& e) {

@@ -113,6 +113,8 @@ class Session {
   // Bytes from the peer (Messages transport: one user message). `on` is
   // called with each event, in order. After a FramingError nothing more is
   // framed; further bytes are taken, ignored and counted in ignored().
+  // The scratch space and buffers stay held for the next call: a driver
+  // calls trim() when the connection goes idle (SessionIo does after each read).
   template <class F>
   void receive(Bytes data, double now, F&& on) {
     while (true) {
@@ -120,7 +122,6 @@ class Session {
       while (const SessionEvent* e = next()) on(*e);
       if (data.empty()) break;
     }
-    trim();
   }
   // The same in two steps, h11-style: feed() takes what fits and says how
   // much; next() yields events until it returns nullptr. Whole messages are
