@@ -35,7 +35,9 @@ TEST(Encode, StatusUpdateMatchesHandVector) {
   EXPECT_EQ(m.encode().value(), test::kStatusUpdate);
 }
 
-TEST(Encode, DeregistrationMatchesHandVector) { EXPECT_EQ(deregistration(3, 3).encode().value(), test::kDeregistration); }
+TEST(Encode, DeregistrationMatchesHandVector) {
+  EXPECT_EQ(deregistration(3, 3).encode().value(), test::kDeregistration);
+}
 
 TEST(Encode, AckCopiesSequenceAndSubTypeOfTheRequest) {
   EXPECT_EQ(ack_for(request_header(MsgType::Registration, 1), ResultCode::Successful, 3).encode().value(),

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   const vsm::Message ka = vsm::keep_alive(9, 8);
   ok = ok && w->message(2, manager, node2, t + 0.003, ka.encode().value(), "") &&
        w->message(2, node2, manager, t + 0.004,
-                  vsm::ack_for(vsm::Header{ka.type, 0, 0, 0, ka.seq}, vsm::ResultCode::Successful, 8).encode().value(), "") &&
+                  vsm::ack_for(vsm::Header{ka.type, 0, 0, 0, ka.seq}, vsm::ResultCode::Successful, 8).encode().value(),
+                  "") &&
        w->close_conn(2, manager, node2, t + 0.005);
   messages += 2;
   if (!ok || !w->finish()) {

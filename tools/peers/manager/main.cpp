@@ -47,9 +47,10 @@ int main(int argc, char** argv) {
        "Keep-Alive ACKs a node may miss in a row before it is declared dead")                                       //
       ("plan", po::value(&plan_file), "YAML plan of operations to run; the exit status says whether it succeeded")  //
       ("step", po::value(&steps)->composing(),
-       "one more plan step as YAML, run after the plan file's (repeatable), e.g. --step 'get: {node: 1}'")         //
-      ("linger", po::value(&cfg.linger)->default_value(0), "seconds to keep serving after the plan")               //
-      ("state-file", po::value(&cfg.state_file), "the node table: a JSON snapshot here plus a journal of changes (FILE.journal), restored at start")  //
+       "one more plan step as YAML, run after the plan file's (repeatable), e.g. --step 'get: {node: 1}'")  //
+      ("linger", po::value(&cfg.linger)->default_value(0), "seconds to keep serving after the plan")        //
+      ("state-file", po::value(&cfg.state_file),
+       "the node table: a JSON snapshot here plus a journal of changes (FILE.journal), restored at start")  //
       ("node-allow", po::value(&cfg.node_allow)->composing(),
        "ID=ADDR|CIDR: Node ID ID registers only from this IPv4/IPv6 address or prefix (repeatable); from "
        "elsewhere it gets Code 130")  //

@@ -989,38 +989,38 @@ void Manager::restore_state() {
   if (cfg_.state_file.empty()) return;
   journal_ = std::make_unique<Journal>(cfg_.state_file, JournalOptions{.collections = {"nodes"}});
   for (const auto& [key, v] : journal_->records()) try {
-    if (key.rfind("nodes/", 0) != 0 || !v.is_object()) continue;
-    NodeRecord n;
-    n.id = v.value("id", 0u);
-    if (n.id == 0) continue;
-    n.deregistered = v.value("deregistered", false);
-    n.dead = v.value("dead", false);
-    n.address = v.value("address", std::string());
-    if (auto fs = v.find("functions"); fs != v.end() && fs->is_object()) {
-      for (auto it = fs->begin(); it != fs->end(); ++it) {
-        if (it->is_string()) n.functions[static_cast<std::uint32_t>(std::stoul(it.key()))] = it->get<std::string>();
+      if (key.rfind("nodes/", 0) != 0 || !v.is_object()) continue;
+      NodeRecord n;
+      n.id = v.value("id", 0u);
+      if (n.id == 0) continue;
+      n.deregistered = v.value("deregistered", false);
+      n.dead = v.value("dead", false);
+      n.address = v.value("address", std::string());
+      if (auto fs = v.find("functions"); fs != v.end() && fs->is_object()) {
+        for (auto it = fs->begin(); it != fs->end(); ++it) {
+          if (it->is_string()) n.functions[static_cast<std::uint32_t>(std::stoul(it.key()))] = it->get<std::string>();
+        }
       }
-    }
-    if (auto in = v.find("info"); in != v.end() && in->is_object()) {
-      for (auto it = in->begin(); it != in->end(); ++it) {
-        if (it->is_string()) n.info[it.key()] = it->get<std::string>();
+      if (auto in = v.find("info"); in != v.end() && in->is_object()) {
+        for (auto it = in->begin(); it != in->end(); ++it) {
+          if (it->is_string()) n.info[it.key()] = it->get<std::string>();
+        }
       }
-    }
-    if (auto t = v.find("transfer"); t != v.end() && t->is_string()) {
-      const std::string text = t->get<std::string>();
-      const auto colon = text.rfind(':');
-      boost::system::error_code ec;
-      const auto ip = asio::ip::make_address(text.substr(0, colon), ec);
-      if (colon != std::string::npos && !ec) {
-        n.transfer_ip = ip;
-        n.transfer_port = static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1)));
+      if (auto t = v.find("transfer"); t != v.end() && t->is_string()) {
+        const std::string text = t->get<std::string>();
+        const auto colon = text.rfind(':');
+        boost::system::error_code ec;
+        const auto ip = asio::ip::make_address(text.substr(0, colon), ec);
+        if (colon != std::string::npos && !ec) {
+          n.transfer_ip = ip;
+          n.transfer_port = static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1)));
+        }
       }
+      n.gone_at = io::now();  // not connected: forgotten after --node-grace unless it registers again
+      nodes_[n.id] = n;
+    } catch (const std::exception& e) {  // a number that does not parse: that record is left out, said where
+      warn("state file {}: record {} left out: {}", cfg_.state_file, key, e.what());
     }
-    n.gone_at = io::now();  // not connected: forgotten after --node-grace unless it registers again
-    nodes_[n.id] = n;
-  } catch (const std::exception& e) {  // a number that does not parse: that record is left out, said where
-    warn("state file {}: record {} left out: {}", cfg_.state_file, key, e.what());
-  }
   if (!nodes_.empty()) info("state restored from {}: {} node(s), none connected", cfg_.state_file, nodes_.size());
   save_state();  // "registered" now says false: the old connections are gone
 }

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "../common/connection.hpp"
+#include "../common/journal.hpp"
 #include "fifo_timer.hpp"
 #include "memory_trim.hpp"
-#include "../common/journal.hpp"
 #include "plan.hpp"
 #include "vsm/catalogue.hpp"
 

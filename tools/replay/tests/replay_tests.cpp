@@ -766,7 +766,7 @@ TEST(Traces, MalformedTracesShowTheExpectedFindings) {
   const std::map<std::string, std::set<std::pair<std::uint64_t, std::string>>> consequences{
       {"malformed-tcp",
        {
-           {18, "VSM-5-ACK"},             // replaced by the duplicate of frame 19, so never ACKed
+           {18, "VSM-5-ACK"},  // replaced by the duplicate of frame 19, so never ACKed
        }},
       {"malformed-sctp",
        {
