@@ -15,10 +15,6 @@ inline std::uint32_t be32(const std::uint8_t* p) noexcept {
          (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
 }
 
-inline std::uint32_t convention_overhead(LengthConvention c) noexcept {
-  return c == LengthConvention::Total4 ? 4u : 3u;
-}
-
 // Walks an option chain over [kOptions, end). Returns the end of the valid
 // prefix, its option count and the first error.
 struct ChainResult {

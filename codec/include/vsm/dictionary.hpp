@@ -16,6 +16,8 @@ namespace vsm {
 // Header sizes and limits (section 6.1, 6.4).
 inline constexpr std::uint32_t kHeaderSize = 8;
 inline constexpr std::uint32_t kOptionHeaderSize = 4;
+// The header's and every option's Length field are 16 bits (6.1): the largest value either can say.
+inline constexpr std::uint32_t kMaxLengthField = 0xFFFF;
 inline constexpr std::uint32_t kSeqModulo = 1u << 24;
 inline constexpr std::uint32_t kSeqMask = kSeqModulo - 1;
 inline constexpr std::uint16_t kDefaultPort = 7750;

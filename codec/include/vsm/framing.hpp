@@ -15,8 +15,9 @@
 
 namespace vsm {
 
-// The largest message the 16-bit Length field can announce.
-inline constexpr std::size_t kMaxPdu = 0xFFFF + 4;
+// The largest message the 16-bit Length field can announce (the profile's
+// convention; vsm::max_message_size in message.hpp gives it per convention).
+inline constexpr std::size_t kMaxPdu = kMaxLengthField + convention_overhead(LengthConvention::Total4);
 
 enum class FrameStatus : std::uint8_t { Pdu, NeedMore, Error };
 

@@ -28,9 +28,9 @@ std::string_view describe(EncodeError e) noexcept;
 // The longest message a 16-bit Length can describe: 65,539 octets under the
 // profile's convention (Length = total - 4), 65,538 under the literal one.
 constexpr std::size_t max_message_size(LengthConvention c = LengthConvention::Total4) noexcept {
-  return 0xFFFF + (c == LengthConvention::Total4 ? 4u : 3u);
+  return kMaxLengthField + convention_overhead(c);
 }
-inline constexpr std::size_t kMaxOptionValue = 0xFFFF;
+inline constexpr std::size_t kMaxOptionValue = kMaxLengthField;
 
 // What encode() made of a message: its bytes, or why there are none.
 class [[nodiscard]] Encoded {

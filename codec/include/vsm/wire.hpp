@@ -203,6 +203,11 @@ inline std::uint32_t declared_size_at(Bytes b, LengthConvention c) noexcept {
   return declared_size(length_field_at(b), c);
 }
 std::uint16_t length_field_for(std::size_t total_size, LengthConvention c) noexcept;
+// Octets of a message that its Length field does not count: 4 under the
+// profile's convention (Length = total - 4), 3 under the literal one.
+constexpr std::uint32_t convention_overhead(LengthConvention c) noexcept {
+  return c == LengthConvention::Total4 ? 4u : 3u;
+}
 std::uint32_t minimum_length_field(LengthConvention c) noexcept;
 
 MessageView decode(Bytes pdu, LengthConvention c = LengthConvention::Total4) noexcept;
